@@ -1,0 +1,53 @@
+// The config file (JSON with // comments), validated into plain values. Errors name the
+// offending key: "streams[1].publish_key: missing".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anchorcast/core/result.hpp"
+
+namespace anchorcast {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+enum class OverlayMode { burn_in, metadata };
+
+struct StreamConfig {
+  std::string id;
+  std::string publish_key;
+  OverlayMode overlay = OverlayMode::burn_in;
+  std::vector<std::string> merchant_tokens;
+};
+
+struct HlsConfig {
+  int target_duration_ms = 1000;  // segments are cut on the first keyframe past this
+  int window_segments = 6;        // segments listed in the live playlist
+};
+
+struct Config {
+  ListenAddress http{"0.0.0.0", 8080};
+  ListenAddress rtmp{"0.0.0.0", 1935};
+  ListenAddress srt{"0.0.0.0", 9000};
+  int srt_latency_ms = 120;
+  ListenAddress webrtc{"0.0.0.0", 8000};
+  std::string webrtc_public_ip = "127.0.0.1";
+  std::string data_dir = "./data";
+  std::string admin_token;
+  std::string log_level = "info";
+  HlsConfig hls;
+  std::vector<StreamConfig> streams;
+};
+
+Result<Config> parse_config(std::string_view json_text);
+Result<Config> load_config(const std::string& path);
+
+bool is_valid_stream_id(std::string_view id);  // [A-Za-z0-9_-]{1,64}
+
+}  // namespace anchorcast

@@ -1,0 +1,47 @@
+// A libuv loop on its own thread, and the one way other threads reach it: post().
+// Handles belong to the loop's thread; no other thread touches them.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace anchorcast {
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();  // stops and joins
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  uv_loop_t* uv() { return &loop_; }
+  void start();                           // runs the loop on a new thread
+  void post(std::function<void()> task);  // any thread; runs on the loop thread, in order
+  // Any thread: runs on_stop tasks on the loop, closes every handle, joins the thread.
+  void stop();
+  // Loop thread: registered tasks run first on stop() (servers close their sessions).
+  void on_stop(std::function<void()> task) { stop_tasks_.push_back(std::move(task)); }
+  bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  static void on_async(uv_async_t* handle);
+  void drain();
+  bool run_pending();
+
+  uv_loop_t loop_{};
+  uv_async_t async_{};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> pending_;
+  std::vector<std::function<void()>> running_;
+  std::vector<std::function<void()>> stop_tasks_;
+  std::atomic<bool> stopping_{false};
+  bool closed_ = false;  // guarded by mutex_
+};
+
+}  // namespace anchorcast

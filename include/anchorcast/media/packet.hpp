@@ -1,0 +1,40 @@
+// The unit of media in the relay: one encoded access unit, immutable once shared.
+// Fan-out hands the same PacketPtr to every viewer; payload bytes are never copied.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "anchorcast/media/time.hpp"
+
+namespace anchorcast {
+
+enum class MediaKind : uint8_t { video, audio };
+
+enum class Codec : uint8_t { h264, hevc, aac, opus };
+
+const char* codec_name(Codec codec);
+
+struct Packet {
+  MediaKind kind = MediaKind::video;
+  Codec codec = Codec::h264;
+  bool keyframe = false;  // video: an IDR access unit; audio: always true
+  TimeBase time_base = kMillis;
+  int64_t dts = 0;
+  int64_t pts = 0;
+  // h264/hevc: NAL units, each behind a 4-byte big-endian length (AVCC/HVCC form);
+  // aac: one raw AAC frame (no ADTS header).
+  std::vector<uint8_t> payload;
+
+  std::span<const uint8_t> bytes() const { return payload; }
+  int64_t dts_in(TimeBase tb) const { return rescale(dts, time_base, tb); }
+  int64_t pts_in(TimeBase tb) const { return rescale(pts, time_base, tb); }
+  // Composition offset (pts - dts), as FLV's CompositionTime wants it.
+  int64_t cts_in(TimeBase tb) const { return pts_in(tb) - dts_in(tb); }
+};
+
+using PacketPtr = std::shared_ptr<const Packet>;
+
+}  // namespace anchorcast

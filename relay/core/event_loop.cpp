@@ -1,0 +1,83 @@
+#include "anchorcast/core/event_loop.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace anchorcast {
+
+EventLoop::EventLoop() {
+  if (int rc = uv_loop_init(&loop_); rc != 0)
+    throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
+  uv_async_init(&loop_, &async_, &EventLoop::on_async);
+  async_.data = this;
+}
+
+EventLoop::~EventLoop() {
+  stop();
+  uv_loop_close(&loop_);
+}
+
+void EventLoop::start() {
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+}
+
+void EventLoop::post(std::function<void()> task) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;  // the loop is gone: whatever this was for is gone with it
+  pending_.push_back(std::move(task));
+  uv_async_send(&async_);  // coalesces: many posts, one wake-up
+}
+
+void EventLoop::on_async(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->drain(); }
+
+bool EventLoop::run_pending() {
+  {
+    std::lock_guard lock(mutex_);
+    running_.swap(pending_);
+  }
+  bool ran = !running_.empty();
+  for (auto& task : running_) task();
+  running_.clear();  // keeps capacity: no allocation once warmed up
+  return ran;
+}
+
+void EventLoop::drain() {
+  run_pending();
+  if (!stopping_.load()) return;
+  for (auto& task : stop_tasks_) task();
+  stop_tasks_.clear();
+  // Tasks posted while stopping still run, so a session's goodbye is not lost.
+  while (run_pending()) {
+  }
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+}
+
+void EventLoop::stop() {
+  if (stopping_.exchange(true)) {
+    if (thread_.joinable() && !in_loop_thread()) thread_.join();
+    return;
+  }
+  if (thread_.joinable()) {
+    uv_async_send(&async_);
+    if (!in_loop_thread()) thread_.join();
+  } else {
+    // Never started: close the async handle on this thread.
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
+}
+
+}  // namespace anchorcast

@@ -1,0 +1,177 @@
+#include "anchorcast/hub/stream.hpp"
+
+#include <algorithm>
+
+#include "anchorcast/core/secret.hpp"
+#include "hub/gop_cache.hpp"
+#include "hub/subscriber_queue.hpp"
+
+namespace anchorcast {
+
+namespace {
+// Gap between the last packet of a publisher session and the first of the next one on
+// the output timeline: about one frame, so players see continuity, not a jump.
+constexpr int64_t kSessionGapUs = 40'000;
+}  // namespace
+
+const char* viewer_protocol_name(ViewerProtocol p) {
+  switch (p) {
+    case ViewerProtocol::internal: return "internal";
+    case ViewerProtocol::hls: return "hls";
+    case ViewerProtocol::flv: return "flv";
+    case ViewerProtocol::rtmp: return "rtmp";
+    case ViewerProtocol::webrtc: return "webrtc";
+    case ViewerProtocol::count_: break;
+  }
+  return "?";
+}
+
+const char* codec_name(Codec codec) {
+  switch (codec) {
+    case Codec::h264: return "h264";
+    case Codec::hevc: return "hevc";
+    case Codec::aac: return "aac";
+    case Codec::opus: return "opus";
+  }
+  return "?";
+}
+
+Stream::Stream(std::string id, std::string publish_key)
+    : id_(std::move(id)), publish_key_(std::move(publish_key)), gop_(std::make_unique<GopCache>()) {}
+
+Stream::~Stream() = default;
+
+bool Stream::publish_key_matches(std::string_view key) const {
+  return constant_time_equals(key, publish_key_);
+}
+
+Result<std::unique_ptr<StreamPublisher>> Stream::begin_publish(std::string protocol) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return make_error("stream '" + id_ + "' was removed");
+  if (live_) return make_error("stream '" + id_ + "' already has a live publisher (" + protocol_ + ")");
+  live_ = true;
+  new_session_ = true;
+  protocol_ = std::move(protocol);
+  offset_pending_ = any_packet_;
+  gop_->clear();
+  sessions_.fetch_add(1, std::memory_order_relaxed);
+  return std::unique_ptr<StreamPublisher>(new StreamPublisher(shared_from_this()));
+}
+
+void Stream::end_publish() {
+  std::lock_guard lock(mutex_);
+  if (!live_) return;
+  live_ = false;
+  protocol_.clear();
+  gop_->clear();
+  broadcast(MediaEvent{MediaEvent::Type::publisher_gone, false, nullptr, nullptr});
+}
+
+void Stream::set_tracks(TrackSet tracks) {
+  std::lock_guard lock(mutex_);
+  if (!live_) return;
+  bool same = tracks_ && *tracks_ == tracks;
+  if (same && !new_session_) return;
+  tracks_ = std::make_shared<const TrackSet>(std::move(tracks));
+  // A decoder configuration change invalidates the GOP cache: its packets need the old
+  // configuration, and a new viewer would get the new one first.
+  gop_->clear();
+  broadcast(MediaEvent{MediaEvent::Type::tracks, new_session_, nullptr, tracks_});
+  new_session_ = false;
+}
+
+void Stream::push(Packet&& packet) {
+  std::lock_guard lock(mutex_);
+  if (!live_) return;
+  int64_t dts_us = packet.dts_in(kMicros);
+  if (offset_pending_) {
+    offset_us_ = last_dts_us_ + kSessionGapUs - dts_us;
+    offset_pending_ = false;
+  }
+  if (offset_us_ != 0) {
+    int64_t shift = rescale(offset_us_, kMicros, packet.time_base);
+    packet.dts += shift;
+    packet.pts += shift;
+  }
+  last_dts_us_ = std::max(last_dts_us_, dts_us + offset_us_);
+  any_packet_ = true;
+  bytes_in_.fetch_add(packet.payload.size(), std::memory_order_relaxed);
+  packets_in_.fetch_add(1, std::memory_order_relaxed);
+
+  auto shared = std::make_shared<const Packet>(std::move(packet));
+  gop_->add(shared);
+  broadcast(MediaEvent{MediaEvent::Type::packet, false, std::move(shared), nullptr});
+}
+
+void Stream::broadcast(const MediaEvent& event) {
+  size_t dropped = 0;
+  for (auto& q : subscribers_) dropped += q->push(event);
+  if (dropped) packets_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+}
+
+std::unique_ptr<Subscription> Stream::subscribe(SubscribeOptions options) {
+  auto queue = std::make_shared<SubscriberQueue>(options.queue_capacity, std::move(options.notify));
+  std::lock_guard lock(mutex_);
+  if (closed_) {
+    queue->push(MediaEvent{MediaEvent::Type::stream_closed, false, nullptr, nullptr});
+  } else if (live_ && tracks_) {
+    queue->push(MediaEvent{MediaEvent::Type::tracks, true, nullptr, tracks_});
+    for (const auto& p : gop_->packets()) queue->push(MediaEvent{MediaEvent::Type::packet, false, p, nullptr});
+  }
+  subscribers_.push_back(queue);
+  viewers_[static_cast<int>(options.protocol)].fetch_add(1, std::memory_order_relaxed);
+  return std::unique_ptr<Subscription>(new Subscription(shared_from_this(), std::move(queue), options.protocol));
+}
+
+void Stream::unsubscribe(SubscriberQueue* queue, ViewerProtocol protocol) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(subscribers_.begin(), subscribers_.end(),
+                         [queue](const auto& q) { return q.get() == queue; });
+  if (it == subscribers_.end()) return;
+  // Order does not matter: swap-and-pop keeps unsubscribe O(1) after the search.
+  std::swap(*it, subscribers_.back());
+  subscribers_.pop_back();
+  viewers_[static_cast<int>(protocol)].fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool Stream::live() const {
+  std::lock_guard lock(mutex_);
+  return live_;
+}
+
+StreamSnapshot Stream::snapshot() const {
+  StreamSnapshot s;
+  {
+    std::lock_guard lock(mutex_);
+    s.live = live_;
+    s.protocol = protocol_;
+    s.tracks = live_ ? tracks_ : nullptr;
+  }
+  s.id = id_;
+  for (int i = 0; i < static_cast<int>(ViewerProtocol::count_); ++i)
+    s.viewers[i] = viewers_[i].load(std::memory_order_relaxed);
+  s.bytes_in = bytes_in_.load(std::memory_order_relaxed);
+  s.packets_in = packets_in_.load(std::memory_order_relaxed);
+  s.packets_dropped = packets_dropped_.load(std::memory_order_relaxed);
+  s.sessions = sessions_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Stream::close() {
+  std::lock_guard lock(mutex_);
+  if (closed_) return;
+  closed_ = true;
+  live_ = false;
+  gop_->clear();
+  broadcast(MediaEvent{MediaEvent::Type::stream_closed, false, nullptr, nullptr});
+}
+
+StreamPublisher::~StreamPublisher() { stream_->end_publish(); }
+void StreamPublisher::set_tracks(TrackSet tracks) { stream_->set_tracks(std::move(tracks)); }
+void StreamPublisher::push(Packet&& packet) { stream_->push(std::move(packet)); }
+
+Subscription::~Subscription() { stream_->unsubscribe(queue_.get(), protocol_); }
+size_t Subscription::pop_all(std::vector<MediaEvent>& out) { return queue_->pop_all(out); }
+uint64_t Subscription::dropped_packets() const { return queue_->dropped_packets(); }
+
+}  // namespace anchorcast

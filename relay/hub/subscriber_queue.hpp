@@ -1,0 +1,42 @@
+// The one cross-thread hand-off between a publisher and a subscriber: a bounded ring of
+// MediaEvents. A consumer that falls behind loses queued packets and resumes at the next
+// keyframe; the producer never waits on it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "anchorcast/hub/media_event.hpp"
+
+namespace anchorcast {
+
+class SubscriberQueue {
+ public:
+  SubscriberQueue(size_t capacity, std::function<void()> notify);
+
+  // Producer side. Returns how many packets this push dropped (to count them).
+  size_t push(const MediaEvent& event);
+  // Consumer side.
+  size_t pop_all(std::vector<MediaEvent>& out);
+  uint64_t dropped_packets() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  bool accepts(const MediaEvent& event);
+  size_t overflow();
+  void append(const MediaEvent& event);
+
+  std::mutex mutex_;
+  std::vector<MediaEvent> ring_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+  bool notified_ = false;
+  bool waiting_for_keyframe_ = false;
+  bool has_video_ = true;
+  std::function<void()> notify_;
+  std::atomic<uint64_t> dropped_{0};
+};
+
+}  // namespace anchorcast
