@@ -43,7 +43,10 @@ bool EventLoop::run_pending() {
 
 void EventLoop::drain() {
   run_pending();
-  if (!stopping_.load()) return;
+  if (stopping_.load()) shut_down();
+}
+
+void EventLoop::shut_down() {
   for (auto& task : stop_tasks_) task();
   stop_tasks_.clear();
   // Tasks posted while stopping still run, so a session's goodbye is not lost.
@@ -70,12 +73,8 @@ void EventLoop::stop() {
     uv_async_send(&async_);
     if (!in_loop_thread()) thread_.join();
   } else {
-    // Never started: close the async handle on this thread.
-    {
-      std::lock_guard lock(mutex_);
-      closed_ = true;
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    // Never started (start-up failed): shut down on this thread.
+    shut_down();
     uv_run(&loop_, UV_RUN_DEFAULT);
   }
 }

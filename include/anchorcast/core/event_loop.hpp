@@ -32,6 +32,7 @@ class EventLoop {
   static void on_async(uv_async_t* handle);
   void drain();
   bool run_pending();
+  void shut_down();
 
   uv_loop_t loop_{};
   uv_async_t async_{};
