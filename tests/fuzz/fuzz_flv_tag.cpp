@@ -1,0 +1,45 @@
+// libFuzzer target: FLV file header, tag walking, and video/audio tag bodies.
+// Invariant checked: whatever parses re-serializes to the same bytes.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+
+#include "protocol/flv/audio_tag.hpp"
+#include "protocol/flv/flv_header.hpp"
+#include "protocol/flv/flv_tag.hpp"
+#include "protocol/flv/video_tag.hpp"
+
+using namespace anchorcast::flv;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::span<const uint8_t> in(data, size);
+  (void)parse_file_header(in);
+  // The bodies on their own, as RTMP messages carry them.
+  if (auto v = parse_video_tag_body(in); v.ok() && v->is_avc()) {
+    auto prefix = serialize_avc_video_prefix(v->frame_type, v->avc_packet_type, v->composition_time_ms);
+    if (!std::equal(prefix.begin(), prefix.end(), in.begin())) std::abort();
+    if (v->avc_packet_type == AvcPacketType::nalu) {
+      auto p = video_packet_from_tag(*v, 0);
+      if (!p.ok() || p->payload.size() != v->data.size()) std::abort();
+    }
+  }
+  if (auto a = parse_audio_tag_body(in); a.ok() && a->is_aac() && a->aac_packet_type == AacPacketType::raw) {
+    if (!audio_packet_from_tag(*a, 0).ok()) std::abort();
+  }
+  // A stream of tags.
+  std::span<const uint8_t> rest = in;
+  while (!rest.empty()) {
+    auto tag = parse_tag(rest);
+    if (!tag) break;
+    // Equal but for the two reserved bits of the first byte, which parsing ignores
+    // (as FFmpeg's flvdec does).
+    auto header = serialize_tag_header(tag->header);
+    if (header[0] != (rest[0] & 0x3F) || !std::equal(header.begin() + 1, header.end(), rest.begin() + 1))
+      std::abort();
+    if (tag->header.type == TagType::video) (void)parse_video_tag_body(tag->body);
+    if (tag->header.type == TagType::audio) (void)parse_audio_tag_body(tag->body);
+    rest = rest.subspan(tag->size());
+  }
+  return 0;
+}
