@@ -161,6 +161,18 @@ def http_get(port: int, path: str, timeout: float = 5.0) -> HttpResponse:
     return http_request(port, "GET", path, timeout=timeout)
 
 
+def http_status(port: int, path: str, timeout: float = 5.0) -> tuple[int, dict[str, str]]:
+    """Status and headers of a GET without reading the body (which, for a live FLV
+    stream, never ends)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------------------------------
 # Child processes (ffmpeg, the server)
 
@@ -204,6 +216,7 @@ class Child:
         writing the trailer. So a second signal follows after a second."""
         if self.proc.poll() is not None:
             self._log.close()
+            self.log_text()
             return self.proc.returncode
         try:
             self.proc.send_signal(sig)
@@ -220,12 +233,14 @@ class Child:
             return None
         finally:
             self._log.close()
+            self.log_text()
 
     def log_text(self) -> str:
         try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+            self._last_log = self.log_path.read_text(errors="replace")
+        except OSError:  # the test's temp folder is gone: what was read last
+            pass
+        return getattr(self, "_last_log", "")
 
     def log_tail(self, lines: int = 20) -> str:
         tail = self.log_text().splitlines()[-lines:]
@@ -452,9 +467,10 @@ def decode_errors(path: Path, timeout: float = 90.0) -> list[str]:
     return lines
 
 
-def wait_files_settled(paths: list[Path], children: list[Child], quiet_s: float,
+def wait_files_settled(paths: list[Path], children: list, quiet_s: float,
                        timeout: float) -> None:
-    """Polls until every file has stopped growing for quiet_s (or its writer exited)."""
+    """Polls until every file has stopped growing for quiet_s (or its writer, a Child or
+    an FlvReader, has ended)."""
     last = {p: -1 for p in paths}
     since = {p: time.monotonic() for p in paths}
 
@@ -531,6 +547,13 @@ class FlvReader:
 
     def video_tags(self) -> list[FlvTag]:
         return [t for t in self.snapshot() if t.kind == FLV_VIDEO]
+
+    def frames(self) -> list[FlvTag]:
+        """Video tags that carry a picture (AVC NALU), not sequence headers."""
+        return [t for t in self.snapshot() if t.is_video_frame]
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def close(self) -> None:
         self._stop.set()
@@ -734,12 +757,15 @@ class RtmpClient:
         """C0 C1 -> S0 S1 S2 -> C2 (simple handshake, section 5.2)."""
         c1 = struct.pack(">II", int(time.time()) & 0xFFFFFFFF, 0) + random.randbytes(1528)
         self.send(b"\x03" + c1)
-        s0 = self.recv_exact(1)
+        try:
+            s0 = self.recv_exact(1)
+            s1 = self.recv_exact(1536)
+            self.recv_exact(1536)  # S2
+        except OSError as exc:
+            raise AssertionError(f"server broke a valid RTMP handshake: {exc}") from None
         if s0 != b"\x03":
             raise AssertionError(f"S0 version {s0!r}, expected 3")
-        s1 = self.recv_exact(1536)
-        self.recv_exact(1536)  # S2
-        self.send(s1)          # C2 echoes S1
+        self.send(s1)              # C2 echoes S1
 
     def wait_closed(self, timeout: float) -> bool:
         """Reads and discards until the server closes the connection (True) or the
