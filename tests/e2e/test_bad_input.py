@@ -1,0 +1,128 @@
+"""Hostile or broken bytes on the RTMP port must cost the server one connection, nothing
+more: after each case the process is alive, /healthz answers, memory did not balloon, and
+the log says what happened (the peer's address, or "rtmp" with a word like error, closed,
+invalid). Finally a real anchor still publishes and a viewer still decodes frames, with an
+idle, silent connection held open the whole time.
+
+The malformed cases are built with the tiny RTMP client in harness.py (plain handshake,
+fmt-0 chunk headers, AMF0 `connect`), so each is exactly the malformation named.
+"""
+
+import random
+import re
+import struct
+
+import harness
+from harness import E2ETestCase, RtmpClient, chunk_header_fmt0, chunk_message, wait_for
+
+RNG = random.Random(20261124)  # reproducible "random" bytes
+TROUBLE_WORDS = re.compile(r"error|clos|invalid|reject|refus|malformed|bad|unsupported|"
+                           r"too (large|big|long)|exceed|limit|abort|drop|disconnect|"
+                           r"reset|eof|truncat|unexpected|fail|timeout|version", re.I)
+MAX_RSS_GROWTH_KIB = 200 * 1024
+
+
+def random_bytes(n: int) -> bytes:
+    return bytes(RNG.getrandbits(8) for _ in range(n))
+
+
+def case_random_bytes(client: RtmpClient) -> None:
+    """4 KiB of noise; its first byte (C0, the version) is not 3. Must be closed."""
+    noise = bytearray(random_bytes(4096))
+    noise[0] = 0x9B
+    client.send(bytes(noise))
+
+
+def case_handshake_then_garbage(client: RtmpClient) -> None:
+    client.handshake()
+    client.send(random_bytes(4096))
+
+
+def case_truncated_chunk(client: RtmpClient) -> None:
+    """A connect command cut off in the middle of its first chunk, then EOF."""
+    client.handshake()
+    message = chunk_message(3, 20, harness.connect_command(client.port))
+    client.send(message[:60])
+
+
+def case_huge_chunk_size(client: RtmpClient) -> None:
+    """Set Chunk Size 0x7FFFFFFF (RTMP 5.4.1 allows up to that; a server must not size a
+    buffer from it), then a connect command in one chunk."""
+    client.handshake()
+    client.send(chunk_message(2, 1, struct.pack(">I", 0x7FFFFFFF)))
+    client.send(chunk_message(3, 20, harness.connect_command(client.port),
+                              chunk_size=0x7FFFFFFF))
+
+
+def case_16mib_message(client: RtmpClient) -> None:
+    """A command message header declaring 0xFFFFFF bytes (the 24-bit maximum, 16 MiB),
+    followed by only 64 KiB of it."""
+    client.handshake()
+    client.send(chunk_message(2, 1, struct.pack(">I", 65536)))  # so 64 KiB is one chunk
+    client.send(chunk_header_fmt0(3, 0, 0xFFFFFF, 20, 0) + b"\x02" * 65536)
+
+
+def case_bad_version(client: RtmpClient) -> None:
+    """C0 = 0x2A (RTMP is 3), with a well-formed C1. Must be closed."""
+    client.send(b"\x2a" + struct.pack(">II", 0, 0) + random_bytes(1528))
+
+
+CASES = [case_random_bytes, case_handshake_then_garbage, case_truncated_chunk,
+         case_huge_chunk_size, case_16mib_message, case_bad_version]
+# An invalid version byte can only mean "not RTMP": the server must hang up. For the other
+# cases closing or waiting for more bytes are both fine; the test closes after 3 s.
+MUST_CLOSE = {case_random_bytes, case_bad_version}
+
+
+class BadInputTest(E2ETestCase):
+    def test_malformed_rtmp_input_costs_one_connection(self):
+        server = self.start_server()
+        rss_start = harness.rss_kib(server.child.pid)
+
+        # Held open, silent, for the whole test: must not block anyone else.
+        idle = RtmpClient(server.rtmp_port)
+        self.addCleanup(idle.close)
+
+        for case in CASES:
+            with self.subTest(case=case.__name__):
+                mark = server.log_size()
+                client = RtmpClient(server.rtmp_port)
+                self.addCleanup(client.close)
+                peer = f":{client.local_port}"
+                try:
+                    case(client)
+                    closed = client.wait_closed(3.0)
+                except ConnectionError:  # the server hung up while we were still sending
+                    closed = True
+                if case in MUST_CLOSE:
+                    self.assertTrue(closed, "server kept a connection with a bad RTMP "
+                                    "version open")
+                client.close()
+
+                self.assertTrue(server.alive(), f"server died\n{server.log_tail()}")
+                self.assertEqual(server.get("/healthz").status, 200)
+                server.wait_log_line(
+                    mark, lambda line: re.search(re.escape(peer) + r"\b", line) is not None
+                    or ("rtmp" in line.lower() and TROUBLE_WORDS.search(line) is not None),
+                    5, f"a log line about the {case.__name__} connection (peer {peer})")
+                rss = harness.rss_kib(server.child.pid)
+                self.assertLess(rss - rss_start, MAX_RSS_GROWTH_KIB,
+                                f"RSS grew {(rss - rss_start) // 1024} MiB")
+
+        # The silent connection did not wedge the server, and a real anchor still works.
+        self.assertTrue(server.alive())
+        out = self.tmp / "after.flv"
+        publisher = self.publish(server, harness.key_of("demo"), seconds=6, gop=30)
+        server.wait_live("demo")
+        reader = self.flv_reader(server, "/flv/demo.flv", save_to=out)
+        self.assertEqual(publisher.wait(timeout=30), 0, publisher.log_tail())
+        wait_for(lambda: len(reader.frames()) >= 150, 10, "the viewer to get the broadcast")
+        reader.close()
+        info = harness.probe(out)
+        self.assertGreaterEqual(info.video_frames, 150, info)
+        self.assertEqual((info.width, info.height), (1280, 720))
+        self.assertEqual(server.get("/healthz").status, 200)
+
+
+if __name__ == "__main__":
+    harness.main()
