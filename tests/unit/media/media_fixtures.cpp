@@ -48,7 +48,7 @@ DemuxedFlv load_small_flv() {
         v.height = sps->height;
         v.fps = sps->fps;
         out.tracks.video = v;
-      } else {
+      } else if (body->avc_packet_type == flv::AvcPacketType::nalu) {  // FFmpeg ends with end_of_sequence
         auto p = flv::video_packet_from_tag(*body, tag->header.timestamp_ms);
         EXPECT_TRUE(p.ok());
         out.packets.push_back(std::make_shared<const Packet>(std::move(p).value()));
@@ -78,6 +78,7 @@ std::vector<PacketPtr> repeat_packets(const std::vector<PacketPtr>& base, int ti
   std::vector<PacketPtr> out;
   for (int i = 0; i < times; ++i)
     for (const auto& p : base) {
+      if (p->dts_in(kMillis) >= period_ms) continue;  // would overlap the next copy
       Packet copy = *p;
       const int64_t shift = rescale(period_ms * i, kMillis, copy.time_base);
       copy.dts += shift;

@@ -58,7 +58,8 @@ struct DemuxedFlv {
 DemuxedFlv load_small_flv();
 
 // The packets of `base` repeated `times` times, each copy shifted by the base's length
-// so the timeline continues: a longer stream made of whole closed GOPs.
+// so the timeline continues: a longer stream made of whole closed GOPs. Packets with a
+// dts at or past `period_ms` are left out so copies never overlap.
 std::vector<PacketPtr> repeat_packets(const std::vector<PacketPtr>& base, int times, int64_t period_ms);
 
 // Runs a shell command, returns its stdout (exit status in *status when given).

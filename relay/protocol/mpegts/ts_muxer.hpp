@@ -1,0 +1,72 @@
+// MPEG-TS muxer (ITU-T H.222.0) for HLS and anything else that wants a TS: one program,
+// H.264 (stream type 0x1B, Annex B with an AUD per access unit and SPS/PPS before every
+// IDR, §2.14) and AAC (0x0F, ADTS), PCR on the video PID (the audio PID when there is no
+// video), one PES per access unit, the random_access_indicator on keyframes.
+// Timestamps are the packets' own, in 90 kHz, so a TS time equals the hub's timeline
+// time (mod 2^33). Pure: bytes are appended to a caller-owned buffer; once the buffer
+// and the muxer's scratch space have grown, muxing allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "anchorcast/core/result.hpp"
+#include "anchorcast/media/packet.hpp"
+#include "anchorcast/media/track.hpp"
+#include "protocol/aac/audio_specific_config.hpp"
+#include "protocol/mpegts/psi_tables.hpp"
+
+namespace anchorcast::mpegts {
+
+inline constexpr uint8_t kStreamTypeH264 = 0x1B;
+inline constexpr uint8_t kStreamTypeAdtsAac = 0x0F;
+
+struct TsMuxerOptions {
+  uint16_t transport_stream_id = 1;
+  uint16_t program_number = 1;
+  uint16_t pmt_pid = 0x1000;  // the PIDs FFmpeg's mpegts muxer uses, familiar in dumps
+  uint16_t video_pid = 0x100;
+  uint16_t audio_pid = 0x101;
+  // PCR runs this far behind DTS so a T-STD decoder has buffering time (§2.4.2; FFmpeg's
+  // default max_delay of 0.7 s). Clamped at 0 at the start of a timeline.
+  int64_t pcr_delay_90khz = 63000;
+};
+
+class TsMuxer {
+ public:
+  explicit TsMuxer(TsMuxerOptions options = {});
+
+  // Takes the H.264 and AAC tracks (other codecs are left out of the program). Fails,
+  // naming the track, when a decoder configuration does not parse; that track is then
+  // left out and the other is kept. The PMT version moves on when the streams change.
+  Status set_tracks(const TrackSet& tracks);
+  bool has_video() const { return has_video_; }
+  bool has_audio() const { return has_audio_; }
+
+  // PAT + PMT: two TS packets. A TS that a player may join here (an HLS segment) starts
+  // with them.
+  void write_tables(std::vector<uint8_t>& out);
+
+  // One access unit as one PES. Fails (writing nothing) for a packet whose track is not
+  // in the program or whose payload does not parse (bad AVCC lengths, AAC frame too big
+  // for ADTS).
+  Status write_packet(const Packet& packet, std::vector<uint8_t>& out);
+
+ private:
+  void write_pes(uint16_t pid, uint8_t& cc, std::span<const uint8_t> pes_header, bool random_access,
+                 bool with_pcr, int64_t pcr_90khz, std::vector<uint8_t>& out);
+
+  TsMuxerOptions options_;
+  bool has_video_ = false;
+  bool has_audio_ = false;
+  int nal_length_size_ = 4;
+  std::vector<uint8_t> parameter_sets_;  // Annex B SPS + PPS, put before each IDR
+  aac::AudioSpecificConfig asc_;
+  uint8_t pmt_version_ = 0;
+  bool tables_written_once_ = false;
+  uint8_t cc_pat_ = 0, cc_pmt_ = 0, cc_video_ = 0, cc_audio_ = 0;
+  std::vector<std::span<const uint8_t>> pieces_;  // reused gather list of the PES payload
+};
+
+}  // namespace anchorcast::mpegts
