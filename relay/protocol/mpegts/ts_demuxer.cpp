@@ -1,7 +1,6 @@
 #include "protocol/mpegts/ts_demuxer.hpp"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -11,6 +10,7 @@
 #include "protocol/h264/avc_decoder_config.hpp"
 #include "protocol/h264/nal_unit.hpp"
 #include "protocol/h264/sps.hpp"
+#include "protocol/mpegts/crc32.hpp"
 #include "protocol/mpegts/pes_assembler.hpp"
 
 namespace anchorcast {
@@ -38,26 +38,6 @@ constexpr size_t kMaxSectionSize = 1024;
 constexpr int64_t k33Bits = int64_t{1} << 33;
 constexpr int64_t k32Bits = int64_t{1} << 32;
 constexpr int64_t kDefaultFrameDuration90k = 3000;  // 30 fps, until the stream tells
-
-// CRC_32 of PSI sections (H.222.0 Annex A): polynomial 0x04C11DB7, register preset to
-// all ones, MSB first, no final xor. Over a whole section, CRC_32 field included, the
-// result is zero.
-constexpr std::array<uint32_t, 256> make_crc_table() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i << 24;
-    for (int bit = 0; bit < 8; ++bit) c = (c & 0x80000000u) ? (c << 1) ^ 0x04C11DB7u : c << 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
-
-uint32_t crc32_mpeg2(std::span<const uint8_t> bytes) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (uint8_t b : bytes) crc = (crc << 8) ^ kCrcTable[((crc >> 24) ^ b) & 0xFF];
-  return crc;
-}
 
 struct EsInfo {
   uint16_t pid = 0;
@@ -146,7 +126,7 @@ class SectionAssembler {
 bool section_is_valid(std::span<const uint8_t> s, uint8_t table_id) {
   if (s.size() < 12 || s[0] != table_id) return false;
   if ((s[1] & 0x80) == 0) return false;  // section_syntax_indicator
-  return crc32_mpeg2(s) == 0;
+  return mpegts::crc32_mpeg2(s) == 0;  // Annex A: zero over the whole section
 }
 
 enum class Continuity { ok, duplicate, error };
