@@ -103,7 +103,9 @@ Result<size_t> ServerHandshake::consume(std::span<const uint8_t> in, std::vector
       return make_error("rtmp handshake: client version " + std::to_string(in[0]) + ", expected 3" +
                         (in[0] == 6 || in[0] == 8 ? " (RTMPE is not supported)"
                          : in[0] == 0x16          ? " (TLS/rtmps is not supported)"
-                                                  : ""));
+                         : in[0] == 'G' || in[0] == 'P' || in[0] == 'H' || in[0] == 'O'
+                             ? " (an HTTP request on the RTMP port?)"
+                             : ""));
     }
     size_t take = std::min(in.size(), 1 + kHandshakeSize - c0c1_.size());
     c0c1_.insert(c0c1_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));

@@ -1,0 +1,127 @@
+#include "egress/rtmp/rtmp_viewer.hpp"
+
+#include <algorithm>
+
+#include "anchorcast/core/log.hpp"
+#include "protocol/flv/audio_tag.hpp"
+#include "protocol/flv/video_tag.hpp"
+#include "protocol/rtmp/messages.hpp"
+
+namespace anchorcast {
+
+namespace {
+
+uint32_t rtmp_timestamp(const Packet& p) {
+  // RTMP timestamps are unsigned milliseconds (spec 5.3.1.2.1); the hub's timeline
+  // starts at or after 0, so a negative dts only comes from a publisher's B-frame
+  // lead-in and is pinned to 0.
+  int64_t ms = p.dts_in(kMillis);
+  return ms < 0 ? 0 : static_cast<uint32_t>(ms);
+}
+
+}  // namespace
+
+rtmp::Amf0Value metadata_for(const TrackSet& tracks) {
+  using rtmp::Amf0Value;
+  Amf0Value meta = Amf0Value::make_ecma_array();
+  meta.set("duration", Amf0Value::make_number(0));  // live
+  if (tracks.video) {
+    meta.set("width", Amf0Value::make_number(tracks.video->width));
+    meta.set("height", Amf0Value::make_number(tracks.video->height));
+    if (tracks.video->fps > 0) meta.set("framerate", Amf0Value::make_number(tracks.video->fps));
+    meta.set("videocodecid", Amf0Value::make_number(7));  // FLV E.4.3.1: AVC
+  }
+  if (tracks.audio) {
+    meta.set("audiosamplerate", Amf0Value::make_number(tracks.audio->sample_rate));
+    meta.set("audiochannels", Amf0Value::make_number(tracks.audio->channels));
+    meta.set("stereo", Amf0Value::make_boolean(tracks.audio->channels >= 2));
+    meta.set("audiocodecid", Amf0Value::make_number(10));  // FLV E.4.2.1: AAC
+  }
+  meta.set("encoder", Amf0Value::make_string("anchorcast"));
+  return meta;
+}
+
+void RtmpViewer::send_tracks(const TrackSet& tracks, uint32_t timestamp, const rtmp::ChunkWriter& writer,
+                             RtmpPlayBatch& batch) {
+  // Timestamp 0: ffmpeg's FLV demuxer turns an onMetaData with any other timestamp into
+  // a "subtitle" data stream (flvdec.c, flv_read_packet), and players ignore its time.
+  rtmp::Message meta = rtmp::make_on_metadata(stream_id_, metadata_for(tracks));
+  meta.timestamp = 0;
+  batch.add_message(writer, meta);
+  if (tracks.video && tracks.video->codec == Codec::h264 && !tracks.video->decoder_config.empty()) {
+    rtmp::Message m;
+    m.type_id = rtmp::msg::kVideo;
+    m.stream_id = stream_id_;
+    m.csid = rtmp::csid::kVideo;
+    m.timestamp = timestamp;
+    auto prefix = flv::avc_sequence_header_prefix();
+    m.payload.assign(prefix.begin(), prefix.end());
+    m.payload.insert(m.payload.end(), tracks.video->decoder_config.begin(), tracks.video->decoder_config.end());
+    batch.add_message(writer, m);
+  }
+  if (tracks.audio && tracks.audio->codec == Codec::aac && !tracks.audio->decoder_config.empty()) {
+    rtmp::Message m;
+    m.type_id = rtmp::msg::kAudio;
+    m.stream_id = stream_id_;
+    m.csid = rtmp::csid::kAudio;
+    m.timestamp = timestamp;
+    auto prefix = flv::serialize_aac_audio_prefix(flv::AacPacketType::sequence_header);
+    m.payload.assign(prefix.begin(), prefix.end());
+    m.payload.insert(m.payload.end(), tracks.audio->decoder_config.begin(), tracks.audio->decoder_config.end());
+    batch.add_message(writer, m);
+  }
+}
+
+RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::ChunkWriter& writer,
+                                        RtmpPlayBatch& batch) {
+  switch (event.type) {
+    case MediaEvent::Type::tracks:
+      pending_tracks_ = event.tracks;
+      return Action::keep;
+    case MediaEvent::Type::publisher_gone:
+      // The viewer stays: the hub resumes the same timeline when the anchor is back,
+      // preceded by a fresh track announcement.
+      return Action::keep;
+    case MediaEvent::Type::stream_closed:
+      return Action::close;
+    case MediaEvent::Type::packet:
+      break;
+  }
+  if (!event.packet) return Action::keep;
+  const Packet& p = *event.packet;
+  uint32_t ts = rtmp_timestamp(p);
+  if (pending_tracks_) {
+    send_tracks(*pending_tracks_, ts, writer, batch);
+    pending_tracks_.reset();
+  }
+  rtmp::ChunkHeaderFields fields;
+  fields.stream_id = stream_id_;
+  fields.timestamp = ts;
+  if (p.kind == MediaKind::video) {
+    auto prefix = flv::video_tag_prefix(p);
+    if (!prefix) {
+      // FLV (pre-Enhanced RTMP) carries H.264 only; a HEVC publisher cannot be relayed
+      // over RTMP, but its viewers on other protocols are unaffected.
+      if (!warned_codec_) log::warn("rtmp play: ", prefix.error().message, "; dropping video");
+      warned_codec_ = true;
+      return Action::keep;
+    }
+    fields.csid = rtmp::csid::kVideo;
+    fields.type_id = rtmp::msg::kVideo;
+    batch.add_media(writer, fields, *prefix, event.packet);
+  } else {
+    auto prefix = flv::audio_tag_prefix(p);
+    if (!prefix) {
+      if (!warned_codec_) log::warn("rtmp play: ", prefix.error().message, "; dropping audio");
+      warned_codec_ = true;
+      return Action::keep;
+    }
+    fields.csid = rtmp::csid::kAudio;
+    fields.type_id = rtmp::msg::kAudio;
+    batch.add_media(writer, fields, *prefix, event.packet);
+  }
+  ++packets_sent_;
+  return Action::keep;
+}
+
+}  // namespace anchorcast

@@ -1,0 +1,38 @@
+// The play side of an RTMP connection, without the socket: hub MediaEvents in, RTMP
+// messages (FLV tag bodies, Adobe FLV spec E.4) out into a write batch. Track
+// announcements become onMetaData plus the AVC and AAC sequence headers, sent just
+// before the next packet so they carry its timestamp.
+#pragma once
+
+#include <cstdint>
+
+#include "anchorcast/hub/media_event.hpp"
+#include "egress/rtmp/rtmp_play_batch.hpp"
+#include "protocol/rtmp/amf0.hpp"
+#include "protocol/rtmp/chunk_writer.hpp"
+
+namespace anchorcast {
+
+class RtmpViewer {
+ public:
+  explicit RtmpViewer(uint32_t stream_id) : stream_id_(stream_id) {}
+
+  enum class Action { keep, close };
+  Action on_event(const MediaEvent& event, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch);
+
+  uint64_t packets_sent() const { return packets_sent_; }
+
+ private:
+  void send_tracks(const TrackSet& tracks, uint32_t timestamp, const rtmp::ChunkWriter& writer,
+                   RtmpPlayBatch& batch);
+
+  uint32_t stream_id_;
+  TrackSetPtr pending_tracks_;  // announced, not yet sent
+  uint64_t packets_sent_ = 0;
+  bool warned_codec_ = false;
+};
+
+// onMetaData for a TrackSet (what FMS and SRS send: sizes, rate, FLV codec ids).
+rtmp::Amf0Value metadata_for(const TrackSet& tracks);
+
+}  // namespace anchorcast
