@@ -1,0 +1,44 @@
+// Live HLS for one stream (RFC 8216): MPEG-TS segments cut on video keyframes (by time
+// for audio-only streams) and a sliding-window media playlist. Fed by one thread from a
+// hub subscription; playlist() and segment() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "anchorcast/core/config.hpp"
+#include "anchorcast/hub/media_event.hpp"
+
+namespace anchorcast {
+
+class HlsPackager {
+ public:
+  // The wall clock stamps EXT-X-PROGRAM-DATE-TIME; tests pass a fixed one.
+  using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+  explicit HlsPackager(HlsConfig config, WallClock wall_clock = {});
+  ~HlsPackager();
+  HlsPackager(const HlsPackager&) = delete;
+  HlsPackager& operator=(const HlsPackager&) = delete;
+
+  void on_event(const MediaEvent& event);
+
+  // The media playlist (segments named "seg-<sequence>.ts", relative to it); nullopt
+  // until the first segment is complete.
+  std::optional<std::string> playlist() const;
+  // A segment by name: those listed, and for a while those just slid out (RFC 8216
+  // §6.2.2: a client may still fetch them). nullptr when unknown or gone.
+  std::shared_ptr<const std::string> segment(std::string_view name) const;
+  // True once a segment exists: the playlist can be served.
+  bool has_media() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace anchorcast

@@ -1,0 +1,106 @@
+#include "egress/hls/media_playlist.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace anchorcast {
+namespace {
+
+// RFC 8216 §4.3.2.6: an ISO/IEC 8601:2004 date-time with time zone and at least
+// millisecond accuracy.
+std::string format_program_date_time(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
+  return buf;
+}
+
+int ceil_seconds(int64_t us) { return static_cast<int>((us + 999999) / 1000000); }
+
+}  // namespace
+
+std::string hls_segment_name(uint64_t sequence) { return "seg-" + std::to_string(sequence) + ".ts"; }
+
+bool parse_hls_segment_name(std::string_view name, uint64_t& sequence) {
+  constexpr std::string_view prefix = "seg-", suffix = ".ts";
+  if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
+    return false;
+  const auto digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() > 19) return false;  // fits uint64_t
+  uint64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  sequence = value;
+  return true;
+}
+
+MediaPlaylist::MediaPlaylist(int window_segments, int min_target_duration_s)
+    : window_(static_cast<size_t>(std::max(1, window_segments))),
+      target_duration_s_(std::max(1, min_target_duration_s)) {}
+
+int64_t MediaPlaylist::total_duration_us() const {
+  int64_t total = 0;
+  for (const auto& s : segments_) total += s.duration_us;
+  return total;
+}
+
+void MediaPlaylist::add(HlsSegment segment) {
+  segment.sequence = next_sequence_++;
+  // §4.3.3.1: every EXTINF, rounded to the nearest integer, must be <= the target
+  // duration; §6.2.1 forbids changing it, so it is the largest seen, never lowered.
+  target_duration_s_ = std::max(target_duration_s_, ceil_seconds(segment.duration_us));
+  segments_.push_back(std::move(segment));
+  // §6.2.2: keep at least three target durations listed, whatever the window says.
+  const int64_t min_listed_us = int64_t{3} * target_duration_s_ * 1000000;
+  while (segments_.size() > window_ && total_duration_us() - segments_.front().duration_us >= min_listed_us) {
+    // §6.2.2: removing a segment that carries EXT-X-DISCONTINUITY increments
+    // EXT-X-DISCONTINUITY-SEQUENCE.
+    if (segments_.front().discontinuity) ++discontinuity_sequence_;
+    retired_.push_back(std::move(segments_.front()));
+    segments_.pop_front();
+  }
+  // §6.2.2: a removed segment stays available for at least the playlist's duration;
+  // keeping as many as are listed covers it.
+  while (retired_.size() > window_) retired_.pop_front();
+}
+
+std::string MediaPlaylist::render() const {
+  std::string out;
+  out.reserve(128 + segments_.size() * 96);
+  out += "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:";
+  out += std::to_string(target_duration_s_);
+  out += "\n#EXT-X-MEDIA-SEQUENCE:";
+  out += std::to_string(segments_.empty() ? next_sequence_ : segments_.front().sequence);
+  out += "\n#EXT-X-DISCONTINUITY-SEQUENCE:";
+  out += std::to_string(discontinuity_sequence_);
+  out += '\n';
+  char extinf[48];
+  for (const auto& s : segments_) {
+    if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+    out += "#EXT-X-PROGRAM-DATE-TIME:";
+    out += format_program_date_time(s.program_date_time);
+    // §4.3.2.1: decimal-floating-point seconds (version 3); 3 decimals = ms accuracy.
+    std::snprintf(extinf, sizeof extinf, "\n#EXTINF:%.3f,\n", static_cast<double>(s.duration_us) / 1e6);
+    out += extinf;
+    out += hls_segment_name(s.sequence);
+    out += '\n';
+  }
+  if (ended_) out += "#EXT-X-ENDLIST\n";
+  return out;
+}
+
+std::shared_ptr<const std::string> MediaPlaylist::find(uint64_t sequence) const {
+  for (const auto* list : {&segments_, &retired_})
+    for (const auto& s : *list)
+      if (s.sequence == sequence) return s.data;
+  return nullptr;
+}
+
+}  // namespace anchorcast

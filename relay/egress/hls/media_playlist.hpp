@@ -1,0 +1,56 @@
+// The segment window of a live HLS media playlist and its text (RFC 8216 §4.3). Not
+// thread-safe: HlsPackager guards it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace anchorcast {
+
+struct HlsSegment {
+  uint64_t sequence = 0;
+  int64_t duration_us = 0;
+  bool discontinuity = false;  // first segment after a new session or codec change
+  std::chrono::system_clock::time_point program_date_time;
+  std::shared_ptr<const std::string> data;
+};
+
+class MediaPlaylist {
+ public:
+  // `min_target_duration_s`: the configured target, rounded up; the advertised target
+  // duration starts there and only grows.
+  MediaPlaylist(int window_segments, int min_target_duration_s);
+
+  // Appends a complete segment and slides the window.
+  void add(HlsSegment segment);
+  // Adds #EXT-X-ENDLIST: the stream is over.
+  void end() { ended_ = true; }
+
+  bool empty() const { return segments_.empty(); }
+  uint64_t next_sequence() const { return next_sequence_; }
+  int target_duration_s() const { return target_duration_s_; }
+  std::string render() const;
+  // A listed or recently removed segment.
+  std::shared_ptr<const std::string> find(uint64_t sequence) const;
+
+ private:
+  int64_t total_duration_us() const;
+
+  size_t window_;
+  int target_duration_s_;
+  std::deque<HlsSegment> segments_;  // listed
+  std::deque<HlsSegment> retired_;   // slid out, still fetchable
+  uint64_t next_sequence_ = 0;
+  uint64_t discontinuity_sequence_ = 0;
+  bool ended_ = false;
+};
+
+// "seg-<sequence>.ts"
+std::string hls_segment_name(uint64_t sequence);
+// The sequence in a segment name; false when the name is not one of ours.
+bool parse_hls_segment_name(std::string_view name, uint64_t& sequence);
+
+}  // namespace anchorcast
