@@ -1,0 +1,65 @@
+// HTTP-FLV for one viewer (Adobe FLV spec v10.1, Annex E): MediaEvents become write
+// batches. Payloads are never copied: a batch owns only the small bytes (file header,
+// 11-byte tag headers, 5/2-byte AVC/AAC prefixes, 4-byte PreviousTagSize, metadata and
+// sequence headers) and references each packet's payload, holding the PacketPtr so the
+// bytes live until the write completes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "anchorcast/hub/media_event.hpp"
+
+namespace anchorcast {
+
+class FlvBatch {
+ public:
+  bool empty() const { return refs_.empty(); }
+  size_t size_bytes() const { return size_bytes_; }
+  // The bytes to write, in order, as (pointer, length) pieces for a scatter-gather
+  // write (an Asio buffer sequence). Valid until the batch changes or is destroyed.
+  const std::vector<std::span<const uint8_t>>& spans() const;
+  // Empties the batch (releasing its packets) and keeps its capacity.
+  void clear();
+
+ private:
+  friend class FlvMuxer;
+  void add_owned(std::span<const uint8_t> bytes);
+  void add_payload(const PacketPtr& packet);
+
+  struct Ref {
+    const uint8_t* data;  // nullptr: `length` bytes of owned_ at `offset`
+    size_t offset;
+    size_t length;
+  };
+  std::vector<uint8_t> owned_;
+  std::vector<Ref> refs_;
+  std::vector<PacketPtr> packets_;
+  size_t size_bytes_ = 0;
+  mutable std::vector<std::span<const uint8_t>> spans_;
+  mutable bool spans_stale_ = false;
+};
+
+class FlvMuxer {
+ public:
+  // Appends what `event` becomes to `batch`: the FLV header before anything else;
+  // onMetaData and the AVC/AAC sequence headers on new tracks (written just before the
+  // next packet, at its time); one tag per H.264/AAC packet, from the first video
+  // keyframe on. Timestamps are the packets' dts in ms on the hub's steady timeline,
+  // not rebased per viewer. Returns false once the stream is closed: end the response.
+  bool on_event(const MediaEvent& event, FlvBatch& batch);
+
+ private:
+  void write_tracks(const TrackSet& tracks, uint32_t timestamp_ms, FlvBatch& batch);
+  void write_tag(uint8_t type, uint32_t timestamp_ms, std::span<const uint8_t> body_prefix,
+                 const PacketPtr& payload_owner, std::span<const uint8_t> owned_body, FlvBatch& batch);
+
+  bool header_written_ = false;
+  TrackSetPtr tracks_;          // the tracks in force
+  TrackSetPtr pending_tracks_;  // announced, headers not written yet
+  bool waiting_for_keyframe_ = true;
+};
+
+}  // namespace anchorcast

@@ -1,0 +1,175 @@
+#include "anchorcast/egress/flv_muxer.hpp"
+
+#include "protocol/flv/audio_tag.hpp"
+#include "protocol/flv/flv_header.hpp"
+#include "protocol/flv/flv_tag.hpp"
+#include "protocol/flv/video_tag.hpp"
+#include "protocol/rtmp/amf0.hpp"
+
+namespace anchorcast {
+
+// ---- FlvBatch ----
+
+const std::vector<std::span<const uint8_t>>& FlvBatch::spans() const {
+  if (spans_stale_) {
+    // Resolved here, not when added: owned_ may have moved as it grew.
+    spans_.clear();
+    for (const auto& r : refs_)
+      spans_.emplace_back(r.data ? r.data : owned_.data() + r.offset, r.length);
+    spans_stale_ = false;
+  }
+  return spans_;
+}
+
+void FlvBatch::clear() {
+  owned_.clear();
+  refs_.clear();
+  packets_.clear();
+  spans_.clear();
+  size_bytes_ = 0;
+  spans_stale_ = false;
+}
+
+void FlvBatch::add_owned(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return;
+  const size_t offset = owned_.size();
+  owned_.insert(owned_.end(), bytes.begin(), bytes.end());
+  size_bytes_ += bytes.size();
+  spans_stale_ = true;
+  // Owned bytes written back to back (a PreviousTagSize and the next tag header) are
+  // one piece.
+  if (!refs_.empty() && !refs_.back().data && refs_.back().offset + refs_.back().length == offset) {
+    refs_.back().length += bytes.size();
+    return;
+  }
+  refs_.push_back({nullptr, offset, bytes.size()});
+}
+
+void FlvBatch::add_payload(const PacketPtr& packet) {
+  if (packet->payload.empty()) return;
+  refs_.push_back({packet->payload.data(), 0, packet->payload.size()});
+  packets_.push_back(packet);
+  size_bytes_ += packet->payload.size();
+  spans_stale_ = true;
+}
+
+// ---- FlvMuxer ----
+
+namespace {
+
+constexpr uint8_t kTagAudio = static_cast<uint8_t>(flv::TagType::audio);
+constexpr uint8_t kTagVideo = static_cast<uint8_t>(flv::TagType::video);
+constexpr uint8_t kTagScript = static_cast<uint8_t>(flv::TagType::script);
+
+bool has_h264(const TrackSet& t) { return t.video && t.video->codec == Codec::h264; }
+bool has_aac(const TrackSet& t) { return t.audio && t.audio->codec == Codec::aac; }
+
+// E.5 onMetaData: what players show before the first frame decodes.
+std::vector<uint8_t> metadata_body(const TrackSet& tracks) {
+  using rtmp::Amf0Value;
+  Amf0Value meta = Amf0Value::make_ecma_array();
+  meta.set("duration", Amf0Value::make_number(0));  // live
+  if (has_h264(tracks)) {
+    meta.set("width", Amf0Value::make_number(tracks.video->width));
+    meta.set("height", Amf0Value::make_number(tracks.video->height));
+    if (tracks.video->fps > 0) meta.set("framerate", Amf0Value::make_number(tracks.video->fps));
+    meta.set("videocodecid", Amf0Value::make_number(7));  // E.4.3.1: AVC
+  }
+  if (has_aac(tracks)) {
+    meta.set("audiosamplerate", Amf0Value::make_number(tracks.audio->sample_rate));
+    meta.set("audiosamplesize", Amf0Value::make_number(16));
+    meta.set("stereo", Amf0Value::make_boolean(tracks.audio->channels >= 2));
+    meta.set("audiocodecid", Amf0Value::make_number(10));  // E.4.2.1: AAC
+  }
+  meta.set("encoder", Amf0Value::make_string("anchorcast"));
+  const Amf0Value values[] = {Amf0Value::make_string("onMetaData"), std::move(meta)};
+  return rtmp::encode_amf0(values);
+}
+
+// FLV timestamps are 32 bits of ms (SI32 split UI24 + UI8); past 24.8 days they wrap,
+// as every RTMP/FLV server's do.
+uint32_t flv_time(const Packet& p) { return static_cast<uint32_t>(p.dts_in(kMillis)); }
+
+}  // namespace
+
+void FlvMuxer::write_tag(uint8_t type, uint32_t timestamp_ms, std::span<const uint8_t> body_prefix,
+                         const PacketPtr& payload_owner, std::span<const uint8_t> owned_body, FlvBatch& batch) {
+  const size_t payload = payload_owner ? payload_owner->payload.size() : 0;
+  const size_t data_size = body_prefix.size() + owned_body.size() + payload;
+  if (data_size > flv::kMaxTagDataSize) return;  // cannot be framed (16 MiB); never seen in practice
+  flv::TagHeader header;
+  header.type = static_cast<flv::TagType>(type);
+  header.data_size = static_cast<uint32_t>(data_size);
+  header.timestamp_ms = static_cast<int32_t>(timestamp_ms);
+  batch.add_owned(flv::serialize_tag_header(header));
+  batch.add_owned(body_prefix);
+  batch.add_owned(owned_body);
+  if (payload_owner) batch.add_payload(payload_owner);
+  // E.3: PreviousTagSize = 11 + DataSize of the tag just written.
+  batch.add_owned(flv::serialize_previous_tag_size(static_cast<uint32_t>(flv::kTagHeaderSize + data_size)));
+}
+
+void FlvMuxer::write_tracks(const TrackSet& tracks, uint32_t timestamp_ms, FlvBatch& batch) {
+  // Timestamp 0 for onMetaData: FFmpeg's flvdec turns script data with any other
+  // timestamp into an extra data stream.
+  write_tag(kTagScript, 0, {}, nullptr, metadata_body(tracks), batch);
+  if (has_h264(tracks) && !tracks.video->decoder_config.empty())
+    write_tag(kTagVideo, timestamp_ms, flv::avc_sequence_header_prefix(), nullptr, tracks.video->decoder_config,
+              batch);
+  if (has_aac(tracks) && !tracks.audio->decoder_config.empty())
+    write_tag(kTagAudio, timestamp_ms, flv::serialize_aac_audio_prefix(flv::AacPacketType::sequence_header),
+              nullptr, tracks.audio->decoder_config, batch);
+}
+
+bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
+  switch (event.type) {
+    case MediaEvent::Type::stream_closed:
+      return false;
+    case MediaEvent::Type::publisher_gone:
+      return true;  // the hub resumes the same timeline with a new track announcement
+    case MediaEvent::Type::tracks:
+      if (!event.tracks) return true;
+      if (!event.new_session && tracks_ && *tracks_ == *event.tracks) return true;  // a repeat
+      if (!header_written_) {
+        // E.2: the TypeFlags say which tag types follow. They cannot change later, so a
+        // track that appears mid-stream may be ignored by strict players.
+        flv::FileHeader header;
+        header.has_video = has_h264(*event.tracks);
+        header.has_audio = has_aac(*event.tracks);
+        batch.add_owned(flv::serialize_file_header(header));
+        header_written_ = true;
+      }
+      tracks_ = event.tracks;
+      pending_tracks_ = event.tracks;
+      // After a new session or a codec change, old references are gone: restart on an IDR.
+      waiting_for_keyframe_ = has_h264(*tracks_);
+      return true;
+    case MediaEvent::Type::packet:
+      break;
+  }
+  const PacketPtr& packet = event.packet;
+  if (!packet || !tracks_) return true;
+  const bool is_video = packet->kind == MediaKind::video;
+  if (is_video ? !has_h264(*tracks_) || packet->codec != Codec::h264
+               : !has_aac(*tracks_) || packet->codec != Codec::aac)
+    return true;
+  if (is_video && waiting_for_keyframe_) {
+    if (!packet->keyframe) return true;
+    waiting_for_keyframe_ = false;
+  }
+  const uint32_t t = flv_time(*packet);
+  if (pending_tracks_) {
+    write_tracks(*pending_tracks_, t, batch);
+    pending_tracks_.reset();
+  }
+  if (is_video) {
+    auto prefix = flv::video_tag_prefix(*packet);
+    if (prefix) write_tag(kTagVideo, t, *prefix, packet, {}, batch);
+  } else {
+    auto prefix = flv::audio_tag_prefix(*packet);
+    if (prefix) write_tag(kTagAudio, t, *prefix, packet, {}, batch);
+  }
+  return true;
+}
+
+}  // namespace anchorcast
