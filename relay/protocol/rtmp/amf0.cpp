@@ -35,6 +35,9 @@ Amf0Value Amf0Value::make_undefined() {
   return out;
 }
 
+Amf0Value Amf0Value::make_object() { return make_object(std::vector<Amf0Property>{}); }
+Amf0Value Amf0Value::make_ecma_array() { return make_ecma_array(std::vector<Amf0Property>{}); }
+
 Amf0Value Amf0Value::make_object(std::vector<Amf0Property> props) {
   Amf0Value out;
   out.type = Amf0Type::object;

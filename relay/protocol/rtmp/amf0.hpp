@@ -45,9 +45,12 @@ struct Amf0Value {
   static Amf0Value make_string(std::string v);  // long_string when over 65535 bytes
   static Amf0Value make_null();
   static Amf0Value make_undefined();
-  static Amf0Value make_object(std::vector<Amf0Property> props = {});
-  static Amf0Value make_ecma_array(std::vector<Amf0Property> props = {});
-  static Amf0Value make_strict_array(std::vector<Amf0Value> elems = {});
+  // (Overloads, not default arguments: Amf0Property is incomplete here.)
+  static Amf0Value make_object();
+  static Amf0Value make_object(std::vector<Amf0Property> props);
+  static Amf0Value make_ecma_array();
+  static Amf0Value make_ecma_array(std::vector<Amf0Property> props);
+  static Amf0Value make_strict_array(std::vector<Amf0Value> elems);
   static Amf0Value make_date(double ms, int16_t timezone = 0);
 
   bool is_string() const { return type == Amf0Type::string || type == Amf0Type::long_string; }
