@@ -552,9 +552,10 @@ class Loadgen {
     if (bytes.empty()) return;
     auto* w = new WriteRequest;
     w->data = std::move(bytes);
+    w->req.data = w;
     uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), unsigned(w->data.size()));
     int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&v.tcp), &buf, 1,
-                      [](uv_write_t* req, int) { delete reinterpret_cast<WriteRequest*>(req); });
+                      [](uv_write_t* req, int) { delete static_cast<WriteRequest*>(req->data); });
     // A failed write surfaces again as a read error; the request is ours to free here.
     if (rc != 0) delete w;
   }

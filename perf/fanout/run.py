@@ -37,6 +37,11 @@ DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000]
 QUICK_STEPS = [100, 250, 500]
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
+# The machine is shared (engineers compile on both cores): at nice 0 a compiler on core 0
+# took half the server's core and nginx-rtmp "saturated" at 42 % CPU. The measured
+# processes run at nice -10 (a 9:1 share against a nice-0 job); "core0 other %" shows
+# whatever still ran there.
+NICE = ["nice", "-n", "-10"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STREAM_ID = "fanout"
 
@@ -176,15 +181,17 @@ def proc_rss_kb(pid):
     return 0
 
 
-def core_busy_ticks(core):
-    """(busy, total) jiffies of one CPU from /proc/stat: the load the server's core saw
-    from everyone, so a run disturbed by other work on core 0 shows it."""
+def core_ticks(core):
+    """(tasks, irq, total) jiffies of one CPU from /proc/stat. tasks = user+nice+system+
+    steal: everyone's, so work by other processes on the server's core shows. irq =
+    irq+softirq: with IRQ time accounting (this kernel has it) softirq time is charged to
+    no process, and on loopback that is mostly the TCP work the server's sends raise."""
     for line in open("/proc/stat"):
         if line.startswith(f"cpu{core} "):
-            v = [int(x) for x in line.split()[1:]]
-            idle = v[3] + v[4]
-            return sum(v[:8]) - idle, sum(v[:8])
-    return 0, 0
+            v = [int(x) for x in line.split()[1:9]]
+            user, nice, system, _idle, _iowait, irq, softirq, steal = v
+            return user + nice + system + steal, irq + softirq, sum(v)
+    return 0, 0, 0
 
 
 class Sample:
@@ -192,7 +199,7 @@ class Sample:
         self.t = time.monotonic()
         self.cpu = sum(proc_cpu_ticks(p) for p in pids)
         self.rss_kb = sum(proc_rss_kb(p) for p in pids)
-        self.core_busy, self.core_total = core_busy_ticks(SERVER_CORE)
+        self.core_tasks, self.core_irq, self.core_total = core_ticks(SERVER_CORE)
 
 
 def cpu_pct(a, b):
@@ -203,7 +210,12 @@ def core_other_pct(a, b):
     total = b.core_total - a.core_total
     if total <= 0:
         return 0.0
-    return max(0.0, ((b.core_busy - a.core_busy) - (b.cpu - a.cpu)) / total * 100)
+    return max(0.0, ((b.core_tasks - a.core_tasks) - (b.cpu - a.cpu)) / total * 100)
+
+
+def core_irq_pct(a, b):
+    total = b.core_total - a.core_total
+    return (b.core_irq - a.core_irq) / total * 100 if total > 0 else 0.0
 
 
 # ----------------------------------------------------------------------------------------
@@ -254,7 +266,7 @@ rtmp {{
 }}
 """)
         self.log = open(os.path.join(self.prefix, "logs", "stderr.log"), "w")
-        self.proc = spawn(["taskset", "-c", SERVER_CORE, binary, "-p", self.prefix, "-c", conf],
+        self.proc = spawn(NICE + ["taskset", "-c", SERVER_CORE, binary, "-p", self.prefix, "-c", conf],
                           stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc)
         self.publish_url = f"rtmp://127.0.0.1:{self.port}/live/{STREAM_ID}"
@@ -310,7 +322,7 @@ class Anchorcast:
         with open(path, "w") as f:
             json.dump(config, f, indent=2)
         self.log = open(os.path.join(self.dir, "stderr.log"), "w")
-        self.proc = spawn(["taskset", "-c", SERVER_CORE, self.binary, "--config", path],
+        self.proc = spawn(NICE + ["taskset", "-c", SERVER_CORE, self.binary, "--config", path],
                           stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.rtmp_port, self.proc)
         if "flv" in self.protocols:
@@ -361,7 +373,7 @@ def media_kbps(path):
 
 def start_publisher(media, url, logdir):
     logf = open(os.path.join(logdir, "publisher.log"), "w")
-    return spawn(["taskset", "-c", CLIENT_CORE, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+    return spawn(NICE + ["taskset", "-c", CLIENT_CORE, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
                   "-re", "-stream_loop", "-1", "-i", media, "-c", "copy", "-f", "flv", url],
                  stdout=logf, stderr=subprocess.STDOUT)
 
@@ -377,7 +389,7 @@ def run_loadgen(args, url, protocol, viewers, ramp, measure_from, duration, keep
                 on_window=None, on_summary=None, logf=None):
     """Runs one loadgen; calls on_window()/on_summary() as those lines arrive, so the
     caller samples the server at the same moments. Returns (summary dict, reasons)."""
-    cmd = ["taskset", "-c", CLIENT_CORE, args.loadgen, "--protocol", protocol, "--url", url,
+    cmd = NICE + ["taskset", "-c", CLIENT_CORE, args.loadgen, "--protocol", protocol, "--url", url,
            "--viewers", str(viewers), "--ramp", str(ramp), "--duration", f"{duration:.1f}",
            "--measure-from", f"{measure_from:.1f}", "--interval", "1",
            "--keepup-kbps", f"{keepup_kbps:.1f}"]
@@ -469,7 +481,8 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
             "median_kbps": median, "min_kbps": float(summary["min_kbps"]),
             "starved": int(summary.get("below_keepup", 0)) + (n - int(summary["viewers"])),
             "lg_cpu_pct": float(summary.get("lg_cpu_pct", 0)),
-            "core0_other_pct": core_other_pct(a, b), "window_s": window_s,
+            "core0_other_pct": core_other_pct(a, b), "core0_irq_pct": core_irq_pct(a, b),
+            "window_s": window_s,
             "keeping_up": keeping_up, "reasons": reasons,
         }
         rows.append(row)
@@ -487,7 +500,8 @@ def row_crashed(server, protocol, n):
     return {"server": server.name, "protocol": protocol, "viewers": n, "playing": 0,
             "cpu_pct": float("nan"), "mbps": 0, "cpu_us_per_mb": float("nan"), "rss_mb": float("nan"),
             "rss_kb_per_viewer": float("nan"), "median_kbps": 0, "min_kbps": 0, "starved": n,
-            "lg_cpu_pct": float("nan"), "core0_other_pct": float("nan"), "window_s": 0,
+            "lg_cpu_pct": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
+            "window_s": 0,
             "keeping_up": False, "reasons": ["server died"]}
 
 
@@ -496,7 +510,8 @@ def row_crashed(server, protocol, n):
 
 COLUMNS = [
     ("server", "server", "{}"), ("proto", "protocol", "{}"), ("viewers", "viewers", "{}"),
-    ("playing", "playing", "{}"), ("CPU %", "cpu_pct", "{:.1f}"), ("Mbit/s", "mbps", "{:.0f}"),
+    ("playing", "playing", "{}"), ("CPU %", "cpu_pct", "{:.1f}"),
+    ("core0 softirq %", "core0_irq_pct", "{:.0f}"), ("Mbit/s", "mbps", "{:.0f}"),
     ("CPU µs/MB", "cpu_us_per_mb", "{:.0f}"), ("RSS MB", "rss_mb", "{:.1f}"),
     ("RSS KB/viewer", "rss_kb_per_viewer", "{:.1f}"), ("median kbps", "median_kbps", "{:.0f}"),
     ("min kbps", "min_kbps", "{:.0f}"), ("starved", "starved", "{}"),
