@@ -1,0 +1,310 @@
+// SrtServer against the real ffmpeg CLI publishing MPEG-TS over SRT (ffmpeg links the
+// same gnutls libsrt), into a real Hub. Skipped when ffmpeg is not installed.
+#include "anchorcast/ingest/srt_server.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/hub/hub.hpp"
+
+namespace anchorcast {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr const char* kKey = "demo-key-123456";
+
+class Process {
+ public:
+  Process(std::vector<std::string> args, std::string log_path) : log_(std::move(log_path)) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log_.c_str(), "w", stderr);
+      (void)f;
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Exit status, or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+  std::string log() const {
+    std::ifstream in(log_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string log_;
+};
+
+bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -protocols 2>/dev/null | grep -qx ' *srt'") == 0; }
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// A small real-time publisher: 320x240@30 x264 + 44.1 kHz AAC in MPEG-TS over SRT.
+Process publish(uint16_t port, const std::string& stream_id, int seconds, const std::string& log_name) {
+  return Process({"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-re", "-f", "lavfi", "-i",
+                  "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t",
+                  std::to_string(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g",
+                  "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mpegts",
+                  "srt://127.0.0.1:" + std::to_string(port) + "?streamid=" + stream_id},
+                 ::testing::TempDir() + log_name);
+}
+
+
+uint64_t counter(Metrics& m, const std::string& name, std::vector<std::pair<std::string, std::string>> labels) {
+  return m.counter(name, "", std::move(labels)).value();
+}
+
+struct Collected {
+  int tracks_events = 0;
+  TrackSetPtr tracks;
+  int video = 0, audio = 0, keyframes = 0;
+  bool gone = false;
+  int64_t last_video_dts = -1;
+  bool dts_monotonic = true;
+};
+
+void drain(Subscription& sub, Collected& c) {
+  std::vector<MediaEvent> events;
+  sub.pop_all(events);
+  for (const auto& e : events) {
+    if (e.type == MediaEvent::Type::tracks) {
+      ++c.tracks_events;
+      c.tracks = e.tracks;
+    } else if (e.type == MediaEvent::Type::packet) {
+      if (e.packet->kind == MediaKind::video) {
+        ++c.video;
+        c.keyframes += e.packet->keyframe;
+        if (e.packet->dts <= c.last_video_dts) c.dts_monotonic = false;
+        c.last_video_dts = e.packet->dts;
+      } else {
+        ++c.audio;
+      }
+    } else if (e.type == MediaEvent::Type::publisher_gone) {
+      c.gone = true;
+    }
+  }
+}
+
+class SrtServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg with SRT not installed";
+    ASSERT_TRUE(hub.add("demo", kKey).ok());
+    ASSERT_TRUE(hub.add("other", "other-key-987654").ok());
+    server = std::make_unique<SrtServer>(hub, metrics);
+    auto listening = server->listen(ListenAddress{"127.0.0.1", 0}, 120, "");
+    ASSERT_TRUE(listening.ok()) << listening.error().message;
+    port = server->port();
+    ASSERT_NE(port, 0);
+    stream = hub.find("demo");
+  }
+  void TearDown() override {
+    if (server) server->close();
+  }
+
+  Hub hub;
+  Metrics metrics;
+  std::unique_ptr<SrtServer> server;
+  uint16_t port = 0;
+  std::shared_ptr<Stream> stream;
+};
+
+TEST_F(SrtServerTest, FfmpegPublishesWithThePlainStreamId) {
+  auto sub = stream->subscribe({});
+  Collected c;
+  auto ffmpeg = publish(port, kKey, 3, "srt_plain.log");
+  ASSERT_TRUE(wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
+  EXPECT_EQ(stream->snapshot().protocol, "srt");
+  EXPECT_EQ(ffmpeg.wait(20s), 0) << ffmpeg.log();
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  EXPECT_FALSE(stream->live());
+
+  ASSERT_TRUE(c.tracks);
+  ASSERT_TRUE(c.tracks->video);
+  EXPECT_EQ(c.tracks->video->codec, Codec::h264);
+  EXPECT_EQ(c.tracks->video->width, 320);
+  EXPECT_EQ(c.tracks->video->height, 240);
+  EXPECT_DOUBLE_EQ(c.tracks->video->fps, 30);
+  ASSERT_TRUE(c.tracks->audio);
+  EXPECT_EQ(c.tracks->audio->sample_rate, 44100);
+  EXPECT_EQ(c.tracks_events, 1);
+  // 3 s at 30 fps. ffmpeg closes its SRT socket without linger (live mode), so what
+  // was still inside the 120 ms receive latency window when it left never arrives.
+  EXPECT_GE(c.video, 84);
+  EXPECT_LE(c.video, 90);
+  EXPECT_EQ(c.keyframes, 3);
+  EXPECT_GE(c.audio, 120);  // 3 s of 1024-sample frames at 44.1 kHz: ~129
+  EXPECT_TRUE(c.dts_monotonic);
+  EXPECT_GT(counter(metrics, "anchorcast_ingest_bytes_total", {{"protocol", "srt"}}), 10000u);
+  EXPECT_EQ(counter(metrics, "anchorcast_srt_ts_errors_total", {{"kind", "continuity"}}), 0u);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("anchorcast_srt_ingest_latency_seconds_count"), std::string::npos);
+}
+
+TEST_F(SrtServerTest, FfmpegPublishesWithTheAccessControlForm) {
+  auto sub = stream->subscribe({});
+  Collected c;
+  auto ffmpeg = publish(port, std::string("#!::u=anchor,r=") + kKey + ",m=publish,x=ignored", 2,
+                        "srt_access_control.log");
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << ffmpeg.log();
+  // Link stats are exported per publisher while it is live.
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("anchorcast_srt_rtt_seconds{stream=\"demo\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("anchorcast_srt_publishers 1"), std::string::npos) << text;
+  EXPECT_EQ(ffmpeg.wait(20s), 0) << ffmpeg.log();
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  // 2 s = 60 frames and ~86 AAC frames; the tail inside the latency window is lost
+  // when ffmpeg closes (for audio a whole PES of ~16 frames may be in it).
+  EXPECT_GE(c.video, 54);
+  EXPECT_GT(c.audio, 60);
+  EXPECT_NE(metrics.render().find("anchorcast_srt_publishers 0"), std::string::npos);
+}
+
+TEST_F(SrtServerTest, WrongKeyIsRejectedInTheHandshake) {
+  auto ffmpeg = publish(port, "not-the-key", 2, "srt_badkey.log");
+  EXPECT_NE(ffmpeg.wait(20s), 0) << ffmpeg.log();
+  EXPECT_FALSE(stream->live());
+  EXPECT_FALSE(hub.find("other")->live());
+  EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "bad_key"}}), 1u);
+  EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 0u);
+}
+
+TEST_F(SrtServerTest, PlaybackRequestIsRejectedWithBadMode) {
+  auto ffmpeg = publish(port, std::string("#!::r=") + kKey + ",m=request", 2, "srt_request.log");
+  EXPECT_NE(ffmpeg.wait(20s), 0) << ffmpeg.log();
+  EXPECT_FALSE(stream->live());
+  EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "unsupported_mode"}}), 1u);
+}
+
+TEST_F(SrtServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {
+  auto sub = stream->subscribe({});
+  Collected c;
+  auto first = publish(port, kKey, 5, "srt_first.log");
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 5; }, 10s)) << first.log();
+  auto second = publish(port, kKey, 2, "srt_second.log");
+  EXPECT_NE(second.wait(20s), 0) << second.log();
+  EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "already_live"}}), 1u);
+  const int before = c.video;
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > before + 15; }, 5s)) << "first publisher stalled";
+  EXPECT_TRUE(stream->live());
+  EXPECT_EQ(first.wait(20s), 0) << first.log();
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  EXPECT_EQ(c.tracks_events, 1);
+}
+
+TEST_F(SrtServerTest, ReconnectContinuesTheSameViewerTimeline) {
+  auto sub = stream->subscribe({});
+  Collected c;
+  {
+    auto first = publish(port, kKey, 2, "srt_session1.log");
+    EXPECT_EQ(first.wait(20s), 0) << first.log();
+  }
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  const int64_t end_of_first = c.last_video_dts;
+  c.gone = false;
+  auto second = publish(port, std::string("#!::r=") + kKey + ",m=publish", 2, "srt_session2.log");
+  EXPECT_EQ(second.wait(20s), 0) << second.log();
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  EXPECT_EQ(c.tracks_events, 2);  // one per session
+  EXPECT_GT(c.last_video_dts, end_of_first);
+  EXPECT_TRUE(c.dts_monotonic);  // the hub shifted the second session after the first
+  EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 2u);
+}
+
+TEST_F(SrtServerTest, CloseEndsTheLivePublisher) {
+  auto ffmpeg = publish(port, kKey, 10, "srt_close.log");
+  ASSERT_TRUE(wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
+  server->close();
+  EXPECT_FALSE(stream->live());
+  server->close();  // idempotent
+}
+
+TEST(SrtServerListen, ErrorsNameTheAddress) {
+  Hub hub;
+  Metrics metrics;
+  // A UDP port some other socket holds.
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  const uint16_t taken = ntohs(sa.sin_port);
+  {
+    SrtServer server(hub, metrics);
+    auto st = server.listen(ListenAddress{"127.0.0.1", taken}, 120, "");
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message.rfind("srt.listen 127.0.0.1:" + std::to_string(taken) + ": ", 0), 0u)
+        << st.error().message;
+  }
+  close(fd);
+  SrtServer server(hub, metrics);
+  auto short_pass = server.listen(ListenAddress{"127.0.0.1", 0}, 120, "short");
+  ASSERT_FALSE(short_pass.ok());
+  EXPECT_NE(short_pass.error().message.find("passphrase must be 10..79"), std::string::npos);
+  auto bad_host = server.listen(ListenAddress{"no-such-host.invalid", 9000}, 120, "");
+  ASSERT_FALSE(bad_host.ok());
+  EXPECT_EQ(bad_host.error().message.rfind("srt.listen no-such-host.invalid:9000: ", 0), 0u);
+}
+
+TEST(SrtServerListen, PassphraseIsRequiredOfCallers) {
+  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg with SRT not installed";
+  Hub hub;
+  ASSERT_TRUE(hub.add("demo", kKey).ok());
+  Metrics metrics;
+  SrtServer server(hub, metrics);
+  ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}, 120, "correct-horse-battery").ok());
+  auto without = publish(server.port(), kKey, 1, "srt_nopass.log");
+  EXPECT_NE(without.wait(20s), 0) << without.log();
+  EXPECT_FALSE(hub.find("demo")->live());
+  auto with = publish(server.port(), std::string(kKey) + "&passphrase=correct-horse-battery", 1,
+                      "srt_pass.log");
+  EXPECT_EQ(with.wait(20s), 0) << with.log();
+  EXPECT_EQ(hub.find("demo")->snapshot().sessions, 1u);
+}
+
+}  // namespace
+}  // namespace anchorcast
