@@ -68,7 +68,7 @@ void MediaPlaylist::add(HlsSegment segment) {
   }
   // §6.2.2: a removed segment stays available for at least the playlist's duration;
   // keeping as many as are listed covers it.
-  while (retired_.size() > window_) retired_.pop_front();
+  while (retired_.size() > std::max(window_, segments_.size())) retired_.pop_front();
 }
 
 std::string MediaPlaylist::render() const {

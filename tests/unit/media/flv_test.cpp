@@ -155,7 +155,8 @@ TEST(VideoTag, RejectsMalformedBodies) {
   EXPECT_FALSE(parse_video_tag_body(std::vector<uint8_t>{0x07, 0x01, 0, 0, 0}).ok());  // frame type 0
   EXPECT_FALSE(parse_video_tag_body(std::vector<uint8_t>{0x17, 0x03, 0, 0, 0}).ok());  // AVCPacketType 3
   EXPECT_FALSE(parse_video_tag_body(std::vector<uint8_t>{0x90, 'h', 'v', 'c', '1'}).ok());  // Enhanced RTMP
-  auto vp6 = parse_video_tag_body(std::vector<uint8_t>{0x24, 0xAA});  // non-AVC: 1-byte header
+  const std::vector<uint8_t> vp6_bytes = {0x24, 0xAA};  // non-AVC: 1-byte header
+  auto vp6 = parse_video_tag_body(vp6_bytes);
   ASSERT_TRUE(vp6.ok());
   EXPECT_EQ(vp6->codec_id, VideoCodecId::vp6);
   EXPECT_EQ(vp6->data.size(), 1u);
@@ -164,7 +165,8 @@ TEST(VideoTag, RejectsMalformedBodies) {
 
 TEST(AudioTag, AacPrefixIsAlways0xAF) {
   EXPECT_EQ(serialize_aac_audio_prefix(AacPacketType::sequence_header), (std::array<uint8_t, 2>{0xAF, 0x00}));
-  auto body = parse_audio_tag_body(std::vector<uint8_t>{0xAF, 0x01, 0x21, 0x10});
+  const std::vector<uint8_t> bytes = {0xAF, 0x01, 0x21, 0x10};  // outlives the spans into it
+  auto body = parse_audio_tag_body(bytes);
   ASSERT_TRUE(body.ok());
   EXPECT_TRUE(body->is_aac());
   EXPECT_EQ(body->rate_index, 3);
@@ -181,7 +183,8 @@ TEST(AudioTag, RejectsMalformedBodies) {
   EXPECT_FALSE(parse_audio_tag_body({}).ok());
   EXPECT_FALSE(parse_audio_tag_body(std::vector<uint8_t>{0xAF}).ok());
   EXPECT_FALSE(parse_audio_tag_body(std::vector<uint8_t>{0xAF, 0x02}).ok());
-  auto mp3 = parse_audio_tag_body(std::vector<uint8_t>{0x2F, 0x11});
+  const std::vector<uint8_t> mp3_bytes = {0x2F, 0x11};
+  auto mp3 = parse_audio_tag_body(mp3_bytes);
   ASSERT_TRUE(mp3.ok());
   EXPECT_EQ(mp3->format, SoundFormat::mp3);
   EXPECT_FALSE(audio_packet_from_tag(*mp3, 0).ok());
