@@ -88,6 +88,11 @@ def main() -> None:
 RETRYABLE = (OSError, http.client.HTTPException, ValueError)
 
 
+def report(message: str) -> None:
+    """A measured value, printed for the person reading the test output."""
+    print(f"  [measured] {message}", file=sys.stderr, flush=True)
+
+
 def wait_for(predicate: Callable[[], object], timeout: float, what: str,
              interval: float = 0.05):
     """Polls predicate until it returns a truthy value (returned) or the deadline passes

@@ -74,7 +74,7 @@ class OperatorApiTest(E2ETestCase):
         # Codec details arrive with the first frames, the measured fps after a while.
         def described():
             entry = server.stream("demo")
-            video = entry.get("ingest", {}).get("video", {})
+            video = (entry.get("ingest") or {}).get("video") or {}  # null until frames come
             fps = video.get("fps")
             return (video.get("width") == 1280 and isinstance(fps, (int, float))
                     and abs(fps - 30) <= 1.5 and entry)
