@@ -303,6 +303,9 @@ class Anchorcast:
         if not os.access(self.binary, os.X_OK):
             raise Fatal(f"{self.binary} is not an executable (build it, or pass --anchorcast)")
         os.makedirs(self.dir, exist_ok=True)
+        # A private copy: engineers rebuild build/anchorcast while this runs.
+        binary = os.path.join(self.dir, "anchorcast")
+        shutil.copy2(self.binary, binary)
         self.rtmp_port, self.http_port = free_port(), free_port()
         srt_port, webrtc_port = free_port(), free_port()
         key = "fanout-" + secrets.token_hex(8)
@@ -316,13 +319,13 @@ class Anchorcast:
             # metadata: video passes through untouched, as through nginx-rtmp; burn-in
             # would measure the compositor, not the fan-out.
             "streams": [{"id": STREAM_ID, "publish_key": key, "overlay": self.overlay,
-                         "merchant_tokens": []}],
+                         "merchant_tokens": [secrets.token_hex(8)]}],
         }
         path = os.path.join(self.dir, "anchorcast.json")
         with open(path, "w") as f:
             json.dump(config, f, indent=2)
         self.log = open(os.path.join(self.dir, "stderr.log"), "w")
-        self.proc = spawn(NICE + ["taskset", "-c", SERVER_CORE, self.binary, "--config", path],
+        self.proc = spawn(NICE + ["taskset", "-c", SERVER_CORE, binary, "--config", path],
                           stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.rtmp_port, self.proc)
         if "flv" in self.protocols:
