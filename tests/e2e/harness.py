@@ -412,6 +412,37 @@ class Server:
 
 
 # ---------------------------------------------------------------------------------------
+# HLS
+
+
+def parse_playlist(text: str) -> tuple[int, list[tuple[float, str]]]:
+    """(#EXT-X-TARGETDURATION, [(EXTINF seconds, URI), ...]) of a media playlist."""
+    target = -1
+    segments: list[tuple[float, str]] = []
+    duration = None
+    for line in (line.strip() for line in text.splitlines()):
+        if line.startswith("#EXT-X-TARGETDURATION:"):
+            target = int(line.split(":", 1)[1])
+        elif line.startswith("#EXTINF:"):
+            duration = float(line.split(":", 1)[1].split(",", 1)[0])
+        elif line and not line.startswith("#"):
+            segments.append((duration if duration is not None else -1.0, line))
+            duration = None
+    return target, segments
+
+
+def wait_playlist_with_segment(server: "Server", stream_id: str,
+                               timeout: float = 10.0) -> HttpResponse:
+    """The live playlist exists once the first segment is cut; ffmpeg gives up on a 404,
+    so an HLS viewer starts when the playlist lists a segment."""
+    def ready():
+        resp = server.get(f"/hls/{stream_id}/index.m3u8")
+        return resp.status == 200 and parse_playlist(resp.body.decode())[1] and resp
+    return wait_for(ready, timeout, f"/hls/{stream_id}/index.m3u8 listing a segment",
+                    interval=0.1)
+
+
+# ---------------------------------------------------------------------------------------
 # ffmpeg clients
 
 

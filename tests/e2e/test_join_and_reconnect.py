@@ -99,6 +99,14 @@ class JoinAndReconnectTest(E2ETestCase):
         # and so finalizes its file by itself once the test is over.
         viewer = self.spawn(harness.recorder_cmd(server.url("/flv/demo.flv"), ffmpeg_out, "flv",
                                                  ["-rw_timeout", "5000000"]), "viewer-ffmpeg")
+        # An HLS viewer too: it must ride out the outage (ffmpeg's HLS reader gives up on a
+        # playlist that 404s) and leaves by itself after 6 reloads (~6 s) without a new
+        # segment, which is longer than the outage.
+        hls_out = self.tmp / "viewer-hls.ts"
+        harness.wait_playlist_with_segment(server, "demo")
+        hls = self.spawn(harness.recorder_cmd(
+            server.url("/hls/demo/index.m3u8"), hls_out, "mpegts",
+            ["-live_start_index", "0", "-m3u8_hold_counters", "6"]), "viewer-hls")
 
         self.assertEqual(anchor_a.wait(timeout=20), 0, anchor_a.log_tail())
         a_frames = len(reader.frames())
@@ -115,12 +123,14 @@ class JoinAndReconnectTest(E2ETestCase):
                  "frames from anchor B at the connected viewer")
         self.assertEqual(anchor_b.wait(timeout=20), 0, anchor_b.log_tail())
         self.assertTrue(viewer.running(), f"ffmpeg viewer left\n{viewer.log_tail()}")
+        self.assertTrue(hls.running(), f"HLS viewer left\n{hls.log_tail()}")
         self.assertFalse(reader.closed, "HTTP-FLV viewer was disconnected")
         self.assertIsNone(reader.error)
 
         # The ffmpeg viewer leaves by itself 5-10 s after the last byte, writing its trailer;
         # by then the raw reader has everything too.
         viewer.wait(timeout=30)
+        hls.wait(timeout=30)
         reader.close()
 
         frames = reader.frames()
@@ -139,7 +149,7 @@ class JoinAndReconnectTest(E2ETestCase):
         self.assertEqual(backwards, [], "video timestamps went backwards at the reconnect")
         self.assertGreater(after[0].timestamp_ms, before[-1].timestamp_ms)
 
-        for name, path in (("raw", raw_out), ("ffmpeg", ffmpeg_out)):
+        for name, path in (("raw", raw_out), ("ffmpeg", ffmpeg_out), ("hls", hls_out)):
             with self.subTest(recording=name):
                 info = harness.probe(path)
                 harness.report(f"reconnect recording {name}: {info}")

@@ -18,7 +18,7 @@ import time
 from urllib.parse import urlsplit
 
 import harness
-from harness import E2ETestCase, recorder_cmd, wait_for
+from harness import E2ETestCase, parse_playlist, recorder_cmd
 
 SECONDS = 10
 FPS = 30
@@ -30,22 +30,6 @@ EXPECTED_AUDIO_FRAMES = SECONDS * 44100 / 1024           # ~431 AAC frames of 10
 # the last byte (the anchor never pauses that long while pushing).
 QUIET_INPUT_ENDS = ["-rw_timeout", "3000000"]
 PLAYLIST_TYPES = {"application/vnd.apple.mpegurl", "application/x-mpegurl"}
-
-
-def parse_playlist(text: str) -> tuple[int, list[tuple[float, str]]]:
-    """(#EXT-X-TARGETDURATION, [(EXTINF seconds, URI), ...]) of a media playlist."""
-    target = -1
-    segments: list[tuple[float, str]] = []
-    duration = None
-    for line in (line.strip() for line in text.splitlines()):
-        if line.startswith("#EXT-X-TARGETDURATION:"):
-            target = int(line.split(":", 1)[1])
-        elif line.startswith("#EXTINF:"):
-            duration = float(line.split(":", 1)[1].split(",", 1)[0])
-        elif line and not line.startswith("#"):
-            segments.append((duration if duration is not None else -1.0, line))
-            duration = None
-    return target, segments
 
 
 def cache_is_short(value: str) -> bool:
@@ -71,13 +55,7 @@ class RtmpPlaybackTest(E2ETestCase):
                                             QUIET_INPUT_ENDS), "viewer-rtmp"),
         }
 
-        # The playlist exists once the first segment is cut; ffmpeg gives up on a 404, so
-        # the HLS viewer starts when the playlist lists a segment.
-        def playlist_with_segment():
-            resp = server.get("/hls/demo/index.m3u8")
-            return resp.status == 200 and parse_playlist(resp.body.decode())[1] and resp
-        first = wait_for(playlist_with_segment, 10, "/hls/demo/index.m3u8 listing a segment",
-                         interval=0.1)
+        first = harness.wait_playlist_with_segment(server, "demo")
         viewers["hls"] = self.spawn(
             recorder_cmd(server.url("/hls/demo/index.m3u8"), out["hls"], "mpegts",
                          ["-live_start_index", "0", "-m3u8_hold_counters", "4"]), "viewer-hls")
