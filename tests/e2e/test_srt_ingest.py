@@ -187,6 +187,14 @@ class SrtIngestTest(E2ETestCase):
     def srt_port(self, server) -> int:
         return server.ports["srt"]
 
+    def start_srt_server(self):
+        server = self.start_server()
+        # A server without SRT ingest would only show up as ffmpeg timeouts: say it.
+        server.wait_log_line(0, lambda l: "srt: listening on" in l, 5,
+                             "the server's 'srt: listening on' line (is SrtServer started "
+                             "from relay/app/server.cpp?)")
+        return server
+
     def assert_no_secrets_logged(self, server) -> None:
         log = server.log_text()
         for secret in harness.secrets():
@@ -197,7 +205,7 @@ class SrtIngestTest(E2ETestCase):
                         name: str = "publisher") -> dict:
         """Pushes SECONDS of 720p over SRT with the given streamid, records HTTP-FLV and
         HLS, and returns {"flv": MediaInfo, "hls": MediaInfo, "server": server, ...}."""
-        server = self.start_server()
+        server = self.start_srt_server()
         port = publisher_port(server) if callable(publisher_port) else self.srt_port(server)
         publisher = self.spawn(srt_publisher_cmd(srt_url(port, stream_id_form), SECONDS),
                                name)
@@ -282,7 +290,7 @@ class SrtIngestTest(E2ETestCase):
 
     # -----------------------------------------------------------------------------------
     def test_wrong_key_is_rejected_in_the_handshake(self):
-        server = self.start_server()
+        server = self.start_srt_server()
         offset = server.log_size()
         wrong = "wrong-key-e2e-zq8x7c6v"
         publisher = self.spawn(srt_publisher_cmd(srt_url(self.srt_port(server), wrong), 5,
@@ -307,7 +315,7 @@ class SrtIngestTest(E2ETestCase):
 
     # -----------------------------------------------------------------------------------
     def test_reconnect_keeps_the_flv_viewer(self):
-        server = self.start_server()
+        server = self.start_srt_server()
         url = srt_url(self.srt_port(server), harness.key_of("demo"))
         anchor_a = self.spawn(srt_publisher_cmd(url, 5), "publisher-a")
         server.wait_live("demo")
@@ -343,7 +351,7 @@ class SrtIngestTest(E2ETestCase):
 
     # -----------------------------------------------------------------------------------
     def test_bad_input_does_not_crash_the_server(self):
-        server = self.start_server()
+        server = self.start_srt_server()
         port = self.srt_port(server)
         rng = random.Random(1234)
 

@@ -57,6 +57,7 @@ class Process {
     }
     return -1;
   }
+  void signal(int sig) { kill(pid_, sig); }
   std::string log() const {
     std::ifstream in(log_);
     std::stringstream s;
@@ -251,6 +252,24 @@ TEST_F(SrtServerTest, ReconnectContinuesTheSameViewerTimeline) {
   EXPECT_GT(c.last_video_dts, end_of_first);
   EXPECT_TRUE(c.dts_monotonic);  // the hub shifted the second session after the first
   EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 2u);
+}
+
+TEST_F(SrtServerTest, ReconnectingAnchorReplacesItsSilentPredecessor) {
+  // Anchor A freezes (SIGSTOP: no data, no keepalives); SRT itself would notice only
+  // after its 5 s peer idle timeout. A new connection with the key takes over once A has
+  // been silent for the takeover time (1.5 s here), instead of being refused.
+  auto a = publish(port, kKey, 20, "srt_frozen.log");
+  ASSERT_TRUE(wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << a.log();
+  a.signal(SIGSTOP);
+  std::this_thread::sleep_for(2s);
+  auto sub = stream->subscribe({});
+  Collected c;
+  auto b = publish(port, kKey, 2, "srt_replacement.log");
+  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << b.log();
+  EXPECT_EQ(b.wait(20s), 0) << b.log();
+  EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "already_live"}}), 0u);
+  EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 2u);
+  a.signal(SIGKILL);
 }
 
 TEST_F(SrtServerTest, CloseEndsTheLivePublisher) {
