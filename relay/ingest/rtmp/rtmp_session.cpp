@@ -142,14 +142,12 @@ void RtmpSession::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* bu
   auto* self = static_cast<RtmpSession*>(stream->data);
   if (nread == 0) return;
   if (nread < 0) {
-    if (nread == UV_EOF)
+    // ffmpeg and OBS close right after deleteStream with our reply unread, which the
+    // kernel turns into a reset: for us that is an ordinary close.
+    if (nread == UV_EOF || nread == UV_ECONNRESET)
       log::info(self->label(), ": closed by peer");
     else
       log::info(self->label(), ": read error: ", uv_strerror(static_cast<int>(nread)));
-    if (!self->handshake_.done() && !self->closing_ && self->bytes_in_ > 0) {
-      // Gone mid-handshake: a port scanner or a client that did not like S1/S2.
-      log::debug(self->label(), ": left during the handshake after ", self->bytes_in_, " bytes");
-    }
     self->close();
     return;
   }

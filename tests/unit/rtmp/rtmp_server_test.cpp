@@ -258,6 +258,40 @@ TEST_F(RtmpServerTest, PlayerReceivesSequenceHeadersAndMedia) {
   EXPECT_GT(counter("anchorcast_egress_bytes_total", {{"protocol", "rtmp"}}), 6000u);
 }
 
+TEST_F(RtmpServerTest, ViewerResumesWhenTheAnchorReconnects) {
+  TestClient player;
+  ASSERT_TRUE(player.connect_rtmp(port));
+  ASSERT_TRUE(player.create_stream());
+  EXPECT_EQ(player.play("demo"), "NetStream.Play.Start");  // not live yet: the viewer waits
+
+  uint32_t last_ts = 0;
+  for (int session = 0; session < 2; ++session) {
+    std::string code;
+    auto pub = publisher("demo-key", &code);
+    ASSERT_EQ(code, "NetStream.Publish.Start") << session;
+    pub->send(avc_sequence_header());
+    pub->send(aac_sequence_header());
+    // Each anchor session starts its own clock at 0.
+    for (uint32_t i = 0; i < 10; ++i) pub->send(video_frame(i * 40, i == 0, 200));
+    // The sequence header is re-sent for the new session, then media follows on one
+    // steady timeline: no jump back to 0.
+    auto seq = player.wait_for([](const Message& m) { return m.type_id == rtmp::msg::kVideo && m.payload[1] == 0; });
+    ASSERT_TRUE(seq) << session;
+    for (int i = 0; i < 10; ++i) {
+      auto frame =
+          player.wait_for([](const Message& m) { return m.type_id == rtmp::msg::kVideo && m.payload[1] == 1; });
+      ASSERT_TRUE(frame) << session << " " << i;
+      if (session == 1 || i > 0) {
+        EXPECT_GT(frame->timestamp, last_ts) << session << " " << i;
+      }
+      last_ts = frame->timestamp;
+    }
+    pub.reset();  // the anchor drops
+    EXPECT_TRUE(wait_until([&] { return !hub.find("demo")->live(); }));
+  }
+  EXPECT_FALSE(player.wait_closed(200));
+}
+
 TEST_F(RtmpServerTest, PlayUnknownStreamIsNotFound) {
   TestClient c;
   ASSERT_TRUE(c.connect_rtmp(port));
