@@ -493,6 +493,25 @@ def probe(path: Path, timeout: float = 90.0) -> MediaInfo:
         audio_codec=audio.get("codec_name", "") if audio else "")
 
 
+def packet_spans(path: Path, timeout: float = 60.0) -> dict[str, tuple[float, float, int]]:
+    """{"video"|"audio": (lowest pts s, highest pts s, packets)} from ffprobe -show_packets."""
+    proc = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                           "packet=codec_type,pts_time", "-of", "json", str(path)],
+                          capture_output=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f"ffprobe -show_packets {path} failed: "
+                             f"{proc.stderr.decode(errors='replace')[-1500:]}")
+    spans: dict[str, tuple[float, float, int]] = {}
+    for pkt in json.loads(proc.stdout).get("packets", []):
+        kind, pts = pkt.get("codec_type"), pkt.get("pts_time")
+        if kind not in ("video", "audio") or pts in (None, "N/A"):
+            continue
+        t = float(pts)
+        lo, hi, n = spans.get(kind, (t, t, 0))
+        spans[kind] = (min(lo, t), max(hi, t), n + 1)
+    return spans
+
+
 def decode_errors(path: Path, timeout: float = 90.0) -> list[str]:
     """Lines ffmpeg prints at -v error while decoding the whole file."""
     proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),

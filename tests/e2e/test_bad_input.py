@@ -10,6 +10,7 @@ fmt-0 chunk headers, AMF0 `connect`), so each is exactly the malformation named.
 
 import random
 import re
+import socket
 import struct
 
 import harness
@@ -121,6 +122,31 @@ class BadInputTest(E2ETestCase):
         info = harness.probe(out)
         self.assertGreaterEqual(info.video_frames, 150, info)
         self.assertEqual((info.width, info.height), (1280, 720))
+        self.assertEqual(server.get("/healthz").status, 200)
+
+    def test_stalled_viewer_does_not_stall_the_stream(self):
+        """A viewer that stops reading (a phone in a tunnel) must cost only itself: the
+        anchor and the other viewers go on at full pace. Its tiny receive buffer makes the
+        server's writes to it back up within a second."""
+        server = self.start_server()
+        publisher = self.publish(server, harness.key_of("demo"), seconds=10, gop=30)
+        server.wait_live("demo")
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(stalled.close)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect((harness.HOST, server.http_port))
+        stalled.sendall(f"GET /flv/demo.flv HTTP/1.1\r\nHost: {harness.HOST}\r\n\r\n".encode())
+        reader = self.flv_reader(server, "/flv/demo.flv")
+
+        self.assertEqual(publisher.wait(timeout=30), 0, publisher.log_tail())
+        wait_for(lambda: len(reader.frames()) >= 285, 5, "the reading viewer to get the "
+                 "broadcast (285 of 300 frames)")
+        arrivals = [t.arrival_s for t in reader.frames()]
+        worst = max(b - a for a, b in zip(arrivals, arrivals[1:]))
+        harness.report(f"reading viewer beside a stalled one: {len(arrivals)} frames, "
+                       f"largest gap {worst:.2f}s")
+        self.assertLess(worst, 1.0, "the reading viewer stalled")
+        self.assertTrue(server.alive())
         self.assertEqual(server.get("/healthz").status, 200)
 
 

@@ -130,6 +130,19 @@ class RtmpPlaybackTest(E2ETestCase):
                 self.assertGreaterEqual(info.audio_frames, EXPECTED_AUDIO_FRAMES * 0.85,
                                         f"{name}: {info.audio_frames} decoded audio frames, "
                                         f"expected ~{EXPECTED_AUDIO_FRAMES:.0f}")
+                # Timestamps: the anchor's 10 s stay 10 s (no time-base slip), and audio
+                # and video start and end together (no A/V drift), whatever the offset.
+                spans = harness.packet_spans(out[name])
+                v_lo, v_hi, _ = spans["video"]
+                a_lo, a_hi, _ = spans["audio"]
+                harness.report(f"{name}: video pts {v_lo:.3f}-{v_hi:.3f} s, audio pts "
+                               f"{a_lo:.3f}-{a_hi:.3f} s")
+                covered = (info.video_frames - 1) / FPS
+                self.assertAlmostEqual(v_hi - v_lo, covered, delta=0.2,
+                                       msg=f"{name}: video timestamps span {v_hi - v_lo:.3f}s "
+                                       f"for {info.video_frames} frames at {FPS} fps")
+                self.assertAlmostEqual(a_lo, v_lo, delta=0.2, msg=f"{name}: A/V start apart")
+                self.assertAlmostEqual(a_hi, v_hi, delta=0.2, msg=f"{name}: A/V end apart")
 
 
 if __name__ == "__main__":

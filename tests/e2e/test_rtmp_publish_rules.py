@@ -93,6 +93,31 @@ class PublishRulesTest(E2ETestCase):
                              "a log line about the refused second publisher")
         self.assert_no_secret_in_log(server)
 
+    def test_each_key_feeds_its_own_stream(self):
+        """Two anchors at once, on two keys: each stream id carries its own anchor's video
+        (told apart by picture size), and both are live in /api/v1/streams."""
+        server = self.start_server()
+        sizes = {"demo": (1280, 720), "shop2": (640, 360)}
+        for stream_id, (w, h) in sizes.items():
+            self.publish(server, harness.key_of(stream_id), seconds=5, gop=30,
+                         size=f"{w}x{h}", name=f"publisher-{stream_id}")
+        for stream_id in sizes:
+            server.wait_live(stream_id)
+        readers = {i: self.flv_reader(server, f"/flv/{i}.flv", save_to=self.tmp / f"{i}.flv")
+                   for i in sizes}
+        for stream_id, reader in readers.items():
+            wait_for(lambda: len(reader.frames()) >= 60, 10, f"frames of {stream_id}")
+        self.assertIs(server.stream("idle3").get("live"), False)
+        for stream_id, (w, h) in sizes.items():
+            with self.subTest(stream=stream_id):
+                video = server.stream(stream_id)["ingest"]["video"]
+                self.assertEqual((video["width"], video["height"]), (w, h))
+                readers[stream_id].close()
+                info = harness.probe(self.tmp / f"{stream_id}.flv")
+                self.assertEqual((info.width, info.height), (w, h),
+                                 f"/flv/{stream_id}.flv carries another anchor's video")
+                self.assertGreaterEqual(info.video_frames, 60)
+
     def test_unknown_stream_is_404(self):
         server = self.start_server()
         for path in ("/hls/nope/index.m3u8", "/flv/nope.flv"):
