@@ -182,6 +182,11 @@ def http_status(port: int, path: str, timeout: float = 5.0) -> tuple[int, dict[s
 # Child processes (ffmpeg, the server)
 
 
+# util-linux's setpriv (Debian: essential) makes each child die with the test process, so
+# a test killed by ctest's timeout leaves no server or ffmpeg behind holding ports.
+SETPRIV = shutil.which("setpriv")
+
+
 class Child:
     """A child process whose stdout+stderr go to a log file."""
 
@@ -191,7 +196,8 @@ class Child:
         self.log_path = log_path
         self.started = time.monotonic()
         self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
+        argv = [SETPRIV, "--pdeathsig", "KILL", "--", *cmd] if SETPRIV else cmd
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=cwd)
 
     @property
