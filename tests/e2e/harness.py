@@ -40,7 +40,8 @@ BINARY: str = ""
 # Known streams of every test server. Keys are long and distinctive so a test can grep the
 # server log for them (the contract: keys are never logged in full). "demo" is a
 # `metadata` stream: the video passes through untouched, which is what the relay tests
-# check frame by frame; "shop2" is `burn-in`; "idle3" is never published by any test.
+# check frame by frame; "shop2" is `burn-in` (published beside "demo" to tell two anchors
+# apart); "idle3" is never published by any test.
 STREAMS = [
     {"id": "demo", "publish_key": "demo-key-123456", "overlay": "metadata",
      "merchant_tokens": ["demo-merchant-e2e-7f3k"]},
