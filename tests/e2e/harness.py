@@ -301,6 +301,7 @@ class Server:
         self.config = write_config(self.config_path, self.ports, workdir / "data", streams)
         self.child: Optional[Child] = None
         self.final_log = ""
+        self.discarded = False  # failed to start on a port taken by someone else
 
     @property
     def http_port(self) -> int:
@@ -357,7 +358,7 @@ class Server:
 
     def stop_and_check(self) -> None:
         """Cleanup for every test: SIGTERM must end the server with 0 within 5 s."""
-        if self.child is None:
+        if self.child is None or self.discarded:
             return
         code, elapsed = self.stop(signal.SIGTERM, timeout=5.0)
         if code != 0:
@@ -882,14 +883,26 @@ class E2ETestCase(unittest.TestCase):
         return result
 
     def start_server(self, streams: Optional[list[dict]] = None) -> Server:
-        workdir = Path(tempfile.mkdtemp(prefix="server-", dir=self.tmp))
-        server = Server(workdir, streams)
-        self._servers.append(server)
-        # Registered before start so a server that fails to stop still gets killed; the
-        # check itself is part of every test (contract: SIGTERM -> exit 0 within 5 s).
-        self.addCleanup(server.stop_and_check)
-        server.start()
-        return server
+        for attempt in range(3):
+            workdir = Path(tempfile.mkdtemp(prefix="server-", dir=self.tmp))
+            server = Server(workdir, streams)
+            self._servers.append(server)
+            # Registered before start so a server that fails to stop still gets killed; the
+            # check itself is part of every test (contract: SIGTERM -> exit 0 within 5 s).
+            self.addCleanup(server.stop_and_check)
+            try:
+                server.start()
+                return server
+            except AssertionError:
+                # Another process on this machine took one of the free ports between
+                # free_ports() and the server's bind: exit 2 naming it. Pick new ports.
+                log = server.log_text()
+                if (attempt < 2 and server.child.returncode() == 2 and
+                        any(str(p) in log for p in server.ports.values())):
+                    server.discarded = True
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     def spawn(self, cmd: list[str], name: str) -> Child:
         child = Child(cmd, self.tmp / f"{name}.log", name)
