@@ -119,6 +119,12 @@ class OperatorApiTest(E2ETestCase):
                  "/api/v1/streams viewers to drop the departed viewer")
         self.assertTrue(publisher.running())
 
+        # The anchor leaves: the operator sees it.
+        publisher.stop()
+        server.wait_live("demo", live=False, timeout=5)
+        wait_for(lambda: sum(values(self.metrics(server), "anchorcast_streams_live")) == 0, 5,
+                 "anchorcast_streams_live back to 0")
+
     def test_publish_rejects_are_counted_by_reason(self):
         server = self.start_server()
         attempt = self.publish(server, "not-a-key-Hh7Jj8", seconds=3, name="publisher-wrong")
