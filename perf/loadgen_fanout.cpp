@@ -52,7 +52,10 @@ struct Options {
   double ramp_per_s = 500;      // new connections per second
   double duration_s = 30;       // whole run, ramp included
   double interval_s = 1;        // report interval
-  double measure_from_s = -1;   // start of the summary window; default: ramp end + 3 s
+  double measure_from_s = -1;   // earliest start of the summary window; default: ramp end + 3 s
+  double window_s = 0;          // window length (the run then ends early); 0: until --duration
+  double join_wait_s = 20;      // the window waits up to this long past --measure-from for
+                                // every viewer to finish setting up
   double setup_timeout_s = 10;  // connect..playing, else the viewer counts as failed
   int rcvlowat = 16384;         // SO_RCVLOWAT once playing (see enter_playing)
   double keepup_kbps = 0;       // summary counts window viewers below this rate
@@ -74,7 +77,8 @@ struct Target {
 void usage() {
   std::fprintf(stderr,
                "usage: loadgen_fanout --protocol rtmp|flv --url URL [--viewers N] [--ramp PER_S]\n"
-               "                      [--duration S] [--interval S] [--measure-from S]\n"
+               "                      [--duration S] [--interval S] [--measure-from S] [--window S]\n"
+               "                      [--join-wait S]\n"
                "                      [--setup-timeout S] [--rcvlowat BYTES] [--keepup-kbps K]\n"
                "  rtmp URL: rtmp://127.0.0.1:PORT/APP/STREAM\n"
                "  flv URL:  http://127.0.0.1:PORT/flv/ID.flv\n");
@@ -120,6 +124,10 @@ Options parse_options(int argc, char** argv) {
       o.interval_s = parse_number(key, value, 0.1, 3600);
     } else if (key == "--measure-from") {
       o.measure_from_s = parse_number(key, value, 0, 86400);
+    } else if (key == "--window") {
+      o.window_s = parse_number(key, value, 0.5, 86400);
+    } else if (key == "--join-wait") {
+      o.join_wait_s = parse_number(key, value, 0, 3600);
     } else if (key == "--setup-timeout") {
       o.setup_timeout_s = parse_number(key, value, 0.5, 3600);
     } else if (key == "--keepup-kbps") {
@@ -821,7 +829,11 @@ class Loadgen {
       } else if ((v.phase == Phase::kConnecting || v.phase == Phase::kHandshake ||
                   v.phase == Phase::kSetup) &&
                  t - v.setup_started_s > opt_.setup_timeout_s) {
-        fail(v, "setup timeout");
+        // Which step stalled tells a server's accept backlog from a slow handler.
+        fail(v, v.phase == Phase::kConnecting ? "setup timeout: TCP connect"
+                : v.phase == Phase::kSetup    ? "setup timeout: waiting for NetStream.Play.Start"
+                : opt_.protocol == Protocol::kFlv ? "setup timeout: no HTTP response (not accepted or not answered)"
+                                                  : "setup timeout: RTMP handshake");
       }
     }
     RateStats s = rate_stats(rates_);
@@ -836,7 +848,14 @@ class Loadgen {
     last_tick_s_ = now;
     last_tick_cpu_ = cpu;
     // Half an interval of slack: ticks land a hair early or late on the timer.
-    if (!window_open_ && t + opt_.interval_s / 2 >= opt_.measure_from_s) open_window(now);
+    // The window measures steady state: it opens once every viewer is playing (or has
+    // failed), or join_wait_s late at most. Half an interval of slack: ticks land a hair
+    // early or late on the timer.
+    if (setting_up_ == 0 && all_joined_s_ < 0 && started_ == opt_.viewers) all_joined_s_ = t;
+    if (!window_open_ && t + opt_.interval_s / 2 >= opt_.measure_from_s &&
+        (setting_up_ == 0 || t + opt_.interval_s / 2 >= opt_.measure_from_s + opt_.join_wait_s)) {
+      open_window(now);
+    }
     std::fflush(stdout);
   }
 
@@ -851,6 +870,10 @@ class Loadgen {
       window_viewers_ += v.in_window;
     }
     std::printf("window_start t=%.2f viewers=%" PRIu64 "\n", now - start_s_, window_viewers_);
+    if (opt_.window_s > 0) {
+      uv_timer_start(&end_timer_, [](uv_timer_t* t) { static_cast<Loadgen*>(t->data)->finish(); },
+                     uint64_t(opt_.window_s * 1000), 0);
+    }
   }
 
   void finish() {
@@ -871,9 +894,9 @@ class Loadgen {
       }
       RateStats s = rate_stats(rates_);
       std::printf("summary window_s=%.2f viewers=%" PRIu64 " still_playing=%" PRIu64
-                  " target=%u failed=%" PRIu64 " closed=%" PRIu64 " below_keepup=%" PRIu64
+                  " target=%u setup=%" PRIu64 " all_joined_t=%.2f failed=%" PRIu64 " closed=%" PRIu64 " below_keepup=%" PRIu64
                   " mbps=%.2f min_kbps=%.1f p10_kbps=%.1f median_kbps=%.1f lg_cpu_pct=%.1f\n",
-                  dt, window_viewers_, kept, opt_.viewers, failed_, closed_by_server_, below,
+                  dt, window_viewers_, kept, opt_.viewers, setting_up_, all_joined_s_, failed_, closed_by_server_, below,
                   double(total_counted_ - window_total_) * 8 / dt / 1e6, s.min_kbps, s.p10_kbps,
                   s.median_kbps, (cpu_seconds() - window_cpu_) / dt * 100);
     } else {
@@ -913,6 +936,7 @@ class Loadgen {
   double start_s_ = 0, last_tick_s_ = 0, last_tick_cpu_ = 0;
   bool window_open_ = false, finishing_ = false;
   double window_start_s_ = 0, window_cpu_ = 0;
+  double all_joined_s_ = -1;  // first tick with every viewer past setup (-1: never)
   uint64_t window_total_ = 0, window_viewers_ = 0;
 };
 

@@ -388,14 +388,17 @@ def parse_kv(line):
     return {k: v for k, v in re.findall(r"(\w+)=(\S+)", line)}
 
 
-def run_loadgen(args, url, protocol, viewers, ramp, measure_from, duration, keepup_kbps,
+def run_loadgen(args, url, protocol, viewers, ramp, measure_from, window, keepup_kbps,
                 on_window=None, on_summary=None, logf=None):
     """Runs one loadgen; calls on_window()/on_summary() as those lines arrive, so the
-    caller samples the server at the same moments. Returns (summary dict, reasons)."""
+    caller samples the server at the same moments. The window opens at measure_from, or
+    later when viewers are still joining (up to --join-wait). Returns (summary, reasons)."""
+    duration = measure_from + args.join_wait + window + 5
     cmd = NICE + ["taskset", "-c", CLIENT_CORE, args.loadgen, "--protocol", protocol, "--url", url,
-           "--viewers", str(viewers), "--ramp", str(ramp), "--duration", f"{duration:.1f}",
-           "--measure-from", f"{measure_from:.1f}", "--interval", "1",
-           "--keepup-kbps", f"{keepup_kbps:.1f}"]
+                  "--viewers", str(viewers), "--ramp", str(ramp), "--duration", f"{duration:.1f}",
+                  "--measure-from", f"{measure_from:.1f}", "--window", f"{window:.1f}",
+                  "--join-wait", f"{args.join_wait:.1f}", "--interval", "1",
+                  "--keepup-kbps", f"{keepup_kbps:.1f}"]
     p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     # Bounded: the loadgen stops itself at --duration; this is the backstop.
     watchdog = threading.Timer(duration + 30, p.kill)
@@ -428,7 +431,7 @@ def run_loadgen(args, url, protocol, viewers, ramp, measure_from, duration, keep
 def wait_until_live(args, server, protocol, logf):
     """One viewer until it receives media: the publisher needs a moment to connect."""
     for attempt in range(6):
-        summary, reasons = run_loadgen(args, server.play_url(protocol), protocol, 1, 10, 2, 4, 0,
+        summary, reasons = run_loadgen(args, server.play_url(protocol), protocol, 1, 10, 2, 2, 0,
                                        logf=logf)
         if summary and float(summary.get("median_kbps", 0)) > 0:
             return
@@ -452,12 +455,11 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
     for n in args.steps:
         ramp_s = n / args.ramp
         measure_from = ramp_s + args.settle
-        duration = measure_from + args.measure
         marks = {}
         pids = server.pids()
         logf.write(f"# step {n}\n")
         summary, reasons = run_loadgen(
-            args, server.play_url(protocol), protocol, n, args.ramp, measure_from, duration, keepup_kbps,
+            args, server.play_url(protocol), protocol, n, args.ramp, measure_from, args.measure, keepup_kbps,
             on_window=lambda: marks.__setitem__("a", Sample(pids)),
             on_summary=lambda: marks.__setitem__("b", Sample(pids)), logf=logf)
         logf.flush()
@@ -484,12 +486,18 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
             "median_kbps": median, "min_kbps": float(summary["min_kbps"]),
             "starved": int(summary.get("below_keepup", 0)) + (n - int(summary["viewers"])),
             "lg_cpu_pct": float(summary.get("lg_cpu_pct", 0)),
+            # Seconds after the last connect until every viewer played: join cost.
+            "join_s": (float(summary["all_joined_t"]) - ramp_s if float(summary.get("all_joined_t", -1)) >= 0
+                       else float("inf")),
             "core0_other_pct": core_other_pct(a, b), "core0_irq_pct": core_irq_pct(a, b),
             "window_s": window_s,
             "keeping_up": keeping_up, "reasons": reasons,
         }
         rows.append(row)
         log(format_row(row))
+        if not keeping_up:
+            log(f"  window viewers {summary['viewers']}, still setting up {summary.get('setup', '?')}, "
+                f"failed {summary['failed']}, closed by server {summary['closed']}")
         for r in reasons:
             log("  " + r)
         if not keeping_up or cpu >= args.cpu_limit:
@@ -503,7 +511,7 @@ def row_crashed(server, protocol, n):
     return {"server": server.name, "protocol": protocol, "viewers": n, "playing": 0,
             "cpu_pct": float("nan"), "mbps": 0, "cpu_us_per_mb": float("nan"), "rss_mb": float("nan"),
             "rss_kb_per_viewer": float("nan"), "median_kbps": 0, "min_kbps": 0, "starved": n,
-            "lg_cpu_pct": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
+            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
             "window_s": 0,
             "keeping_up": False, "reasons": ["server died"]}
 
@@ -518,7 +526,7 @@ COLUMNS = [
     ("CPU µs/MB", "cpu_us_per_mb", "{:.0f}"), ("RSS MB", "rss_mb", "{:.1f}"),
     ("RSS KB/viewer", "rss_kb_per_viewer", "{:.1f}"), ("median kbps", "median_kbps", "{:.0f}"),
     ("min kbps", "min_kbps", "{:.0f}"), ("starved", "starved", "{}"),
-    ("keeping up", "keeping_up", "{}"), ("loadgen CPU %", "lg_cpu_pct", "{:.0f}"),
+    ("keeping up", "keeping_up", "{}"), ("join s", "join_s", "{:.1f}"), ("loadgen CPU %", "lg_cpu_pct", "{:.0f}"),
     ("core0 other %", "core0_other_pct", "{:.0f}"),
 ]
 
@@ -571,6 +579,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help=f"steps {QUICK_STEPS}, 5 s windows")
     ap.add_argument("--ramp", type=float, default=1000, help="connections per second")
     ap.add_argument("--settle", type=float, default=3, help="seconds after the ramp before measuring")
+    ap.add_argument("--join-wait", type=float, default=20,
+                    help="how long past the settle the window waits for viewers still joining")
     ap.add_argument("--measure", type=float, default=10, help="measurement window, seconds")
     ap.add_argument("--cpu-limit", type=float, default=90)
     ap.add_argument("--keepup", type=float, default=0.9, help="fraction of the publish bitrate")
