@@ -292,6 +292,45 @@ TEST_F(RtmpServerTest, ViewerResumesWhenTheAnchorReconnects) {
   EXPECT_FALSE(player.wait_closed(200));
 }
 
+TEST_F(RtmpServerTest, SlowViewerIsSkippedToAKeyframeInsteadOfBuffered) {
+  std::string code;
+  auto pub = publisher("demo-key", &code);
+  ASSERT_EQ(code, "NetStream.Publish.Start");
+  pub->set_chunk_size(65536);
+  pub->send(avc_sequence_header());
+  pub->send(video_frame(0, true, 1000));
+
+  TestClient player;
+  ASSERT_TRUE(player.connect_rtmp(port));
+  ASSERT_TRUE(player.create_stream());
+  ASSERT_EQ(player.play("demo"), "NetStream.Play.Start");
+  ASSERT_TRUE(player.wait_for([](const Message& m) { return m.type_id == rtmp::msg::kVideo && m.payload[1] == 1; }));
+
+  // The player stops reading while ~120 MB go by: far more than socket buffers hold.
+  const uint32_t frames = 3000;
+  for (uint32_t i = 1; i <= frames; ++i) pub->send(video_frame(i * 40, i % 30 == 0, 40000));
+  ASSERT_TRUE(wait_until([&] { return hub.find("demo")->snapshot().packets_in == frames + 1; }, 20000));
+  auto snap = hub.find("demo")->snapshot();
+  EXPECT_GT(snap.packets_dropped, 0u);
+
+  // Reading again: after the gap the viewer gets a keyframe first, and the last frame.
+  uint32_t previous = 0;
+  bool checked_gap = false;
+  auto last = player.wait_for(
+      [&](const Message& m) {
+        if (m.type_id != rtmp::msg::kVideo || m.payload[1] != 1) return false;
+        if (!checked_gap && previous && m.timestamp > previous + 40) {
+          EXPECT_EQ(m.payload[0], 0x17) << "first frame after a skip must be a keyframe";
+          checked_gap = true;
+        }
+        previous = m.timestamp;
+        return m.timestamp == frames * 40;
+      },
+      20000);
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(checked_gap);
+}
+
 TEST_F(RtmpServerTest, PlayUnknownStreamIsNotFound) {
   TestClient c;
   ASSERT_TRUE(c.connect_rtmp(port));
