@@ -1,0 +1,33 @@
+// The control plane's HTTP server (Boost.Beast on one Asio thread): operator API,
+// metrics, HLS files and HTTP-FLV playback. Later: WHEP signalling, pages, WebSocket.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "anchorcast/core/config.hpp"
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/result.hpp"
+#include "anchorcast/hub/hub.hpp"
+
+namespace anchorcast {
+
+class HttpServer {
+ public:
+  HttpServer(Hub& hub, Metrics& metrics, const Config& config);
+  ~HttpServer();
+
+  // Binds; the error names the address ("http.listen 0.0.0.0:8080: Address already in use").
+  Status listen(const ListenAddress& address);
+  void start();  // runs the server on its own thread
+  // Stops accepting, ends every connection and joins the thread.
+  void stop();
+  void post(std::function<void()> task);  // runs on the server's thread
+
+  struct Impl;  // opaque: keeps Beast out of every includer
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anchorcast

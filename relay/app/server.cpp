@@ -1,0 +1,92 @@
+#include "anchorcast/app/server.hpp"
+
+#include <future>
+
+#include "anchorcast/core/event_loop.hpp"
+#include "anchorcast/core/log.hpp"
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/http/http_server.hpp"
+#include "anchorcast/hub/hub.hpp"
+#include "anchorcast/ingest/rtmp_server.hpp"
+
+namespace anchorcast {
+
+namespace {
+
+// Scrape-time values computed from the hub: no bookkeeping on the hot path.
+void collect_stream_metrics(const Hub& hub, MetricsWriter& w) {
+  auto streams = hub.streams();
+  int live = 0;
+  int viewers[static_cast<int>(ViewerProtocol::count_)] = {};
+  std::vector<StreamSnapshot> snaps;
+  for (const auto& s : streams) {
+    snaps.push_back(s->snapshot());
+    if (snaps.back().live) ++live;
+    for (int i = 0; i < static_cast<int>(ViewerProtocol::count_); ++i) viewers[i] += snaps.back().viewers[i];
+  }
+  w.family("anchorcast_streams_live", "gauge", "Streams with a live publisher");
+  w.sample("anchorcast_streams_live", {}, live);
+  w.family("anchorcast_streams", "gauge", "Configured streams");
+  w.sample("anchorcast_streams", {}, static_cast<double>(streams.size()));
+  w.family("anchorcast_viewers", "gauge", "Connected viewers by protocol (HLS counts playlist fetchers)");
+  for (auto p : {ViewerProtocol::flv, ViewerProtocol::rtmp, ViewerProtocol::webrtc})
+    w.sample("anchorcast_viewers", {{"protocol", viewer_protocol_name(p)}}, viewers[static_cast<int>(p)]);
+  w.family("anchorcast_stream_ingest_bytes_total", "counter", "Media payload bytes received per stream");
+  for (const auto& s : snaps) w.sample("anchorcast_stream_ingest_bytes_total", {{"stream", s.id}}, s.bytes_in);
+  w.family("anchorcast_slow_viewer_dropped_packets_total", "counter",
+           "Packets skipped for viewers that fell behind (they resume at the next keyframe)");
+  for (const auto& s : snaps)
+    w.sample("anchorcast_slow_viewer_dropped_packets_total", {{"stream", s.id}}, s.packets_dropped);
+  w.family("anchorcast_publisher_sessions_total", "counter", "Publisher sessions started per stream");
+  for (const auto& s : snaps) w.sample("anchorcast_publisher_sessions_total", {{"stream", s.id}}, s.sessions);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(Config c) : config(std::move(c)) {}
+  Config config;
+  Metrics metrics;
+  Hub hub;
+  std::unique_ptr<EventLoop> loop;  // the data plane
+  std::unique_ptr<RtmpServer> rtmp;
+  std::unique_ptr<HttpServer> http;
+  bool started = false;
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  auto& m = *impl_;
+  for (const auto& s : m.config.streams) {
+    if (auto st = m.hub.add(s.id, s.publish_key); !st) return st;
+  }
+  m.metrics.add_collector([&hub = m.hub](MetricsWriter& w) { collect_stream_metrics(hub, w); });
+
+  m.loop = std::make_unique<EventLoop>();
+  m.rtmp = std::make_unique<RtmpServer>(*m.loop, m.hub, m.metrics);
+  m.loop->on_stop([rtmp = m.rtmp.get()] { rtmp->close(); });
+  if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
+  m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config);
+  if (auto st = m.http->listen(m.config.http); !st) return st;
+
+  m.loop->start();
+  m.http->start();
+  m.started = true;
+  log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", http ",
+            m.config.http.to_string(), ", ", m.config.streams.size(), " stream(s)");
+  return {};
+}
+
+void Server::stop() {
+  auto& m = *impl_;
+  // Ingest first (no new media), then viewers.
+  if (m.loop) m.loop->stop();
+  if (m.http) m.http->stop();
+  if (m.started) log::info("anchorcast stopped");
+  m.started = false;
+}
+
+}  // namespace anchorcast

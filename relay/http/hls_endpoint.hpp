@@ -1,0 +1,45 @@
+// Serves every stream's HLS playlist and segments from memory. One HlsPackager per
+// stream, fed by a hub subscription drained on the HTTP thread (muxing a stream costs
+// little next to serving it; the per-viewer work is only handing out shared segments).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "anchorcast/core/config.hpp"
+#include "anchorcast/hub/stream.hpp"
+#include "http/http_message.hpp"
+
+namespace anchorcast {
+
+class HlsPackager;
+
+class HlsEndpoint {
+ public:
+  // `post` runs a task on the HTTP thread; the hub's notify calls it.
+  HlsEndpoint(HlsConfig config, std::function<void(std::function<void()>)> post);
+  ~HlsEndpoint();
+
+  void attach(const std::shared_ptr<Stream>& stream);  // HTTP thread
+  void detach(const std::string& stream_id);           // HTTP thread
+  // `file` is "index.m3u8" or a segment name.
+  HttpResponse serve(const std::string& stream_id, const std::string& file, const HttpRequest& request);
+  int viewers(const std::string& stream_id) const;  // distinct clients seen in the last 15 s
+  void close();                                     // HTTP thread: drops every subscription
+
+ private:
+  struct Feed;
+  void drain(Feed& feed);
+
+  HlsConfig config_;
+  std::function<void(std::function<void()>)> post_;
+  std::map<std::string, std::shared_ptr<Feed>> feeds_;  // HTTP thread only
+  mutable std::mutex viewers_mutex_;                     // viewers() is read by any thread
+  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> seen_;
+};
+
+}  // namespace anchorcast

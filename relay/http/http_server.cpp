@@ -1,0 +1,292 @@
+// The only translation unit that includes Boost.Beast (it is heavy to compile).
+#include "anchorcast/http/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <set>
+#include <thread>
+
+#include "anchorcast/core/log.hpp"
+#include "anchorcast/egress/flv_muxer.hpp"
+#include "http/hls_endpoint.hpp"
+#include "http/router.hpp"
+
+namespace anchorcast {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxBodyBytes = 1 << 20;  // the largest request any endpoint accepts
+constexpr auto kReadTimeout = std::chrono::seconds(30);
+// A viewer whose socket accepts nothing for this long is gone; the hub already skips
+// slow ones to the next keyframe, this only reaps the dead.
+constexpr auto kStreamWriteTimeout = std::chrono::seconds(20);
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+class HttpSession;
+
+struct HttpServer::Impl {
+  Impl(Hub& hub, Metrics& metrics, const Config& config)
+      : hub(hub),
+        metrics(metrics),
+        hls(config.hls, [this](std::function<void()> task) { asio::post(io, std::move(task)); }),
+        router(hub, metrics, hls),
+        egress_flv_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
+                                         {{"protocol", "flv"}})),
+        egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
+                                         {{"protocol", "hls"}})),
+        http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")) {}
+
+  void accept();
+
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  Hub& hub;
+  Metrics& metrics;
+  HlsEndpoint hls;
+  Router router;
+  Counter& egress_flv_bytes;
+  Counter& egress_hls_bytes;
+  Counter& http_requests;
+  std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
+  std::thread thread;
+  bool stopped = false;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server), remote_(endpoint_text(stream_.socket().remote_endpoint())) {}
+
+  void start() { read(); }
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    subscription_.reset();
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    stream_.expires_after(kReadTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout)
+      return finish();
+    if (ec) {
+      // Malformed HTTP: answer once, clearly, and close.
+      if (ec == http::error::body_limit) return reply_and_close(413, "request body over 1 MiB");
+      if (ec.category() == http::make_error_code(http::error::bad_target).category())
+        return reply_and_close(400, "malformed HTTP request: " + ec.message());
+      return finish();
+    }
+    auto& req = parser_->get();
+    server_.http_requests.add();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    auto target = parse_target(req.target());
+    if (!target) return reply_and_close(400, "malformed request target");
+    request.path = std::move(target->first);
+    request.query = std::move(target->second);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    request.remote_address = remote_;
+    keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
+
+    RouteResult result = server_.router.route(request);
+    if (auto* flv = std::get_if<FlvPlayback>(&result)) return start_flv(std::move(flv->stream));
+    write_response(std::move(std::get<HttpResponse>(result)));
+  }
+
+  void write_response(HttpResponse r) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::server, "anchorcast/" ANCHORCAST_VERSION);
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    // string_body copies; segments are small next to the socket cost, and the shared
+    // body stays cached in the packager for the next viewer.
+    if (r.body && !head_) res->body() = *r.body;
+    if (head_ && r.body) res->content_length(r.body->size());
+    else res->prepare_payload();
+    res->keep_alive(keep_alive_);
+    if (r.content_type == "video/mp2t" && r.body) server_.egress_hls_bytes.add(r.body->size());
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) return self->finish();
+      self->read();
+    });
+  }
+
+  void reply_and_close(int status, std::string message) {
+    keep_alive_ = false;
+    write_response(HttpResponse::error(status, "bad_request", message));
+  }
+
+  // HTTP-FLV: a response with no length, then FLV tags until either side closes.
+  void start_flv(std::shared_ptr<Stream> stream) {
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->version(11);
+    res->result(http::status::ok);
+    res->set(http::field::server, "anchorcast/" ANCHORCAST_VERSION);
+    res->set(http::field::content_type, "video/x-flv");
+    res->set(http::field::cache_control, "no-cache");
+    res->set(http::field::access_control_allow_origin, "*");
+    res->keep_alive(false);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_never();
+    log::info("flv: ", remote_, " plays '", stream->id(), "'");
+    stream_id_ = stream->id();
+    std::weak_ptr<HttpSession> weak = shared_from_this();
+    SubscribeOptions options;
+    options.protocol = ViewerProtocol::flv;
+    asio::io_context& io = server_.io;
+    options.notify = [&io, weak] {
+      asio::post(io, [weak] {
+        if (auto self = weak.lock()) self->pump();
+      });
+    };
+    subscription_ = stream->subscribe(std::move(options));
+    writing_ = true;
+    http::async_write_header(stream_, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) return self->finish();
+      self->pump();
+    });
+  }
+
+  void pump() {
+    if (writing_ || !subscription_) return;
+    events_.clear();
+    subscription_->pop_all(events_);
+    bool end = false;
+    batch_.clear();
+    for (const auto& e : events_) end = !muxer_.on_event(e, batch_) || end;
+    events_.clear();
+    buffers_.clear();
+    for (const auto& span : batch_.spans()) buffers_.emplace_back(span.data(), span.size());
+    size_t bytes = batch_.size_bytes();
+    if (buffers_.empty()) {
+      if (end) finish();
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(kStreamWriteTimeout);
+    asio::async_write(stream_, buffers_, [self = shared_from_this(), end, bytes](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      if (ec) return self->finish();
+      self->server_.egress_flv_bytes.add(bytes);
+      if (end) return self->finish();
+      self->pump();
+    });
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    if (subscription_) log::info("flv: ", remote_, " left '", stream_id_, "'");
+    close();
+    server_.sessions.erase(shared_from_this());
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool finished_ = false;
+
+  // HTTP-FLV playback state.
+  std::string stream_id_;
+  std::unique_ptr<Subscription> subscription_;
+  FlvMuxer muxer_;
+  FlvBatch batch_;
+  std::vector<MediaEvent> events_;
+  std::vector<asio::const_buffer> buffers_;
+  bool writing_ = false;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (stopped) return;
+    if (!ec) {
+      beast::error_code ep_ec;
+      socket.remote_endpoint(ep_ec);
+      if (!ep_ec) {
+        auto session = std::make_shared<HttpSession>(std::move(socket), *this);
+        sessions.insert(session);
+        session->start();
+      }
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config)
+    : impl_(std::make_unique<Impl>(hub, metrics, config)) {
+  for (const auto& stream : hub.streams()) impl_->hls.attach(stream);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::listen(const ListenAddress& address) {
+  std::string where = "http.listen " + address.to_string() + ": ";
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) return make_error(where + "not an IP address");
+  tcp::endpoint ep(ip, address.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error(where + ec.message());
+  return {};
+}
+
+void HttpServer::start() {
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+
+void HttpServer::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  asio::post(impl_->io, [this] {
+    impl_->stopped = true;
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    auto sessions = impl_->sessions;  // finish() erases from the set
+    for (auto& s : sessions) s->close();
+    impl_->hls.close();
+    impl_->io.stop();  // handlers still pending are destroyed with the io_context
+  });
+  impl_->thread.join();
+  impl_->sessions.clear();
+}
+
+}  // namespace anchorcast
