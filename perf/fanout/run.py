@@ -169,9 +169,23 @@ def machine_info():
 # /proc sampling
 
 def proc_cpu_ticks(pid):
+    """(utime, stime) in clock ticks, all threads (proc(5) fields 14, 15)."""
     data = open(f"/proc/{pid}/stat").read()
     fields = data[data.rindex(")") + 2:].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime (proc(5) fields 14, 15)
+    return int(fields[11]), int(fields[12])
+
+
+def proc_writes(pid):
+    """(write syscalls, bytes written) from /proc/PID/io: both servers write sockets with
+    write/writev, which these count, so bytes per write shows how well each batches."""
+    io = {}
+    try:
+        for line in open(f"/proc/{pid}/io"):
+            k, v = line.split(":")
+            io[k] = int(v)
+    except OSError:
+        pass
+    return io.get("syscw", 0), io.get("wchar", 0)
 
 
 def proc_rss_kb(pid):
@@ -197,7 +211,12 @@ def core_ticks(core):
 class Sample:
     def __init__(self, pids):
         self.t = time.monotonic()
-        self.cpu = sum(proc_cpu_ticks(p) for p in pids)
+        ticks = [proc_cpu_ticks(p) for p in pids]
+        self.utime = sum(u for u, _s in ticks)
+        self.cpu = sum(u + s for u, s in ticks)
+        writes = [proc_writes(p) for p in pids]
+        self.syscw = sum(w for w, _b in writes)
+        self.wchar = sum(b for _w, b in writes)
         self.rss_kb = sum(proc_rss_kb(p) for p in pids)
         self.core_tasks, self.core_irq, self.core_total = core_ticks(SERVER_CORE)
 
@@ -489,6 +508,10 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
             # Seconds after the last connect until every viewer played: join cost.
             "join_s": (float(summary["all_joined_t"]) - ramp_s if float(summary.get("all_joined_t", -1)) >= 0
                        else float("inf")),
+            "user_share_pct": (b.utime - a.utime) / max(b.cpu - a.cpu, 1) * 100,
+            # sendmsg (Asio's socket writes) is not counted in syscw: shown as n/a.
+            "writes_per_s": (b.syscw - a.syscw) / max(window_s, 1e-3) if b.syscw > a.syscw else None,
+            "kb_per_write": (b.wchar - a.wchar) / (b.syscw - a.syscw) / 1024 if b.syscw > a.syscw else None,
             "core0_other_pct": core_other_pct(a, b), "core0_irq_pct": core_irq_pct(a, b),
             "window_s": window_s,
             "keeping_up": keeping_up, "reasons": reasons,
@@ -511,7 +534,8 @@ def row_crashed(server, protocol, n):
     return {"server": server.name, "protocol": protocol, "viewers": n, "playing": 0,
             "cpu_pct": float("nan"), "mbps": 0, "cpu_us_per_mb": float("nan"), "rss_mb": float("nan"),
             "rss_kb_per_viewer": float("nan"), "median_kbps": 0, "min_kbps": 0, "starved": n,
-            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
+            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "user_share_pct": float("nan"),
+            "writes_per_s": float("nan"), "kb_per_write": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
             "window_s": 0,
             "keeping_up": False, "reasons": ["server died"]}
 
@@ -523,7 +547,8 @@ COLUMNS = [
     ("server", "server", "{}"), ("proto", "protocol", "{}"), ("viewers", "viewers", "{}"),
     ("playing", "playing", "{}"), ("CPU %", "cpu_pct", "{:.1f}"),
     ("core0 softirq %", "core0_irq_pct", "{:.0f}"), ("Mbit/s", "mbps", "{:.0f}"),
-    ("CPU µs/MB", "cpu_us_per_mb", "{:.0f}"), ("RSS MB", "rss_mb", "{:.1f}"),
+    ("CPU µs/MB", "cpu_us_per_mb", "{:.0f}"), ("user %", "user_share_pct", "{:.0f}"),
+    ("writes/s", "writes_per_s", "{:.0f}"), ("KB/write", "kb_per_write", "{:.1f}"), ("RSS MB", "rss_mb", "{:.1f}"),
     ("RSS KB/viewer", "rss_kb_per_viewer", "{:.1f}"), ("median kbps", "median_kbps", "{:.0f}"),
     ("min kbps", "min_kbps", "{:.0f}"), ("starved", "starved", "{}"),
     ("keeping up", "keeping_up", "{}"), ("join s", "join_s", "{:.1f}"), ("loadgen CPU %", "lg_cpu_pct", "{:.0f}"),
@@ -535,7 +560,7 @@ def format_row(row):
     cells = []
     for _title, key, fmt in COLUMNS:
         v = row[key]
-        cells.append(("yes" if v else "no") if isinstance(v, bool) else fmt.format(v))
+        cells.append("n/a" if v is None else ("yes" if v else "no") if isinstance(v, bool) else fmt.format(v))
     return "| " + " | ".join(cells) + " |"
 
 
