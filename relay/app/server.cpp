@@ -8,6 +8,7 @@
 #include "anchorcast/http/http_server.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/ingest/rtmp_server.hpp"
+#include "anchorcast/ingest/srt_server.hpp"
 
 namespace anchorcast {
 
@@ -50,6 +51,7 @@ struct Server::Impl {
   Hub hub;
   std::unique_ptr<EventLoop> loop;  // the data plane
   std::unique_ptr<RtmpServer> rtmp;
+  std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<HttpServer> http;
   bool started = false;
 };
@@ -69,13 +71,16 @@ Status Server::start() {
   m.rtmp = std::make_unique<RtmpServer>(*m.loop, m.hub, m.metrics);
   m.loop->on_stop([rtmp = m.rtmp.get()] { rtmp->close(); });
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
+  m.srt = std::make_unique<SrtServer>(m.hub, m.metrics);
+  if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config);
   if (auto st = m.http->listen(m.config.http); !st) return st;
 
   m.loop->start();
   m.http->start();
   m.started = true;
-  log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", http ",
+  log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", srt ",
+            m.config.srt.to_string(), ", http ",
             m.config.http.to_string(), ", ", m.config.streams.size(), " stream(s)");
   return {};
 }
@@ -83,6 +88,7 @@ Status Server::start() {
 void Server::stop() {
   auto& m = *impl_;
   // Ingest first (no new media), then viewers.
+  if (m.srt) m.srt->close();
   if (m.loop) m.loop->stop();
   if (m.http) m.http->stop();
   if (m.started) log::info("anchorcast stopped");

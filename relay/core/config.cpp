@@ -134,6 +134,11 @@ Result<Config> parse_config(std::string_view text) {
     auto latency = get_int(**srt, "srt.latency_ms", 20, 8000, c.srt_latency_ms);
     if (!latency) return latency.error();
     c.srt_latency_ms = *latency;
+    auto passphrase = get_string(**srt, "srt", "passphrase", false, "");
+    if (!passphrase) return passphrase.error();
+    if (!passphrase->empty() && (passphrase->size() < 10 || passphrase->size() > 79))
+      return key_error("srt.passphrase", "must be 10 to 79 characters (SRT's AES key derivation)");
+    c.srt_passphrase = *passphrase;
   }
   if (auto webrtc = get_object(root, "webrtc"); !webrtc) return webrtc.error();
   else if (*webrtc) {

@@ -36,6 +36,7 @@ struct Config {
   ListenAddress rtmp{"0.0.0.0", 1935};
   ListenAddress srt{"0.0.0.0", 9000};
   int srt_latency_ms = 120;
+  std::string srt_passphrase;  // empty: no encryption; else 10..79 characters
   ListenAddress webrtc{"0.0.0.0", 8000};
   std::string webrtc_public_ip = "127.0.0.1";
   std::string data_dir = "./data";
