@@ -15,7 +15,7 @@ namespace anchorcast {
 namespace {
 
 // Scrape-time values computed from the hub: no bookkeeping on the hot path.
-void collect_stream_metrics(const Hub& hub, MetricsWriter& w) {
+void collect_stream_metrics(const Hub& hub, const HttpServer& http, MetricsWriter& w) {
   auto streams = hub.streams();
   int live = 0;
   int viewers[static_cast<int>(ViewerProtocol::count_)] = {};
@@ -30,6 +30,9 @@ void collect_stream_metrics(const Hub& hub, MetricsWriter& w) {
   w.family("anchorcast_streams", "gauge", "Configured streams");
   w.sample("anchorcast_streams", {}, static_cast<double>(streams.size()));
   w.family("anchorcast_viewers", "gauge", "Connected viewers by protocol (HLS counts playlist fetchers)");
+  int hls = 0;
+  for (const auto& s : snaps) hls += http.hls_viewers(s.id);
+  w.sample("anchorcast_viewers", {{"protocol", "hls"}}, hls);
   for (auto p : {ViewerProtocol::flv, ViewerProtocol::rtmp, ViewerProtocol::webrtc})
     w.sample("anchorcast_viewers", {{"protocol", viewer_protocol_name(p)}}, viewers[static_cast<int>(p)]);
   w.family("anchorcast_stream_ingest_bytes_total", "counter", "Media payload bytes received per stream");
@@ -65,7 +68,6 @@ Status Server::start() {
   for (const auto& s : m.config.streams) {
     if (auto st = m.hub.add(s.id, s.publish_key); !st) return st;
   }
-  m.metrics.add_collector([&hub = m.hub](MetricsWriter& w) { collect_stream_metrics(hub, w); });
 
   m.loop = std::make_unique<EventLoop>();
   m.rtmp = std::make_unique<RtmpServer>(*m.loop, m.hub, m.metrics);
@@ -75,6 +77,8 @@ Status Server::start() {
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config);
   if (auto st = m.http->listen(m.config.http); !st) return st;
+  m.metrics.add_collector(
+      [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 
   m.loop->start();
   m.http->start();

@@ -132,7 +132,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (head_ && r.body) res->content_length(r.body->size());
     else res->prepare_payload();
     res->keep_alive(keep_alive_);
-    if (r.content_type == "video/mp2t" && r.body) server_.egress_hls_bytes.add(r.body->size());
+    bool hls = r.content_type == "video/mp2t" || r.content_type == "application/vnd.apple.mpegurl";
+    if (hls && r.body && !head_) server_.egress_hls_bytes.add(r.body->size());
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->finish();
       self->read();
@@ -273,6 +274,8 @@ void HttpServer::start() {
 }
 
 void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
+
+int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 
 void HttpServer::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/metrics.hpp"
@@ -23,6 +24,8 @@ class HttpServer {
   // Stops accepting, ends every connection and joins the thread.
   void stop();
   void post(std::function<void()> task);  // runs on the server's thread
+  // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.
+  int hls_viewers(const std::string& stream_id) const;
 
   struct Impl;  // opaque: keeps Beast out of every includer
 
