@@ -1,6 +1,7 @@
 #include "ingest/srt/srt_ingest_metrics.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace anchorcast {
 

@@ -168,6 +168,11 @@ void SrtServer::Impl::run() {
   auto last_check = Clock::now();
   while (!stopping.load(std::memory_order_relaxed)) {
     const int n = srt_epoll_uwait(epoll.get(), ready.data(), static_cast<int>(ready.size()), kEpollWaitMs);
+    if (n < 0 && srt_getlasterror(nullptr) != SRT_ETIMEOUT) {
+      // Not expected while the listener is in the set; never spin on it.
+      log::warn("srt: epoll wait failed: ", srt_getlasterror_str());
+      std::this_thread::sleep_for(std::chrono::milliseconds(kEpollWaitMs));
+    }
     for (int i = 0; i < n; ++i) {
       const SRTSOCKET s = ready[i].fd;
       if (s == listener.get()) {
@@ -304,6 +309,7 @@ Status SrtServer::listen(const ListenAddress& addr, int latency_ms, std::string 
   if (!ok) return error(std::string("cannot set socket options: ") + srt_getlasterror_str());
   if (srt_bind(sock.get(), ai->ai_addr, static_cast<int>(ai->ai_addrlen)) != 0)
     return error(std::string("cannot bind: ") + srt_getlasterror_str());
+  m.latency_ms = latency_ms;  // the hook reads it from libsrt's thread from now on
   // The hook must be in place before srt_listen (api-functions.md, srt_listen_callback).
   if (srt_listen_callback(sock.get(), &Impl::on_listen, &m) != 0 || srt_listen(sock.get(), 16) != 0)
     return error(std::string("cannot listen: ") + srt_getlasterror_str());
@@ -322,7 +328,6 @@ Status SrtServer::listen(const ListenAddress& addr, int latency_ms, std::string 
     return error(std::string("cannot watch the listener: ") + srt_getlasterror_str());
   }
   m.listener = std::move(sock);
-  m.latency_ms = latency_ms;
   m.where = addr.host + ":" + std::to_string(m.port);
   m.stopping = false;
   m.thread = std::thread([&m] { m.run(); });
