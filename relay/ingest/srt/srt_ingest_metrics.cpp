@@ -30,17 +30,6 @@ void LatencyHistogram::write(MetricsWriter& w, const std::string& name, const st
   w.sample(name + "_count", {}, static_cast<double>(n));
 }
 
-double LatencyHistogram::quantile_bound(double q) const {
-  const uint64_t n = count();
-  if (n == 0) return 0;
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < kBounds.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    if (static_cast<double>(cumulative) >= q * static_cast<double>(n)) return kBounds[i];
-  }
-  return kBounds.back();
-}
-
 namespace {
 Counter& reject(Metrics& m, const char* reason) {
   // Same family and help as RTMP ingest (relay/ingest/rtmp/rtmp_server.cpp).

@@ -26,8 +26,6 @@ class LatencyHistogram {
   void observe_us(int64_t us);
   void write(MetricsWriter& w, const std::string& name, const std::string& help) const;
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  // The smallest bucket bound that holds fraction q of the samples (0 if none).
-  double quantile_bound(double q) const;
 
  private:
   std::array<std::atomic<uint64_t>, kBounds.size()> buckets_{};  // not cumulative
