@@ -175,19 +175,6 @@ def proc_cpu_ticks(pid):
     return int(fields[11]), int(fields[12])
 
 
-def proc_writes(pid):
-    """(write syscalls, bytes written) from /proc/PID/io: both servers write sockets with
-    write/writev, which these count, so bytes per write shows how well each batches."""
-    io = {}
-    try:
-        for line in open(f"/proc/{pid}/io"):
-            k, v = line.split(":")
-            io[k] = int(v)
-    except OSError:
-        pass
-    return io.get("syscw", 0), io.get("wchar", 0)
-
-
 def proc_rss_kb(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -214,9 +201,6 @@ class Sample:
         ticks = [proc_cpu_ticks(p) for p in pids]
         self.utime = sum(u for u, _s in ticks)
         self.cpu = sum(u + s for u, s in ticks)
-        writes = [proc_writes(p) for p in pids]
-        self.syscw = sum(w for w, _b in writes)
-        self.wchar = sum(b for _w, b in writes)
         self.rss_kb = sum(proc_rss_kb(p) for p in pids)
         self.core_tasks, self.core_irq, self.core_total = core_ticks(SERVER_CORE)
 
@@ -471,7 +455,10 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
     base1 = Sample(server.pids())
     log(f"{server.name}: publisher only: CPU {cpu_pct(base0, base1):.1f} %, RSS {base1.rss_kb / 1024:.1f} MB")
     keepup_kbps = publish_kbps * args.keepup
-    for n in args.steps:
+    steps = list(args.steps)
+    retried = set()
+    while steps:
+        n = steps.pop(0)
         ramp_s = n / args.ramp
         measure_from = ramp_s + args.settle
         marks = {}
@@ -509,9 +496,6 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
             "join_s": (float(summary["all_joined_t"]) - ramp_s if float(summary.get("all_joined_t", -1)) >= 0
                        else float("inf")),
             "user_share_pct": (b.utime - a.utime) / max(b.cpu - a.cpu, 1) * 100,
-            # sendmsg (Asio's socket writes) is not counted in syscw: shown as n/a.
-            "writes_per_s": (b.syscw - a.syscw) / max(window_s, 1e-3) if b.syscw > a.syscw else None,
-            "kb_per_write": (b.wchar - a.wchar) / (b.syscw - a.syscw) / 1024 if b.syscw > a.syscw else None,
             "core0_other_pct": core_other_pct(a, b), "core0_irq_pct": core_irq_pct(a, b),
             "window_s": window_s,
             "keeping_up": keeping_up, "reasons": reasons,
@@ -524,6 +508,16 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
         for r in reasons:
             log("  " + r)
         if not keeping_up or cpu >= args.cpu_limit:
+            # On a shared machine a step can fail because something else took core 0;
+            # such a step gets one more try before it counts as the server's limit.
+            if row["core0_other_pct"] > args.busy_retry and n not in retried:
+                retried.add(n)
+                row["note"] = "retried: core 0 busy"
+                log(f"{server.name}/{protocol} {n}: failed with {row['core0_other_pct']:.0f} % of core 0 "
+                    f"used by other processes: once more")
+                steps.insert(0, n)
+                time.sleep(5)
+                continue
             log(f"{server.name}/{protocol} saturated at {n} viewers: stopping its ramp")
             break
         time.sleep(2)  # let the server reap the closed viewers before the next step
@@ -534,8 +528,7 @@ def row_crashed(server, protocol, n):
     return {"server": server.name, "protocol": protocol, "viewers": n, "playing": 0,
             "cpu_pct": float("nan"), "mbps": 0, "cpu_us_per_mb": float("nan"), "rss_mb": float("nan"),
             "rss_kb_per_viewer": float("nan"), "median_kbps": 0, "min_kbps": 0, "starved": n,
-            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "user_share_pct": float("nan"),
-            "writes_per_s": float("nan"), "kb_per_write": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
+            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "user_share_pct": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
             "window_s": 0,
             "keeping_up": False, "reasons": ["server died"]}
 
@@ -548,7 +541,7 @@ COLUMNS = [
     ("playing", "playing", "{}"), ("CPU %", "cpu_pct", "{:.1f}"),
     ("core0 softirq %", "core0_irq_pct", "{:.0f}"), ("Mbit/s", "mbps", "{:.0f}"),
     ("CPU µs/MB", "cpu_us_per_mb", "{:.0f}"), ("user %", "user_share_pct", "{:.0f}"),
-    ("writes/s", "writes_per_s", "{:.0f}"), ("KB/write", "kb_per_write", "{:.1f}"), ("RSS MB", "rss_mb", "{:.1f}"),
+    ("RSS MB", "rss_mb", "{:.1f}"),
     ("RSS KB/viewer", "rss_kb_per_viewer", "{:.1f}"), ("median kbps", "median_kbps", "{:.0f}"),
     ("min kbps", "min_kbps", "{:.0f}"), ("starved", "starved", "{}"),
     ("keeping up", "keeping_up", "{}"), ("join s", "join_s", "{:.1f}"), ("loadgen CPU %", "lg_cpu_pct", "{:.0f}"),
@@ -561,6 +554,8 @@ def format_row(row):
     for _title, key, fmt in COLUMNS:
         v = row[key]
         cells.append("n/a" if v is None else ("yes" if v else "no") if isinstance(v, bool) else fmt.format(v))
+    if row.get("note"):
+        cells[[k for _t, k, _f in COLUMNS].index("keeping_up")] += f" ({row['note']})"
     return "| " + " | ".join(cells) + " |"
 
 
@@ -569,7 +564,7 @@ def headline(rows, cpu_limit):
     for r in rows:
         label = f"{r['server']} ({r['protocol']})"
         best.setdefault(label, None)
-        if r["keeping_up"] and r["cpu_pct"] < cpu_limit:
+        if r["keeping_up"] and r["cpu_pct"] < cpu_limit and not r.get("note"):
             if best[label] is None or r["viewers"] > best[label]["viewers"]:
                 best[label] = r
     lines = []
@@ -608,6 +603,8 @@ def main():
                     help="how long past the settle the window waits for viewers still joining")
     ap.add_argument("--measure", type=float, default=10, help="measurement window, seconds")
     ap.add_argument("--cpu-limit", type=float, default=90)
+    ap.add_argument("--busy-retry", type=float, default=15,
+                    help="a failed step with more than this %% of core 0 used by others is retried once")
     ap.add_argument("--keepup", type=float, default=0.9, help="fraction of the publish bitrate")
     ap.add_argument("--media", default="/tmp/anchorcast-fanout-media-v1.flv")
     ap.add_argument("--keep-temp", action="store_true", help="keep configs and logs")
