@@ -1,8 +1,9 @@
 // SRT ingest (contract "Ingest"): anchors publish MPEG-TS (H.264/HEVC + AAC) over SRT to
 // srt://HOST:PORT?streamid=KEY, or with the access-control form "#!::r=KEY,m=publish".
-// A wrong key, a live stream or a playback request is refused in the SRT handshake, with
-// a rejection code the caller sees. One adapter thread (libsrt has its own) demuxes and
-// publishes into the thread-safe hub.
+// A wrong key or a stream that already has a live publisher is refused in the SRT
+// handshake, with a rejection code the caller sees. Extra: "#!::r=STREAM_ID,m=request"
+// plays a live stream back as MPEG-TS (H.264 + AAC). One adapter thread (libsrt has its
+// own) demuxes and publishes into the thread-safe hub, and feeds SRT viewers.
 #pragma once
 
 #include <cstdint>

@@ -22,6 +22,7 @@
 #include "ingest/srt/srt_ingest_metrics.hpp"
 #include "ingest/srt/srt_publisher.hpp"
 #include "ingest/srt/srt_stream_id.hpp"
+#include "ingest/srt/srt_viewer.hpp"
 
 namespace anchorcast {
 
@@ -30,6 +31,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kEpollWaitMs = 100;  // how fast close() is noticed
+// With SRT viewers connected the loop also polls their hub queues: srt_epoll_uwait
+// cannot wait on the hub's notify (it reports SRT sockets only), so this bounds the
+// delay a viewer adds to packets from a publisher on another thread (RTMP).
+constexpr int kViewerPollMs = 5;
 // A publisher that has sent nothing playable for this long is dropped: it would hold the
 // stream "live" with no picture.
 constexpr auto kNoTracksTimeout = std::chrono::seconds(10);
@@ -77,8 +82,9 @@ void route_libsrt_logs() {
 
 struct Verdict {
   int reject_code = 0;  // 0: admit
-  Counter* counter = nullptr;
+  Counter* counter = nullptr;  // null for playback refusals (not publish attempts)
   std::string why;  // for the log; never contains the key
+  bool playback = false;
 };
 
 }  // namespace
@@ -95,8 +101,11 @@ struct SrtServer::Impl {
   int64_t takeover_idle_ms() const { return std::max(1500, 4 * latency_ms); }
   void run();
   void accept_one();
-  void start_publisher(SrtSocket socket, const std::string& peer);
+  void start_session(SrtSocket socket, const std::string& peer);
+  void start_viewer(SrtSocket socket, Stream& stream, const std::string& peer);
   void end_publisher(SRTSOCKET s, std::string reason);
+  void end_viewer(SRTSOCKET s, std::string reason);
+  void pump_viewers();
 
   Hub& hub;
   std::shared_ptr<SrtIngestMetrics> metrics;
@@ -110,6 +119,7 @@ struct SrtServer::Impl {
   int latency_ms = 120;
   // Adapter thread only.
   std::unordered_map<SRTSOCKET, std::unique_ptr<SrtPublisher>> publishers;
+  std::unordered_map<SRTSOCKET, std::unique_ptr<SrtViewer>> viewers;
 };
 
 // ------------------------------------------------------------------------------------
@@ -127,14 +137,32 @@ Verdict SrtServer::Impl::admit(std::string_view stream_id, int hs_version, std::
   if (hs_version < 5) return fail(SRT_REJX_BAD_REQUEST, metrics->reject_bad_request, "SRT version too old to send a streamid");
   auto request = parse_srt_stream_id(stream_id);
   if (!request) return fail(SRT_REJX_BAD_REQUEST, metrics->reject_bad_request, request.error().message);
+  if (request->mode == SrtStreamRequest::Mode::request) {
+    // Playback by stream id, which is public (like /flv/{id}.flv). The id is not echoed
+    // when unknown: a caller who put a publish key there would see it logged.
+    v.playback = true;
+    auto stream = hub.find(request->resource);
+    if (!stream) {
+      v.reject_code = SRT_REJX_NOTFOUND;
+      v.why = "playback of an unknown stream id (" + std::to_string(request->resource.size()) + " chars)";
+      return v;
+    }
+    if (!stream->live()) {
+      v.reject_code = SRT_REJX_NOTFOUND;
+      v.why = "playback of stream '" + stream->id() + "', which is not live";
+      return v;
+    }
+    if (stream_out) *stream_out = std::move(stream);
+    return v;
+  }
   if (request->mode != SrtStreamRequest::Mode::publish)
     return fail(SRT_REJX_BAD_MODE, metrics->reject_unsupported_mode,
-                "m=request/bidirectional (SRT playback) is not offered; play over HLS, HTTP-FLV or WebRTC");
-  auto stream = hub.find_by_publish_key(request->key);
+                "m=bidirectional is not offered: publish with m=publish, play with m=request");
+  auto stream = hub.find_by_publish_key(request->resource);
   if (!stream)
     return fail(SRT_REJX_FORBIDDEN, metrics->reject_bad_key,
                 std::string("unknown publish key (") + (request->access_control ? "#!:: form" : "plain streamid") +
-                    ", " + std::to_string(request->key.size()) + " chars)");
+                    ", " + std::to_string(request->resource.size()) + " chars)");
   if (stream->live()) {
     // An SRT publisher that went silent (anchor's network switched, caller crashed) is
     // only noticed by SRT after its peer idle timeout (5 s); a reconnecting anchor may
@@ -155,8 +183,9 @@ int SrtServer::Impl::on_listen(void* opaque, SRTSOCKET ns, int hs_version, const
   if (v.reject_code == 0) return 0;
   // access_control.h: the code reaches the caller in the handshake rejection.
   srt_setrejectreason(ns, v.reject_code);
-  v.counter->add();
-  log::warn("srt ", peer_to_string(peer), ": publish refused (", v.reject_code, "): ", v.why);
+  if (v.counter) v.counter->add();
+  log::warn("srt ", peer_to_string(peer), ": ", v.playback ? "playback" : "publish", " refused (", v.reject_code,
+            "): ", v.why);
   return -1;
 }
 
@@ -167,7 +196,8 @@ void SrtServer::Impl::run() {
   std::vector<SRT_EPOLL_EVENT> ready(64);
   auto last_check = Clock::now();
   while (!stopping.load(std::memory_order_relaxed)) {
-    const int n = srt_epoll_uwait(epoll.get(), ready.data(), static_cast<int>(ready.size()), kEpollWaitMs);
+    const int wait_ms = viewers.empty() ? kEpollWaitMs : kViewerPollMs;
+    const int n = srt_epoll_uwait(epoll.get(), ready.data(), static_cast<int>(ready.size()), wait_ms);
     if (n < 0 && srt_getlasterror(nullptr) != SRT_ETIMEOUT) {
       // Not expected while the listener is in the set; never spin on it.
       log::warn("srt: epoll wait failed: ", srt_getlasterror_str());
@@ -177,6 +207,10 @@ void SrtServer::Impl::run() {
       const SRTSOCKET s = ready[i].fd;
       if (s == listener.get()) {
         if (ready[i].events & SRT_EPOLL_IN) accept_one();
+        continue;
+      }
+      if (auto v = viewers.find(s); v != viewers.end()) {
+        if (ready[i].events & SRT_EPOLL_ERR) end_viewer(s, srt_getsockstate(s) == SRTS_BROKEN ? "connection broken" : "peer closed");
         continue;
       }
       auto it = publishers.find(s);
@@ -191,6 +225,7 @@ void SrtServer::Impl::run() {
       }
       if (!alive) end_publisher(s, {});
     }
+    pump_viewers();
     if (Clock::now() - last_check > std::chrono::seconds(1)) {
       last_check = Clock::now();
       std::vector<SRTSOCKET> silent;
@@ -200,7 +235,15 @@ void SrtServer::Impl::run() {
         end_publisher(s, "no H.264/HEVC/AAC in its MPEG-TS for 10 s (is it sending MPEG-TS?)");
     }
   }
+  while (!viewers.empty()) end_viewer(viewers.begin()->first, "server stopping");
   while (!publishers.empty()) end_publisher(publishers.begin()->first, "server stopping");
+}
+
+void SrtServer::Impl::pump_viewers() {
+  std::vector<SRTSOCKET> ended;
+  for (auto& [s, v] : viewers)
+    if (v->pending() && !v->pump()) ended.push_back(s);
+  for (SRTSOCKET s : ended) end_viewer(s, {});
 }
 
 void SrtServer::Impl::accept_one() {
@@ -213,16 +256,21 @@ void SrtServer::Impl::accept_one() {
     if (srt_getlasterror(nullptr) != SRT_EASYNCRCV) log::warn("srt: accept failed: ", srt_getlasterror_str());
     return;
   }
-  start_publisher(SrtSocket(s), peer_to_string(reinterpret_cast<const sockaddr*>(&addr)));
+  start_session(SrtSocket(s), peer_to_string(reinterpret_cast<const sockaddr*>(&addr)));
 }
 
-void SrtServer::Impl::start_publisher(SrtSocket socket, const std::string& peer) {
+void SrtServer::Impl::start_session(SrtSocket socket, const std::string& peer) {
   char id[kSrtMaxStreamIdSize + 1] = {};
   int id_len = sizeof id - 1;
   if (srt_getsockflag(socket.get(), SRTO_STREAMID, id, &id_len) != 0) id_len = 0;
   // The handshake admitted it; check again, the stream may have changed since.
   std::shared_ptr<Stream> stream;
   Verdict v = admit(std::string_view(id, static_cast<size_t>(std::max(id_len, 0))), 5, &stream);
+  if (v.playback) {
+    if (v.reject_code == 0) return start_viewer(std::move(socket), *stream, peer);
+    log::warn("srt ", peer, ": playback refused after the handshake: ", v.why);
+    return;
+  }
   std::unique_ptr<StreamPublisher> publisher;
   if (v.reject_code == 0) {
     auto begun = stream->begin_publish("srt");
@@ -257,6 +305,31 @@ void SrtServer::Impl::start_publisher(SrtSocket socket, const std::string& peer)
   }
   const SRTSOCKET s = socket.get();
   publishers.emplace(s, std::make_unique<SrtPublisher>(std::move(socket), std::move(publisher), peer, metrics));
+}
+
+void SrtServer::Impl::start_viewer(SrtSocket socket, Stream& stream, const std::string& peer) {
+  const bool nonblocking = false;
+  srt_setsockflag(socket.get(), SRTO_SNDSYN, &nonblocking, sizeof nonblocking);
+  const int events = SRT_EPOLL_ERR;  // a viewer sends nothing we read
+  if (srt_epoll_add_usock(epoll.get(), socket.get(), &events) != 0) {
+    log::warn("srt ", peer, ": cannot watch the connection: ", srt_getlasterror_str());
+    return;
+  }
+  const SRTSOCKET s = socket.get();
+  auto viewer = std::make_unique<SrtViewer>(std::move(socket), stream, peer);
+  if (!viewer->pump()) return end_viewer(s, {});  // ~SrtViewer would skip epoll removal
+  viewers.emplace(s, std::move(viewer));
+}
+
+void SrtServer::Impl::end_viewer(SRTSOCKET s, std::string reason) {
+  auto it = viewers.find(s);
+  if (it == viewers.end()) {
+    srt_epoll_remove_usock(epoll.get(), s);
+    return;
+  }
+  if (!reason.empty()) it->second->set_end_reason(std::move(reason));
+  srt_epoll_remove_usock(epoll.get(), s);
+  viewers.erase(it);
 }
 
 void SrtServer::Impl::end_publisher(SRTSOCKET s, std::string reason) {

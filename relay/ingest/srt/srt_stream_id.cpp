@@ -12,7 +12,7 @@ Result<SrtStreamRequest> parse_srt_stream_id(std::string_view id) {
   if (id.substr(0, 3) == "#!:" && id.substr(0, kPrefix.size()) != kPrefix)
     return make_error("streamid uses an access-control syntax we do not read (only \"#!::key=value,...\")");
   if (id.substr(0, kPrefix.size()) != kPrefix) {
-    req.key = std::string(id);  // the plain form: the whole streamid is the key
+    req.resource = std::string(id);  // the plain form: the whole streamid is the key
     return req;
   }
 
@@ -32,7 +32,7 @@ Result<SrtStreamRequest> parse_srt_stream_id(std::string_view id) {
     // access-control.md: r resource, m mode, u user, h host, s session, t type. Keys we
     // do not use (h, s, and custom ones) are ignored, as the document recommends.
     if (key == "r") {
-      req.key = std::string(value);
+      req.resource = std::string(value);
       have_resource = true;
     } else if (key == "m") {
       if (value == "publish") req.mode = SrtStreamRequest::Mode::publish;
@@ -45,7 +45,7 @@ Result<SrtStreamRequest> parse_srt_stream_id(std::string_view id) {
       if (value != "stream") return make_error("streamid t= must be 'stream' (live MPEG-TS), not a file or auth session");
     }
   }
-  if (!have_resource || req.key.empty())
+  if (!have_resource || req.resource.empty())
     return make_error("streamid has no r= (publish with #!::r=KEY,m=publish)");
   // The access-control document's default mode is "request" (playback), but this
   // listener is for anchors: a missing m= means publish, the one thing it serves.

@@ -1,7 +1,8 @@
-// The SRT streamid a caller sends in its handshake, read as a publish request. Two forms
-// (contract "Ingest"): the bare publish key, or the access-control syntax of the SRT
-// project's docs/features/access-control.md: "#!::" then comma-separated key=value
-// pairs, of which we use r= (the resource: the publish key) and m= (the mode).
+// The SRT streamid a caller sends in its handshake. Two forms (contract "Ingest"): the
+// bare publish key, or the access-control syntax of the SRT project's
+// docs/features/access-control.md: "#!::" then comma-separated key=value pairs, of which
+// we use r= (the resource: the publish key to publish, the stream id to play) and m=
+// (the mode).
 #pragma once
 
 #include <string>
@@ -13,7 +14,8 @@ namespace anchorcast {
 
 struct SrtStreamRequest {
   enum class Mode { publish, request, bidirectional };
-  std::string key;            // a secret: never log it
+  // publish: the publish key, a secret (never log it); request: the stream id to play.
+  std::string resource;
   Mode mode = Mode::publish;
   std::string user;           // u=, for log lines; not used for access
   bool access_control = false;  // true for the "#!::" form

@@ -212,11 +212,40 @@ TEST_F(SrtServerTest, WrongKeyIsRejectedInTheHandshake) {
   EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 0u);
 }
 
-TEST_F(SrtServerTest, PlaybackRequestIsRejectedWithBadMode) {
-  auto ffmpeg = publish(port, std::string("#!::r=") + kKey + ",m=request", 2, "srt_request.log");
+TEST_F(SrtServerTest, BidirectionalModeIsRejectedWithBadMode) {
+  auto ffmpeg = publish(port, std::string("#!::r=") + kKey + ",m=bidirectional", 2, "srt_bidir.log");
   EXPECT_NE(ffmpeg.wait(20s), 0) << ffmpeg.log();
   EXPECT_FALSE(stream->live());
   EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "unsupported_mode"}}), 1u);
+}
+
+Process play(uint16_t port, const std::string& stream_id, const std::string& log_name) {
+  return Process({"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-i",
+                  "srt://127.0.0.1:" + std::to_string(port) + "?streamid=" + stream_id, "-t", "2", "-f", "null", "-"},
+                 ::testing::TempDir() + log_name);
+}
+
+TEST_F(SrtServerTest, PlaybackOfAnUnknownOrOfflineStreamIsRejected) {
+  auto unknown = play(port, "#!::r=nosuch,m=request", "srt_play_unknown.log");
+  EXPECT_NE(unknown.wait(20s), 0) << unknown.log();
+  auto offline = play(port, "#!::r=demo,m=request", "srt_play_offline.log");
+  EXPECT_NE(offline.wait(20s), 0) << offline.log();
+  EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "bad_key"}}), 0u);
+}
+
+TEST_F(SrtServerTest, FfmpegPlaysALiveStreamBackOverSrt) {
+  auto publisher = publish(port, kKey, 6, "srt_play_source.log");
+  ASSERT_TRUE(wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << publisher.log();
+  auto player = play(port, "#!::r=demo,m=request", "srt_play.log");
+  EXPECT_EQ(player.wait(20s), 0) << player.log();
+  const std::string log = player.log();
+  EXPECT_NE(log.find("Video: h264"), std::string::npos) << log;
+  EXPECT_NE(log.find("Audio: aac"), std::string::npos) << log;
+  // "frame=   60" at the end: 2 s at 30 fps decoded.
+  auto at = log.rfind("frame=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GE(std::stoi(log.substr(at + 6)), 50) << log;
+  EXPECT_EQ(publisher.wait(20s), 0) << publisher.log();
 }
 
 TEST_F(SrtServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {

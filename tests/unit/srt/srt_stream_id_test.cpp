@@ -12,7 +12,7 @@ using Mode = SrtStreamRequest::Mode;
 TEST(SrtStreamId, PlainStreamIdIsTheKey) {
   auto r = parse_srt_stream_id("demo-key-123456");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->key, "demo-key-123456");
+  EXPECT_EQ(r->resource, "demo-key-123456");
   EXPECT_EQ(r->mode, Mode::publish);
   EXPECT_FALSE(r->access_control);
 }
@@ -20,7 +20,7 @@ TEST(SrtStreamId, PlainStreamIdIsTheKey) {
 TEST(SrtStreamId, AccessControlFormTakesResourceAndMode) {
   auto r = parse_srt_stream_id("#!::r=KEY,m=publish");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->key, "KEY");
+  EXPECT_EQ(r->resource, "KEY");
   EXPECT_EQ(r->mode, Mode::publish);
   EXPECT_TRUE(r->access_control);
 }
@@ -28,7 +28,7 @@ TEST(SrtStreamId, AccessControlFormTakesResourceAndMode) {
 TEST(SrtStreamId, OrderUserAndUnknownKeysDoNotMatter) {
   auto r = parse_srt_stream_id("#!::u=anchor,m=publish,h=example.com,s=abc,t=stream,custom=1,r=KEY");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->key, "KEY");
+  EXPECT_EQ(r->resource, "KEY");
   EXPECT_EQ(r->user, "anchor");
 }
 
