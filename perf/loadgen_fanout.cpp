@@ -59,6 +59,7 @@ struct Options {
   double setup_timeout_s = 10;  // connect..playing, else the viewer counts as failed
   int rcvlowat = 16384;         // SO_RCVLOWAT once playing (see enter_playing)
   double keepup_kbps = 0;       // summary counts window viewers below this rate
+  uint32_t max_pending = 0;     // cap on viewers setting up at once (0: none)
 };
 
 struct Target {
@@ -78,7 +79,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: loadgen_fanout --protocol rtmp|flv --url URL [--viewers N] [--ramp PER_S]\n"
                "                      [--duration S] [--interval S] [--measure-from S] [--window S]\n"
-               "                      [--join-wait S]\n"
+               "                      [--join-wait S] [--max-pending N]\n"
                "                      [--setup-timeout S] [--rcvlowat BYTES] [--keepup-kbps K]\n"
                "  rtmp URL: rtmp://127.0.0.1:PORT/APP/STREAM\n"
                "  flv URL:  http://127.0.0.1:PORT/flv/ID.flv\n");
@@ -130,6 +131,8 @@ Options parse_options(int argc, char** argv) {
       o.join_wait_s = parse_number(key, value, 0, 3600);
     } else if (key == "--setup-timeout") {
       o.setup_timeout_s = parse_number(key, value, 0.5, 3600);
+    } else if (key == "--max-pending") {
+      o.max_pending = static_cast<uint32_t>(parse_number(key, value, 0, 1000000));
     } else if (key == "--keepup-kbps") {
       o.keepup_kbps = parse_number(key, value, 0, 1e7);
     } else if (key == "--rcvlowat") {
@@ -505,7 +508,12 @@ class Loadgen {
     if (finishing_) return;
     auto due = std::min<uint64_t>(opt_.viewers, uint64_t(elapsed_s() * opt_.ramp_per_s) + 1);
     // Bounded per call so a stalled loop does not fire a burst that overflows the backlog.
-    for (int i = 0; i < 2000 && started_ < due; ++i) start_viewer(viewers_[started_++]);
+    // max_pending keeps a join storm from measuring the server's accept path instead of
+    // its fan-out: new viewers wait while that many are still setting up.
+    for (int i = 0; i < 2000 && started_ < due; ++i) {
+      if (opt_.max_pending != 0 && setting_up_ >= opt_.max_pending) break;
+      start_viewer(viewers_[started_++]);
+    }
     if (started_ == opt_.viewers) uv_timer_stop(&ramp_timer_);
   }
 

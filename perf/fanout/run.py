@@ -33,7 +33,7 @@ import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DEFAULT_STEPS = [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000]
+DEFAULT_STEPS = [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 8000]
 QUICK_STEPS = [100, 250, 500]
 SERVER_CORE = "0"
 CLIENT_CORE = "1"
@@ -400,7 +400,8 @@ def run_loadgen(args, url, protocol, viewers, ramp, measure_from, window, keepup
     cmd = NICE + ["taskset", "-c", CLIENT_CORE, args.loadgen, "--protocol", protocol, "--url", url,
                   "--viewers", str(viewers), "--ramp", str(ramp), "--duration", f"{duration:.1f}",
                   "--measure-from", f"{measure_from:.1f}", "--window", f"{window:.1f}",
-                  "--join-wait", f"{args.join_wait:.1f}", "--interval", "1",
+                  "--join-wait", f"{args.join_wait:.1f}", "--max-pending", str(args.max_pending),
+                  "--interval", "1",
                   "--keepup-kbps", f"{keepup_kbps:.1f}"]
     p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     # Bounded: the loadgen stops itself at --duration; this is the backstop.
@@ -599,6 +600,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help=f"steps {QUICK_STEPS}, 5 s windows")
     ap.add_argument("--ramp", type=float, default=1000, help="connections per second")
     ap.add_argument("--settle", type=float, default=3, help="seconds after the ramp before measuring")
+    ap.add_argument("--max-pending", type=int, default=200,
+                    help="viewers setting up at once, at most (0: no cap): joins queue behind it, so "
+                         "a step measures fan-out, not how fast the server accepts during a join storm")
     ap.add_argument("--join-wait", type=float, default=20,
                     help="how long past the settle the window waits for viewers still joining")
     ap.add_argument("--measure", type=float, default=10, help="measurement window, seconds")
