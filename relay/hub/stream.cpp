@@ -80,6 +80,11 @@ void Stream::set_tracks(TrackSet tracks) {
   new_session_ = false;
 }
 
+int64_t Stream::output_position_ms() const {
+  std::lock_guard lock(mutex_);
+  return last_dts_us_ / 1000;
+}
+
 void Stream::push(Packet&& packet) {
   std::lock_guard lock(mutex_);
   if (!live_) return;

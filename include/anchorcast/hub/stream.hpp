@@ -64,6 +64,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
   bool live() const;
   StreamSnapshot snapshot() const;
+  // The newest dts pushed, in ms of the stream's output timeline (0 before any packet).
+  // The control channel stamps `applied` events with it until the compositor exists.
+  int64_t output_position_ms() const;
 
   // Ends every subscriber (stream_closed) and refuses publishers from now on.
   void close();
