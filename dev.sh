@@ -11,8 +11,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libuv1-dev libboost-dev nlohmann-json3-dev libssl-dev libsrt-gnutls-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg python3
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+  ffmpeg python3 python3-websockets
 )
 JOBS=$(nproc)
 

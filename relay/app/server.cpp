@@ -9,6 +9,7 @@
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/ingest/rtmp_server.hpp"
 #include "anchorcast/ingest/srt_server.hpp"
+#include "anchorcast/overlay/control_plane.hpp"
 
 namespace anchorcast {
 
@@ -55,6 +56,7 @@ struct Server::Impl {
   std::unique_ptr<EventLoop> loop;  // the data plane
   std::unique_ptr<RtmpServer> rtmp;
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
+  std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
   std::unique_ptr<HttpServer> http;
   bool started = false;
 };
@@ -68,6 +70,14 @@ Status Server::start() {
   for (const auto& s : m.config.streams) {
     if (auto st = m.hub.add(s.id, s.publish_key); !st) return st;
   }
+  // Streams created through the admin API join the configured ones; on an id conflict
+  // the config wins (ControlPlane::open skips the stored one with a warning).
+  m.control = std::make_unique<ControlPlane>(m.hub, m.metrics, m.config);
+  if (auto st = m.control->open(); !st) return st;
+  for (const auto& s : m.control->stored_streams()) {
+    if (auto st = m.hub.add(s.id, s.publish_key); !st)
+      log::warn("stream '", s.id, "' from data_dir not added: ", st.error().message);
+  }
 
   m.loop = std::make_unique<EventLoop>();
   m.rtmp = std::make_unique<RtmpServer>(*m.loop, m.hub, m.metrics);
@@ -75,12 +85,13 @@ Status Server::start() {
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
   m.srt = std::make_unique<SrtServer>(m.hub, m.metrics);
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
-  m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config);
+  m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
   m.metrics.add_collector(
       [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 
   m.loop->start();
+  m.control->start();
   m.http->start();
   m.started = true;
   log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", srt ",
@@ -94,7 +105,10 @@ void Server::stop() {
   // Ingest first (no new media), then viewers.
   if (m.srt) m.srt->close();
   if (m.loop) m.loop->stop();
+  // Commit and answer what merchants already sent, then close their sockets (1001).
+  if (m.control) m.control->flush();
   if (m.http) m.http->stop();
+  if (m.control) m.control->stop();
   if (m.started) log::info("anchorcast stopped");
   m.started = false;
 }

@@ -161,6 +161,24 @@ Result<Config> parse_config(std::string_view text) {
   auto admin = get_string(root, "", "admin_token", false, "");
   if (!admin) return key_error("admin_token", "must be a string");
   c.admin_token = *admin;
+  if (auto control = get_object(root, "control"); !control) return control.error();
+  else if (*control) {
+    auto rate = get_int(**control, "control.rate_limit_per_s", 1, 1000000, c.control.rate_limit_per_s);
+    if (!rate) return rate.error();
+    c.control.rate_limit_per_s = *rate;
+    if (auto it = (*control)->find("allowed_origins"); it != (*control)->end() && !it->is_null()) {
+      if (!it->is_array()) return key_error("control.allowed_origins", "must be an array of strings");
+      for (size_t i = 0; i < it->size(); ++i) {
+        std::string okey = "control.allowed_origins[" + std::to_string(i) + "]";
+        const auto& o = (*it)[i];
+        if (!o.is_string()) return key_error(okey, "must be a string");
+        const auto& text = o.get_ref<const std::string&>();
+        if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0)
+          return key_error(okey, "must be an origin such as \"https://shop.example\"");
+        c.control.allowed_origins.push_back(text);
+      }
+    }
+  }
   auto level = get_string(root, "", "log_level", false, c.log_level);
   if (!level) return key_error("log_level", "must be a string");
   if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error")
@@ -188,6 +206,22 @@ Result<Config> parse_config(std::string_view text) {
                                                transport[0].first);
   }
   return c;
+}
+
+Result<StreamConfig> parse_stream_config(std::string_view text) {
+  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded()) return make_error("the body is not valid JSON");
+  auto s = parse_stream(v, "stream");
+  if (!s) return make_error(s.error().message.substr(s.error().message.rfind("stream.", 0) == 0 ? 7 : 0));
+  return s;
+}
+
+std::string stream_config_to_json(const StreamConfig& s) {
+  json j = {{"id", s.id},
+            {"publish_key", s.publish_key},
+            {"overlay", s.overlay == OverlayMode::metadata ? "metadata" : "burn-in"},
+            {"merchant_tokens", s.merchant_tokens}};
+  return j.dump();
 }
 
 Result<Config> load_config(const std::string& path) {

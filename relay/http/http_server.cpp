@@ -5,11 +5,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <future>
 #include <set>
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/egress/flv_muxer.hpp"
+#include "http/control_socket.hpp"
 #include "http/hls_endpoint.hpp"
 #include "http/router.hpp"
 
@@ -37,11 +39,11 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class HttpSession;
 
 struct HttpServer::Impl {
-  Impl(Hub& hub, Metrics& metrics, const Config& config)
+  Impl(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control)
       : hub(hub),
         metrics(metrics),
         hls(config.hls, [this](std::function<void()> task) { asio::post(io, std::move(task)); }),
-        router(hub, metrics, hls),
+        router(hub, metrics, hls, control),
         egress_flv_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                          {{"protocol", "flv"}})),
         egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
@@ -60,6 +62,7 @@ struct HttpServer::Impl {
   Counter& egress_hls_bytes;
   Counter& http_requests;
   std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
+  std::unique_ptr<ControlSockets> control_sockets;    // null without a ControlPlane
   std::thread thread;
   bool stopped = false;
 };
@@ -116,6 +119,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     RouteResult result = server_.router.route(request);
     if (auto* flv = std::get_if<FlvPlayback>(&result)) return start_flv(std::move(flv->stream));
+    if (auto* up = std::get_if<ControlUpgrade>(&result)) {
+      if (!server_.control_sockets || server_.stopped) return reply_and_close(503, "shutting down");
+      // The socket now belongs to the control session; this HTTP session ends quietly.
+      server_.control_sockets->start(std::move(stream_), parser_->release(), std::move(up->stream_id), remote_);
+      finished_ = true;
+      server_.sessions.erase(shared_from_this());
+      return;
+    }
     write_response(std::move(std::get<HttpResponse>(result)));
   }
 
@@ -246,8 +257,9 @@ void HttpServer::Impl::accept() {
   });
 }
 
-HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config)
-    : impl_(std::make_unique<Impl>(hub, metrics, config)) {
+HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control)
+    : impl_(std::make_unique<Impl>(hub, metrics, config, control)) {
+  if (control) impl_->control_sockets = std::make_unique<ControlSockets>(impl_->io, *control);
   for (const auto& stream : hub.streams()) impl_->hls.attach(stream);
 }
 
@@ -279,6 +291,18 @@ int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->
 
 void HttpServer::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
+  if (impl_->control_sockets) {
+    // Contract: on SIGTERM tell connected merchants (close frame 1001) before leaving.
+    auto closed = std::make_shared<std::promise<void>>();
+    auto future = closed->get_future();
+    asio::post(impl_->io, [this, closed] {
+      impl_->stopped = true;
+      beast::error_code ec;
+      impl_->acceptor.close(ec);
+      impl_->control_sockets->close_all([closed] { closed->set_value(); });
+    });
+    future.wait_for(std::chrono::seconds(1));
+  }
   asio::post(impl_->io, [this] {
     impl_->stopped = true;
     beast::error_code ec;

@@ -1,6 +1,9 @@
 #include "http/router.hpp"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
+
+#include "control/merchant_auth.hpp"
 
 namespace anchorcast {
 
@@ -45,7 +48,7 @@ HttpResponse Router::streams_json() const {
           {"hls", hls_.viewers(s.id)},
           {"flv", viewers_of(s, ViewerProtocol::flv)},
           {"rtmp", viewers_of(s, ViewerProtocol::rtmp)}}},
-        {"overlays", 0},
+        {"overlays", control_ ? control_->overlay_count(s.id) : 0},
         {"stats", {{"bytes_in", s.bytes_in}, {"packets_in", s.packets_in}, {"packets_dropped", s.packets_dropped},
                    {"publisher_sessions", s.sessions}}},
     };
@@ -54,9 +57,87 @@ HttpResponse Router::streams_json() const {
   return HttpResponse::json(200, list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+RouteResult Router::control_upgrade(const HttpRequest& req, const std::string& id) {
+  if (req.method != "GET") return HttpResponse::error(405, "method", "use GET with a WebSocket upgrade");
+  if (!control_ || !is_valid_stream_id(id) || !hub_.find(id))
+    return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
+  if (!control_->origin_allowed(req.header("origin")))
+    return HttpResponse::error(403, "forbidden_origin", "this Origin may not open the control channel");
+  auto token = control::merchant_token(req.header("authorization"), req.query_param("token"));
+  // Contract: a bad or missing token, or one this stream does not list, is 401 before the upgrade.
+  if (!token || !control_->merchant_allowed(id, *token)) {
+    auto r = HttpResponse::error(401, "unauthorized",
+                                 "give a merchant token of this stream: Authorization: Bearer TOKEN or ?token=TOKEN");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  std::string upgrade = req.header("upgrade").value_or("");
+  for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (upgrade.find("websocket") == std::string::npos)
+    return HttpResponse::error(426, "upgrade_required", "open /control/{id} with a WebSocket client");
+  return ControlUpgrade{id};
+}
+
+namespace {
+nlohmann::json asset_json(const AssetInfo& a) {
+  return {{"id", a.id}, {"type", a.mime}, {"width", a.width}, {"height", a.height}, {"bytes", a.bytes}};
+}
+}  // namespace
+
+HttpResponse Router::admin(const HttpRequest& req) {
+  const std::string& path = req.path;
+  if (!control_->admin_allowed(req.header("authorization"))) {
+    auto r = HttpResponse::error(401, "unauthorized", "admin endpoints need Authorization: Bearer <admin_token>");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (path == "/api/v1/streams") {  // POST
+    auto s = parse_stream_config(req.body);
+    if (!s) return HttpResponse::error(400, "invalid", s.error().message);
+    auto created = control_->create_stream(*s);
+    if (!created) return HttpResponse::error(409, "conflict", created.error().message);
+    hls_.attach(*created);
+    return HttpResponse::json(201, nlohmann::json{{"id", s->id}}.dump());
+  }
+  if (starts_with(path, "/api/v1/streams/")) {
+    if (req.method != "DELETE") return HttpResponse::error(405, "method", "use DELETE");
+    std::string id = path.substr(16);
+    if (!is_valid_stream_id(id) || !hub_.find(id)) return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
+    if (auto st = control_->delete_stream(id); !st) return HttpResponse::error(409, "conflict", st.error().message);
+    hls_.detach(id);
+    HttpResponse r = HttpResponse::text(204, "");
+    return r;
+  }
+  if (path == "/api/v1/assets") {
+    if (req.method == "POST") {
+      auto a = control_->add_asset(req.body);
+      if (!a) return HttpResponse::error(400, "invalid", "image: " + a.error().message);
+      return HttpResponse::json(201, asset_json(*a).dump());
+    }
+    if (req.method != "GET" && req.method != "HEAD") return HttpResponse::error(405, "method", "use GET or POST");
+    auto list = nlohmann::json::array();
+    for (const auto& a : control_->assets()) list.push_back(asset_json(a));
+    return HttpResponse::json(200, list.dump());
+  }
+  // /api/v1/assets/{id}
+  if (req.method != "GET" && req.method != "HEAD") return HttpResponse::error(405, "method", "use GET");
+  auto bytes = control_->asset(path.substr(15));
+  if (!bytes) return HttpResponse::error(404, "not_found", "no asset '" + path.substr(15) + "'");
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = bytes->first;
+  r.body = std::make_shared<const std::string>(std::move(bytes->second));
+  return r;
+}
+
 RouteResult Router::route(const HttpRequest& req) {
   const std::string& path = req.path;
   bool get = req.method == "GET" || req.method == "HEAD";
+
+  if (starts_with(path, "/control/")) return control_upgrade(req, path.substr(9));
+  if (control_ && ((path == "/api/v1/streams" && req.method == "POST") || starts_with(path, "/api/v1/streams/") ||
+                   path == "/api/v1/assets" || starts_with(path, "/api/v1/assets/")))
+    return admin(req);
 
   if (path == "/healthz") return get ? HttpResponse::text(200, "ok\n") : HttpResponse::error(405, "method", "use GET");
   if (path == "/metrics") {

@@ -7,6 +7,7 @@
 
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
+#include "anchorcast/overlay/control_plane.hpp"
 #include "http/hls_endpoint.hpp"
 #include "http/http_message.hpp"
 
@@ -16,19 +17,30 @@ struct FlvPlayback {
   std::shared_ptr<Stream> stream;
 };
 
-using RouteResult = std::variant<HttpResponse, FlvPlayback>;
+// An authorised WebSocket upgrade on /control/{id}: the server hands the socket to the
+// control channel (http/control_socket.hpp).
+struct ControlUpgrade {
+  std::string stream_id;
+};
+
+using RouteResult = std::variant<HttpResponse, FlvPlayback, ControlUpgrade>;
 
 class Router {
  public:
-  Router(Hub& hub, Metrics& metrics, HlsEndpoint& hls) : hub_(hub), metrics_(metrics), hls_(hls) {}
+  // `control` null: no control channel and no admin API (404).
+  Router(Hub& hub, Metrics& metrics, HlsEndpoint& hls, ControlPlane* control = nullptr)
+      : hub_(hub), metrics_(metrics), hls_(hls), control_(control) {}
   RouteResult route(const HttpRequest& request);
 
  private:
   HttpResponse streams_json() const;
+  RouteResult control_upgrade(const HttpRequest& request, const std::string& id);
+  HttpResponse admin(const HttpRequest& request);
 
   Hub& hub_;
   Metrics& metrics_;
   HlsEndpoint& hls_;
+  ControlPlane* control_;
 };
 
 }  // namespace anchorcast

@@ -31,6 +31,13 @@ struct HlsConfig {
   int window_segments = 6;        // segments listed in the live playlist
 };
 
+// The merchant control channel (extension): commands per second per connection, and the
+// browser origins allowed to open it (empty: any).
+struct ControlConfig {
+  int rate_limit_per_s = 50;
+  std::vector<std::string> allowed_origins;
+};
+
 struct Config {
   ListenAddress http{"0.0.0.0", 8080};
   ListenAddress rtmp{"0.0.0.0", 1935};
@@ -43,6 +50,7 @@ struct Config {
   std::string admin_token;
   std::string log_level = "info";
   HlsConfig hls;
+  ControlConfig control;
   std::vector<StreamConfig> streams;
 };
 
@@ -50,5 +58,10 @@ Result<Config> parse_config(std::string_view json_text);
 Result<Config> load_config(const std::string& path);
 
 bool is_valid_stream_id(std::string_view id);  // [A-Za-z0-9_-]{1,64}
+
+// One stream object as in the config's "streams" array (the admin API's POST body, and
+// how the store keeps streams created through it); errors name the key ("publish_key: missing").
+Result<StreamConfig> parse_stream_config(std::string_view json_text);
+std::string stream_config_to_json(const StreamConfig& stream);
 
 }  // namespace anchorcast

@@ -13,15 +13,19 @@
 
 namespace anchorcast {
 
+class ControlPlane;
+
 class HttpServer {
  public:
-  HttpServer(Hub& hub, Metrics& metrics, const Config& config);
+  // `control` (may be null) serves /control/{id} and the admin API.
+  HttpServer(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control = nullptr);
   ~HttpServer();
 
   // Binds; the error names the address ("http.listen 0.0.0.0:8080: Address already in use").
   Status listen(const ListenAddress& address);
   void start();  // runs the server on its own thread
-  // Stops accepting, ends every connection and joins the thread.
+  // Stops accepting, sends merchants a close frame (1001, waits up to 1 s for them),
+  // ends every connection and joins the thread.
   void stop();
   void post(std::function<void()> task);  // runs on the server's thread
   // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.

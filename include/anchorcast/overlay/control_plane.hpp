@@ -1,0 +1,87 @@
+// The merchant control plane: authorisation, the per-stream overlay state, its durable
+// store and the fan-out of `applied` events to every merchant of a stream. One writer
+// thread applies commands from all merchants of all streams and commits them in one
+// SQLite transaction per batch (group commit); replies are sent after the commit.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "anchorcast/core/config.hpp"
+#include "anchorcast/core/result.hpp"
+
+namespace anchorcast {
+
+class Hub;
+class Metrics;
+class Stream;
+namespace control {
+struct Command;
+}
+
+// A merchant's connection as the control plane sees it. deliver() is called from any
+// thread and must only queue the text (e.g. post it to the socket's thread).
+class MerchantLink {
+ public:
+  virtual ~MerchantLink() = default;
+  virtual void deliver(std::string message) = 0;
+};
+
+struct AssetInfo {
+  std::string id;  // "img-" + 16 hex digits of the SHA-256 of the bytes
+  std::string mime;
+  int width = 0;
+  int height = 0;
+  int64_t bytes = 0;
+};
+
+class ControlPlane {
+ public:
+  ControlPlane(Hub& hub, Metrics& metrics, const Config& config);
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  // Opens data_dir (created when missing) and loads streams, assets and overlay state.
+  Status open();
+  // Streams created through the admin API, minus those whose id the config defines
+  // (the config wins). The caller adds them to the hub.
+  std::vector<StreamConfig> stored_streams() const;
+  void start();  // the writer thread
+  void flush();  // returns once every submitted command is committed and replied to
+  void stop();   // flush, then join the writer
+
+  // Authorisation (constant-time compares).
+  bool merchant_allowed(std::string_view stream, std::string_view token) const;
+  bool origin_allowed(const std::optional<std::string>& origin) const;
+  bool admin_allowed(const std::optional<std::string>& authorization_header) const;
+  int rate_limit_per_s() const;
+
+  // A merchant joins a stream: returns the `state` message and registers `link` for
+  // `applied` events (atomically: no event is missed or sent twice in between).
+  std::string connect(const std::string& stream, std::shared_ptr<MerchantLink> link);
+  void disconnect(const std::string& stream, const MerchantLink* link);
+  // Applies (or schedules) a validated command; `reply` gets the ack or error text once
+  // it is durable. Replies come in submission order.
+  void submit(const std::string& stream, control::Command command, std::function<void(std::string)> reply);
+  size_t overlay_count(std::string_view stream) const;
+
+  // Admin API (blocking until committed).
+  Result<std::shared_ptr<Stream>> create_stream(const StreamConfig& stream);
+  Status delete_stream(const std::string& id);
+  Result<AssetInfo> add_asset(std::string bytes);  // validated by its image header
+  std::vector<AssetInfo> assets() const;
+  std::optional<std::pair<std::string, std::string>> asset(const std::string& id) const;  // (mime, bytes)
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anchorcast

@@ -1,0 +1,417 @@
+#include "anchorcast/overlay/control_plane.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "anchorcast/core/log.hpp"
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/secret.hpp"
+#include "anchorcast/hub/hub.hpp"
+#include "control/command.hpp"
+#include "control/image_probe.hpp"
+#include "control/merchant_auth.hpp"
+#include "state/overlay_state.hpp"
+#include "state/overlay_store.hpp"
+
+namespace anchorcast {
+
+using control::Command;
+using control::CommandError;
+using nlohmann::json;
+using overlay::Change;
+using overlay::OverlayState;
+using overlay::StoreOp;
+using overlay::StoreWrite;
+
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string error_reply(const std::string& req, const CommandError& e) {
+  return json{{"type", "error"}, {"req", req}, {"code", control::error_code_name(e.code)}, {"message", e.message}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+struct ControlPlane::Impl {
+  Impl(Hub& hub, Metrics& metrics, const Config& config)
+      : hub(hub),
+        config(config),
+        commands(metrics.counter("anchorcast_control_commands_total", "Merchant commands acknowledged (durable)")),
+        errors(metrics.counter("anchorcast_control_errors_total", "Merchant commands refused with an error")),
+        commits(metrics.counter("anchorcast_control_commits_total", "Control-plane SQLite transactions (group commits)")) {}
+
+  struct Job {
+    std::string stream;
+    std::optional<Command> command;  // merchant command
+    std::function<void(std::string)> reply;
+    std::optional<StoreWrite> admin;  // admin write, no state change
+    std::promise<Status>* done = nullptr;
+  };
+
+  struct StreamState {
+    OverlayState state;
+    std::vector<std::shared_ptr<MerchantLink>> links;
+  };
+
+  void run();
+  void broadcast(const std::string& stream, const std::string& message);
+  bool asset_exists(std::string_view id) const { return asset_ids.count(std::string(id)) > 0; }
+  Status submit_admin(StoreWrite write);
+
+  Hub& hub;
+  const Config& config;
+  Counter& commands;
+  Counter& errors;
+  Counter& commits;
+  std::unique_ptr<overlay::OverlayStore> store;
+
+  mutable std::mutex state_mutex;  // states, tokens, assets, stored streams
+  std::map<std::string, StreamState, std::less<>> states;
+  std::map<std::string, std::vector<std::string>, std::less<>> tokens;
+  std::map<std::string, AssetInfo> asset_ids;
+  std::vector<StreamConfig> db_streams;
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::condition_variable idle_cv;
+  std::deque<Job> queue;
+  size_t in_flight = 0;
+  bool stopping = false;
+  std::thread writer;
+};
+
+ControlPlane::ControlPlane(Hub& hub, Metrics& metrics, const Config& config)
+    : impl_(std::make_unique<Impl>(hub, metrics, config)) {}
+
+ControlPlane::~ControlPlane() { stop(); }
+
+Status ControlPlane::open() {
+  auto& m = *impl_;
+  auto store = overlay::OverlayStore::open(m.config.data_dir);
+  if (!store) return store.error();
+  m.store = std::move(*store);
+  std::lock_guard lock(m.state_mutex);
+  for (const auto& s : m.config.streams) m.tokens[s.id] = s.merchant_tokens;
+  auto streams = m.store->load_streams();
+  if (!streams) return make_error("data_dir: " + streams.error().message);
+  for (const auto& [id, doc] : *streams) {
+    auto s = parse_stream_config(doc);
+    if (!s) {
+      log::warn("control: stored stream '", id, "' is unreadable (", s.error().message, "); skipped");
+      continue;
+    }
+    if (m.tokens.count(id)) {
+      log::warn("control: stream '", id, "' is in the config and in data_dir; the config wins");
+      continue;
+    }
+    m.tokens[id] = s->merchant_tokens;
+    m.db_streams.push_back(std::move(*s));
+  }
+  auto assets = m.store->list_assets();
+  if (!assets) return make_error("data_dir: " + assets.error().message);
+  for (auto& a : *assets) m.asset_ids[a.id] = a;
+  auto overlays = m.store->load_overlays();
+  if (!overlays) return make_error("data_dir: " + overlays.error().message);
+  for (auto& [stream, stored] : *overlays) {
+    if (!m.tokens.count(stream)) continue;
+    m.states[stream].state.restore(stored.version, stored.overlays, stored.scheduled);
+  }
+  return {};
+}
+
+std::vector<StreamConfig> ControlPlane::stored_streams() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->db_streams;
+}
+
+void ControlPlane::start() {
+  if (!impl_->writer.joinable()) impl_->writer = std::thread([this] { impl_->run(); });
+}
+
+void ControlPlane::flush() {
+  auto& m = *impl_;
+  std::unique_lock lock(m.queue_mutex);
+  m.idle_cv.wait(lock, [&] { return (m.queue.empty() && m.in_flight == 0) || !m.writer.joinable(); });
+}
+
+void ControlPlane::stop() {
+  if (!impl_ || !impl_->writer.joinable()) return;
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  impl_->writer.join();
+  std::lock_guard lock(impl_->state_mutex);
+  for (auto& [id, s] : impl_->states) s.links.clear();
+}
+
+bool ControlPlane::merchant_allowed(std::string_view stream, std::string_view token) const {
+  std::lock_guard lock(impl_->state_mutex);
+  auto it = impl_->tokens.find(stream);
+  return it != impl_->tokens.end() && control::token_listed(it->second, token);
+}
+
+bool ControlPlane::origin_allowed(const std::optional<std::string>& origin) const {
+  return control::origin_allowed(impl_->config.control.allowed_origins, origin);
+}
+
+bool ControlPlane::admin_allowed(const std::optional<std::string>& authorization) const {
+  if (impl_->config.admin_token.empty() || !authorization) return false;
+  auto token = control::bearer_token(*authorization);
+  return token && constant_time_equals(*token, impl_->config.admin_token);
+}
+
+int ControlPlane::rate_limit_per_s() const { return impl_->config.control.rate_limit_per_s; }
+
+std::string ControlPlane::connect(const std::string& stream, std::shared_ptr<MerchantLink> link) {
+  auto& m = *impl_;
+  auto s = m.hub.find(stream);
+  std::lock_guard lock(m.state_mutex);
+  auto& st = m.states[stream];
+  st.links.push_back(std::move(link));
+  int64_t now = wall_ms();
+  return R"({"type":"state","live":)" + std::string(s && s->live() ? "true" : "false") +
+         R"(,"version":)" + std::to_string(st.state.version()) + R"(,"overlays":)" + st.state.overlays_json(now) +
+         R"(,"scheduled":)" + st.state.scheduled_json() + "}";
+}
+
+void ControlPlane::disconnect(const std::string& stream, const MerchantLink* link) {
+  std::lock_guard lock(impl_->state_mutex);
+  auto it = impl_->states.find(stream);
+  if (it == impl_->states.end()) return;
+  auto& links = it->second.links;
+  links.erase(std::remove_if(links.begin(), links.end(), [&](const auto& l) { return l.get() == link; }), links.end());
+}
+
+void ControlPlane::submit(const std::string& stream, Command command, std::function<void(std::string)> reply) {
+  auto& m = *impl_;
+  {
+    std::lock_guard lock(m.queue_mutex);
+    m.queue.push_back(Impl::Job{stream, std::move(command), std::move(reply), std::nullopt, nullptr});
+  }
+  m.queue_cv.notify_one();
+}
+
+size_t ControlPlane::overlay_count(std::string_view stream) const {
+  std::lock_guard lock(impl_->state_mutex);
+  auto it = impl_->states.find(stream);
+  return it == impl_->states.end() ? 0 : it->second.state.visible_count(wall_ms());
+}
+
+void ControlPlane::Impl::broadcast(const std::string& stream, const std::string& message) {
+  // Caller holds state_mutex.
+  auto it = states.find(stream);
+  if (it == states.end()) return;
+  for (const auto& link : it->second.links) link->deliver(message);
+}
+
+void ControlPlane::Impl::run() {
+  std::vector<Job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex);
+      std::optional<int64_t> next_due;
+      {
+        std::lock_guard slock(state_mutex);
+        for (auto& [id, s] : states)
+          if (auto due = s.state.next_due_ms(); due && (!next_due || *due < *next_due)) next_due = due;
+      }
+      auto ready = [&] { return !queue.empty() || stopping || (next_due && wall_ms() >= *next_due); };
+      if (next_due) {
+        auto wait_ms = std::max<int64_t>(0, *next_due - wall_ms());
+        queue_cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wait_ms, 1000)), ready);
+      } else {
+        queue_cv.wait(lock, ready);
+      }
+      if (queue.empty() && stopping) {
+        idle_cv.notify_all();
+        return;
+      }
+      batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+      queue.clear();
+      in_flight = batch.size();
+    }
+
+    // Apply everything in memory, then one transaction for the whole batch.
+    int64_t now = wall_ms();
+    std::vector<StoreWrite> writes;
+    struct Outcome {
+      std::string reply;
+      std::string stream;
+      std::string event;  // applied/scheduled event for every merchant of the stream
+    };
+    std::vector<Outcome> outcomes(batch.size());
+    std::vector<std::pair<std::string, std::string>> fired_events;
+    {
+      std::lock_guard slock(state_mutex);
+      auto exists = [this](std::string_view id) { return asset_exists(id); };
+      for (auto& [stream, s] : states) {
+        for (auto& f : s.state.run_due(now, exists)) {
+          if (f.error) log::warn("control: scheduled ", f.scheduled.id, " on '", stream, "' failed: ", f.error->message);
+          writes.push_back(StoreWrite{stream, f.change.version, std::move(f.change.ops)});
+          fired_events.emplace_back(stream, std::to_string(f.change.version));
+        }
+      }
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& job = batch[i];
+        outcomes[i].stream = job.stream;
+        if (job.admin) {
+          writes.push_back(std::move(*job.admin));
+          continue;
+        }
+        const Command& cmd = *job.command;
+        if (!tokens.count(job.stream)) {
+          outcomes[i].reply = error_reply(cmd.req, {control::ErrorCode::not_found, "stream '" + job.stream + "' was deleted"});
+          continue;
+        }
+        auto result = states[job.stream].state.apply(cmd, now, exists);
+        if (auto* e = std::get_if<CommandError>(&result)) {
+          outcomes[i].reply = error_reply(cmd.req, *e);
+          continue;
+        }
+        auto& change = std::get<Change>(result);
+        for (const auto& op : change.ops)
+          if (op.kind == StoreOp::Kind::put_asset && op.image)
+            asset_ids.emplace(op.id, AssetInfo{op.id, op.image->info.mime, op.image->info.width,
+                                               op.image->info.height, static_cast<int64_t>(op.image->bytes.size())});
+        json ack = {{"type", "ack"}, {"req", cmd.req}, {"version", change.version}};
+        if (!change.schedule_id.empty()) {
+          ack["scheduled"] = change.schedule_id;
+          outcomes[i].event = json{{"type", "scheduled"}, {"version", change.version}, {"id", change.schedule_id},
+                                   {"at_ms", *cmd.at_ms}}.dump();
+        } else {
+          outcomes[i].event = std::to_string(change.version);  // filled with pts below
+        }
+        outcomes[i].reply = ack.dump(-1, ' ', false, json::error_handler_t::replace);
+        writes.push_back(StoreWrite{job.stream, change.version, std::move(change.ops)});
+      }
+    }
+    Status committed;
+    if (!writes.empty()) {
+      committed = store->commit(writes);
+      commits.add();
+      if (!committed) log::error("control: commit failed: ", committed.error().message);
+    }
+    auto applied_event = [&](const std::string& stream, const std::string& version) {
+      auto s = hub.find(stream);
+      int64_t pts = s ? s->output_position_ms() : 0;
+      return R"({"type":"applied","version":)" + version + R"(,"pts_ms":)" + std::to_string(pts) + "}";
+    };
+    {
+      std::lock_guard slock(state_mutex);
+      for (auto& [stream, version] : fired_events) broadcast(stream, applied_event(stream, version));
+      for (size_t i = 0; i < batch.size(); ++i) {
+        auto& job = batch[i];
+        if (job.done) {
+          job.done->set_value(committed);
+          continue;
+        }
+        auto& o = outcomes[i];
+        if (!committed && !o.event.empty()) {
+          o.reply = error_reply(job.command->req, {control::ErrorCode::invalid, "not stored: " + committed.error().message});
+          o.event.clear();
+        }
+        if (o.event.empty()) errors.add();
+        else commands.add();
+        job.reply(std::move(o.reply));
+        if (!o.event.empty())
+          broadcast(o.stream, o.event.front() == '{' ? o.event : applied_event(o.stream, o.event));
+      }
+    }
+    batch.clear();
+    {
+      std::lock_guard lock(queue_mutex);
+      in_flight = 0;
+    }
+    idle_cv.notify_all();
+  }
+}
+
+Status ControlPlane::Impl::submit_admin(StoreWrite write) {
+  std::promise<Status> done;
+  auto result = done.get_future();
+  {
+    std::lock_guard lock(queue_mutex);
+    if (!writer.joinable()) return store->commit({write});
+    queue.push_back(Job{write.stream, std::nullopt, nullptr, std::move(write), &done});
+  }
+  queue_cv.notify_one();
+  return result.get();
+}
+
+Result<std::shared_ptr<Stream>> ControlPlane::create_stream(const StreamConfig& s) {
+  auto& m = *impl_;
+  {
+    std::lock_guard lock(m.state_mutex);
+    if (m.tokens.count(s.id)) return make_error("id: stream '" + s.id + "' exists");
+  }
+  if (auto st = m.hub.add(s.id, s.publish_key); !st) return st.error();
+  StoreWrite w{s.id, 0, {StoreOp{StoreOp::Kind::put_stream, s.id, stream_config_to_json(s), 0, nullptr}}};
+  if (auto st = m.submit_admin(std::move(w)); !st) {
+    m.hub.remove(s.id);
+    return st.error();
+  }
+  std::lock_guard lock(m.state_mutex);
+  m.tokens[s.id] = s.merchant_tokens;
+  m.db_streams.push_back(s);
+  return m.hub.find(s.id);
+}
+
+Status ControlPlane::delete_stream(const std::string& id) {
+  auto& m = *impl_;
+  for (const auto& s : m.config.streams)
+    if (s.id == id) return make_error("stream '" + id + "' is defined in the config file; edit it there");
+  {
+    std::lock_guard lock(m.state_mutex);
+    if (!m.tokens.count(id)) return make_error("not_found");
+  }
+  if (auto st = m.submit_admin(StoreWrite{id, 0, {StoreOp{StoreOp::Kind::delete_stream, id, {}, 0, nullptr}}}); !st)
+    return st;
+  m.hub.remove(id);
+  std::lock_guard lock(m.state_mutex);
+  m.tokens.erase(id);
+  m.states.erase(id);
+  m.db_streams.erase(std::remove_if(m.db_streams.begin(), m.db_streams.end(), [&](auto& s) { return s.id == id; }),
+                     m.db_streams.end());
+  return {};
+}
+
+Result<AssetInfo> ControlPlane::add_asset(std::string bytes) {
+  auto info = control::probe_image(bytes);
+  if (!info) return info.error();
+  auto image = std::make_shared<control::DecodedImage>(control::DecodedImage{*info, std::move(bytes)});
+  std::string id = control::asset_id_for(image->bytes);
+  AssetInfo a{id, info->mime, info->width, info->height, static_cast<int64_t>(image->bytes.size())};
+  if (auto st = impl_->submit_admin(StoreWrite{"", 0, {StoreOp{StoreOp::Kind::put_asset, id, {}, 0, image}}}); !st)
+    return st.error();
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->asset_ids[id] = a;
+  return a;
+}
+
+std::vector<AssetInfo> ControlPlane::assets() const {
+  std::lock_guard lock(impl_->state_mutex);
+  std::vector<AssetInfo> out;
+  for (const auto& [id, a] : impl_->asset_ids) out.push_back(a);
+  return out;
+}
+
+std::optional<std::pair<std::string, std::string>> ControlPlane::asset(const std::string& id) const {
+  auto r = impl_->store->read_asset(id);
+  if (!r) return std::nullopt;
+  return *r;
+}
+
+}  // namespace anchorcast
