@@ -64,7 +64,7 @@ void Stream::end_publish() {
   live_ = false;
   protocol_.clear();
   gop_->clear();
-  broadcast(MediaEvent{MediaEvent::Type::publisher_gone, false, nullptr, nullptr});
+  broadcast(MediaEvent::publisher_left());
 }
 
 void Stream::set_tracks(TrackSet tracks) {
@@ -76,7 +76,7 @@ void Stream::set_tracks(TrackSet tracks) {
   // A decoder configuration change invalidates the GOP cache: its packets need the old
   // configuration, and a new viewer would get the new one first.
   gop_->clear();
-  broadcast(MediaEvent{MediaEvent::Type::tracks, new_session_, nullptr, tracks_});
+  broadcast(MediaEvent::of_tracks(tracks_, new_session_));
   new_session_ = false;
 }
 
@@ -105,7 +105,7 @@ void Stream::push(Packet&& packet) {
 
   auto shared = std::make_shared<const Packet>(std::move(packet));
   gop_->add(shared);
-  broadcast(MediaEvent{MediaEvent::Type::packet, false, std::move(shared), nullptr});
+  broadcast(MediaEvent::of_packet(std::move(shared)));
 }
 
 void Stream::broadcast(const MediaEvent& event) {
@@ -118,10 +118,10 @@ std::unique_ptr<Subscription> Stream::subscribe(SubscribeOptions options) {
   auto queue = std::make_shared<SubscriberQueue>(options.queue_capacity, std::move(options.notify));
   std::lock_guard lock(mutex_);
   if (closed_) {
-    queue->push(MediaEvent{MediaEvent::Type::stream_closed, false, nullptr, nullptr});
+    queue->push(MediaEvent::closed());
   } else if (live_ && tracks_) {
-    queue->push(MediaEvent{MediaEvent::Type::tracks, true, nullptr, tracks_});
-    for (const auto& p : gop_->packets()) queue->push(MediaEvent{MediaEvent::Type::packet, false, p, nullptr});
+    queue->push(MediaEvent::of_tracks(tracks_, true));
+    for (const auto& p : gop_->packets()) queue->push(MediaEvent::of_packet(p));
   }
   subscribers_.push_back(queue);
   viewers_[static_cast<int>(options.protocol)].fetch_add(1, std::memory_order_relaxed);
@@ -168,7 +168,7 @@ void Stream::close() {
   closed_ = true;
   live_ = false;
   gop_->clear();
-  broadcast(MediaEvent{MediaEvent::Type::stream_closed, false, nullptr, nullptr});
+  broadcast(MediaEvent::closed());
 }
 
 StreamPublisher::~StreamPublisher() { stream_->end_publish(); }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
@@ -19,6 +20,13 @@ struct MediaEvent {
   bool new_session = false;
   PacketPtr packet;
   TrackSetPtr tracks;
+
+  static MediaEvent of_packet(PacketPtr p) { return {Type::packet, false, std::move(p), nullptr}; }
+  static MediaEvent of_tracks(TrackSetPtr t, bool new_session) {
+    return {Type::tracks, new_session, nullptr, std::move(t)};
+  }
+  static MediaEvent publisher_left() { return {Type::publisher_gone, false, nullptr, nullptr}; }
+  static MediaEvent closed() { return {Type::stream_closed, false, nullptr, nullptr}; }
 };
 
 }  // namespace anchorcast

@@ -16,18 +16,7 @@ namespace anchorcast {
 namespace {
 
 MediaEvent tracks_event(const TrackSet& tracks, bool new_session) {
-  MediaEvent e;
-  e.type = MediaEvent::Type::tracks;
-  e.new_session = new_session;
-  e.tracks = std::make_shared<const TrackSet>(tracks);
-  return e;
-}
-
-MediaEvent packet_event(PacketPtr p) {
-  MediaEvent e;
-  e.type = MediaEvent::Type::packet;
-  e.packet = std::move(p);
-  return e;
+  return MediaEvent::of_tracks(std::make_shared<const TrackSet>(tracks), new_session);
 }
 
 std::vector<uint8_t> flatten(const FlvBatch& batch) {
@@ -65,7 +54,7 @@ TEST(FlvMuxer, WritesHeaderMetadataSequenceHeadersAndOneTagPerPacket) {
   FlvMuxer muxer;
   FlvBatch batch;
   EXPECT_TRUE(muxer.on_event(tracks_event(flv.tracks, true), batch));
-  for (const auto& p : flv.packets) EXPECT_TRUE(muxer.on_event(packet_event(p), batch));
+  for (const auto& p : flv.packets) EXPECT_TRUE(muxer.on_event(MediaEvent::of_packet(p), batch));
   const auto bytes = flatten(batch);
   flv::FileHeader file_header;
   const auto tags = parse_flv(bytes, &file_header);
@@ -119,12 +108,12 @@ TEST(FlvMuxer, PayloadsAreReferencedNotCopied) {
   FlvMuxer muxer;
   FlvBatch batch;
   muxer.on_event(tracks_event(flv.tracks, true), batch);
-  muxer.on_event(packet_event(flv.packets.front()), batch);
+  muxer.on_event(MediaEvent::of_packet(flv.packets.front()), batch);
   batch.clear();  // the header and sequence headers went out with the first frame
   const PacketPtr& frame = flv.packets[1];
   ASSERT_EQ(frame->kind, MediaKind::video);
   const long before = frame.use_count();
-  muxer.on_event(packet_event(frame), batch);
+  muxer.on_event(MediaEvent::of_packet(frame), batch);
   EXPECT_EQ(frame.use_count(), before + 1);  // the batch keeps the payload alive
   const auto& spans = batch.spans();
   // tag header + prefix | payload | PreviousTagSize + (nothing else)
@@ -154,9 +143,9 @@ TEST(FlvMuxer, StartsVideoOnAKeyframeAndKeepsAbsoluteTimestamps) {
   PacketPtr inter;
   for (const auto& p : flv.packets)
     if (p->kind == MediaKind::video && !p->keyframe) inter = p;
-  muxer.on_event(packet_event(shifted(inter, hour - 1000)), batch);
+  muxer.on_event(MediaEvent::of_packet(shifted(inter, hour - 1000)), batch);
   for (const auto& p : flv.packets)
-    if (p->kind == MediaKind::video) muxer.on_event(packet_event(shifted(p, hour)), batch);
+    if (p->kind == MediaKind::video) muxer.on_event(MediaEvent::of_packet(shifted(p, hour)), batch);
   const auto tags = parse_flv(flatten(batch));
   // Metadata, AVC + AAC sequence headers, 20 frames; the early inter frame dropped.
   ASSERT_EQ(tags.size(), 3u + 20u);
@@ -171,14 +160,14 @@ TEST(FlvMuxer, NewSessionRewritesSequenceHeadersOnTheSameTimeline) {
   FlvMuxer muxer;
   FlvBatch batch;
   muxer.on_event(tracks_event(flv.tracks, true), batch);
-  for (const auto& p : flv.packets) muxer.on_event(packet_event(p), batch);
-  EXPECT_TRUE(muxer.on_event(MediaEvent{MediaEvent::Type::publisher_gone}, batch));
+  for (const auto& p : flv.packets) muxer.on_event(MediaEvent::of_packet(p), batch);
+  EXPECT_TRUE(muxer.on_event(MediaEvent::publisher_left(), batch));
   muxer.on_event(tracks_event(flv.tracks, false), batch);  // a repeat: nothing
   const size_t before = parse_flv(flatten(batch)).size();
   muxer.on_event(tracks_event(flv.tracks, true), batch);
   for (const auto& p : fixtures::repeat_packets(flv.packets, 2, 800)) {
     if (p->dts < 800) continue;
-    muxer.on_event(packet_event(p), batch);
+    muxer.on_event(MediaEvent::of_packet(p), batch);
   }
   const auto tags = parse_flv(flatten(batch));
   ASSERT_GT(tags.size(), before + 3);
@@ -186,7 +175,7 @@ TEST(FlvMuxer, NewSessionRewritesSequenceHeadersOnTheSameTimeline) {
   EXPECT_EQ(tags[before + 1].header.timestamp_ms, 800);
   EXPECT_EQ(flv::parse_video_tag_body(tags[before + 1].body)->avc_packet_type, flv::AvcPacketType::sequence_header);
   EXPECT_EQ(flv::parse_audio_tag_body(tags[before + 2].body)->aac_packet_type, flv::AacPacketType::sequence_header);
-  EXPECT_FALSE(muxer.on_event(MediaEvent{MediaEvent::Type::stream_closed}, batch));
+  EXPECT_FALSE(muxer.on_event(MediaEvent::closed(), batch));
 }
 
 // The real consumer: FFmpeg reads our bytes as an FLV file with both streams and
@@ -204,7 +193,7 @@ TEST(FlvMuxer, FfprobeAcceptsTheStream) {
   muxer.on_event(tracks_event(flv.tracks, true), batch);
   drain();
   for (const auto& p : fixtures::repeat_packets(flv.packets, 3, 800)) {
-    muxer.on_event(packet_event(p), batch);
+    muxer.on_event(MediaEvent::of_packet(p), batch);
     drain();  // one write per event, as the HTTP session does
   }
   f.close();

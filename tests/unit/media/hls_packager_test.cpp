@@ -23,25 +23,9 @@ HlsPackager::WallClock fixed_clock() {
 }
 
 MediaEvent tracks_event(const TrackSet& tracks, bool new_session) {
-  MediaEvent e;
-  e.type = MediaEvent::Type::tracks;
-  e.new_session = new_session;
-  e.tracks = std::make_shared<const TrackSet>(tracks);
-  return e;
+  return MediaEvent::of_tracks(std::make_shared<const TrackSet>(tracks), new_session);
 }
 
-MediaEvent packet_event(PacketPtr p) {
-  MediaEvent e;
-  e.type = MediaEvent::Type::packet;
-  e.packet = std::move(p);
-  return e;
-}
-
-MediaEvent simple_event(MediaEvent::Type type) {
-  MediaEvent e;
-  e.type = type;
-  return e;
-}
 
 // Tracks whose video config is the real 180p record; packets carry tiny valid AVCC.
 TrackSet synthetic_tracks() { return fixtures::load_small_flv().tracks; }
@@ -68,7 +52,7 @@ PacketPtr audio(int64_t dts_ms) {
 
 // 25 fps video from `from_ms` to `to_ms` (exclusive), a keyframe every `gop_ms`.
 void feed_video(HlsPackager& hls, int64_t from_ms, int64_t to_ms, int64_t gop_ms) {
-  for (int64_t t = from_ms; t < to_ms; t += 40) hls.on_event(packet_event(video(t, (t - from_ms) % gop_ms == 0)));
+  for (int64_t t = from_ms; t < to_ms; t += 40) hls.on_event(MediaEvent::of_packet(video(t, (t - from_ms) % gop_ms == 0)));
 }
 
 std::vector<std::string> extinfs(const std::string& playlist) {
@@ -107,7 +91,7 @@ TEST(HlsPackager, NoPlaylistUntilTheFirstSegmentIsComplete) {
   hls.on_event(tracks_event(synthetic_tracks(), true));
   feed_video(hls, 0, 1000, 1000);
   EXPECT_FALSE(hls.playlist());
-  hls.on_event(packet_event(video(1000, true)));
+  hls.on_event(MediaEvent::of_packet(video(1000, true)));
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
   EXPECT_TRUE(hls.has_media());
@@ -165,11 +149,11 @@ TEST(HlsPackager, EverySegmentStartsWithTablesAndAKeyframe) {
   HlsPackager hls({.target_duration_ms = 1000, .window_segments = 6}, fixed_clock());
   hls.on_event(tracks_event(synthetic_tracks(), true));
   // Start mid-GOP: the frames before the first keyframe are not segmented.
-  hls.on_event(packet_event(video(-80, false)));
-  hls.on_event(packet_event(audio(-60)));
+  hls.on_event(MediaEvent::of_packet(video(-80, false)));
+  hls.on_event(MediaEvent::of_packet(audio(-60)));
   for (int64_t t = 0; t < 5000; t += 40) {
-    hls.on_event(packet_event(video(t, t % 1000 == 0)));
-    hls.on_event(packet_event(audio(t + 10)));
+    hls.on_event(MediaEvent::of_packet(video(t, t % 1000 == 0)));
+    hls.on_event(MediaEvent::of_packet(audio(t + 10)));
   }
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
@@ -195,7 +179,7 @@ TEST(HlsPackager, NewSessionIsADiscontinuityCountedWhenItSlidesOut) {
   hls.on_event(tracks_event(synthetic_tracks(), true));
   feed_video(hls, 0, 3000, 1000);
   // The publisher leaves: the segment in progress (2000..2960 + one frame) completes.
-  hls.on_event(simple_event(MediaEvent::Type::publisher_gone));
+  hls.on_event(MediaEvent::publisher_left());
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
   EXPECT_EQ(extinfs(*playlist), (std::vector<std::string>{"1.000", "1.000", "1.000"}));
@@ -244,7 +228,7 @@ TEST(HlsPackager, AudioOnlyStreamsAreCutByTime) {
     Packet p = *audio(0);
     p.time_base = k90kHz;
     p.dts = p.pts = int64_t{i} * 1920;
-    hls.on_event(packet_event(std::make_shared<const Packet>(std::move(p))));
+    hls.on_event(MediaEvent::of_packet(std::make_shared<const Packet>(std::move(p))));
   }
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
@@ -262,7 +246,7 @@ TEST(HlsPackager, StreamClosedEndsThePlaylist) {
   HlsPackager hls({.target_duration_ms = 1000, .window_segments = 6}, fixed_clock());
   hls.on_event(tracks_event(synthetic_tracks(), true));
   feed_video(hls, 0, 1500, 1000);
-  hls.on_event(simple_event(MediaEvent::Type::stream_closed));
+  hls.on_event(MediaEvent::closed());
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
   EXPECT_EQ(extinfs(*playlist), (std::vector<std::string>{"1.000", "0.520"}));
@@ -292,8 +276,8 @@ TEST(HlsPackager, FfprobeDecodesTheConcatenatedSegments) {
   const auto flv = fixtures::load_small_flv();
   HlsPackager hls({.target_duration_ms = 1000, .window_segments = 10}, fixed_clock());
   hls.on_event(tracks_event(flv.tracks, true));
-  for (const auto& p : fixtures::repeat_packets(flv.packets, 5, 800)) hls.on_event(packet_event(p));
-  hls.on_event(simple_event(MediaEvent::Type::publisher_gone));
+  for (const auto& p : fixtures::repeat_packets(flv.packets, 5, 800)) hls.on_event(MediaEvent::of_packet(p));
+  hls.on_event(MediaEvent::publisher_left());
   auto playlist = hls.playlist();
   ASSERT_TRUE(playlist);
   EXPECT_EQ(extinfs(*playlist), (std::vector<std::string>{"1.200", "1.200", "1.200", "0.400"}));

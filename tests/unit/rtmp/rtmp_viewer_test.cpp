@@ -24,10 +24,7 @@ MediaEvent tracks_event() {
   TrackSet t;
   t.video = VideoTrack{Codec::h264, 1280, 720, 30, {1, 0x64, 0, 0x1f, 0xff}};
   t.audio = AudioTrack{Codec::aac, 48000, 2, {0x11, 0x90}};
-  MediaEvent e;
-  e.type = MediaEvent::Type::tracks;
-  e.tracks = std::make_shared<const TrackSet>(t);
-  return e;
+  return MediaEvent::of_tracks(std::make_shared<const TrackSet>(t), false);
 }
 
 MediaEvent packet_event(MediaKind kind, int64_t dts, int64_t pts, bool key, size_t size,
@@ -40,9 +37,7 @@ MediaEvent packet_event(MediaKind kind, int64_t dts, int64_t pts, bool key, size
   p->dts = dts;
   p->pts = pts;
   p->payload.assign(size, 0x42);
-  MediaEvent e;
-  e.packet = p;
-  return e;
+  return MediaEvent::of_packet(std::move(p));
 }
 
 TEST(RtmpViewer, SendsMetadataAndSequenceHeadersBeforeTheFirstPacket) {
