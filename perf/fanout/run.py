@@ -508,7 +508,10 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
                 f"failed {summary['failed']}, closed by server {summary['closed']}")
         for r in reasons:
             log("  " + r)
-        if not keeping_up or cpu >= args.cpu_limit:
+        # Only "not keeping up" ends the ramp, not CPU >= the limit: anchorcast's CPU is
+        # not monotonic in N (measured: 91 % at 2500 viewers, 83 % at 8000) because a busier
+        # loop drains several packets per viewer per write. Such rows just do not count.
+        if not keeping_up:
             # On a shared machine a step can fail because something else took core 0;
             # such a step gets one more try before it counts as the server's limit.
             if row["core0_other_pct"] > args.busy_retry and n not in retried:
