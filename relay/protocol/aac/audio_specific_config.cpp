@@ -3,12 +3,12 @@
 #include <string>
 
 // The MSB-first bit reader lives with its first user (the SPS parser); AAC is its second.
-#include "protocol/h264/bit_reader.hpp"
+#include "protocol/bits/bit_reader.hpp"
 
 namespace anchorcast::aac {
 namespace {
 
-using h264::BitReader;
+using bits::BitReader;
 
 constexpr uint32_t kRates[13] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
                                  22050, 16000, 12000, 11025, 8000,  7350};

@@ -2,10 +2,12 @@
 
 #include <cstdio>
 
-#include "protocol/h264/bit_reader.hpp"
+#include "protocol/bits/bit_reader.hpp"
 #include "protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::h264 {
+using bits::BitReader;
+
 namespace {
 
 // Largest picture accepted, in macroblocks per side: 16384 luma samples, twice the

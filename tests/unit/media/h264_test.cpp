@@ -3,11 +3,13 @@
 #include "media_fixtures.hpp"
 #include "protocol/h264/annexb.hpp"
 #include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/bit_reader.hpp"
+#include "protocol/bits/bit_reader.hpp"
 #include "protocol/h264/nal_unit.hpp"
 #include "protocol/h264/sps.hpp"
 
 namespace anchorcast::h264 {
+using bits::BitReader;
+
 namespace {
 
 using fixtures::kAvcConfig180pBaseline;

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-namespace anchorcast::h264 {
+namespace anchorcast::bits {
 
 class BitReader {
  public:
@@ -71,4 +71,4 @@ class BitReader {
   bool failed_ = false;
 };
 
-}  // namespace anchorcast::h264
+}  // namespace anchorcast::bits
