@@ -34,7 +34,7 @@ void collect_stream_metrics(const Hub& hub, const HttpServer& http, MetricsWrite
   int hls = 0;
   for (const auto& s : snaps) hls += http.hls_viewers(s.id);
   w.sample("anchorcast_viewers", {{"protocol", "hls"}}, hls);
-  for (auto p : {ViewerProtocol::flv, ViewerProtocol::rtmp, ViewerProtocol::webrtc})
+  for (auto p : {ViewerProtocol::flv, ViewerProtocol::rtmp, ViewerProtocol::webrtc, ViewerProtocol::srt})
     w.sample("anchorcast_viewers", {{"protocol", viewer_protocol_name(p)}}, viewers[static_cast<int>(p)]);
   w.family("anchorcast_stream_ingest_bytes_total", "counter", "Media payload bytes received per stream");
   for (const auto& s : snaps) w.sample("anchorcast_stream_ingest_bytes_total", {{"stream", s.id}}, s.bytes_in);

@@ -21,6 +21,7 @@ const char* viewer_protocol_name(ViewerProtocol p) {
     case ViewerProtocol::flv: return "flv";
     case ViewerProtocol::rtmp: return "rtmp";
     case ViewerProtocol::webrtc: return "webrtc";
+    case ViewerProtocol::srt: return "srt";
     case ViewerProtocol::count_: break;
   }
   return "?";

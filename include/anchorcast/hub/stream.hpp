@@ -23,7 +23,7 @@ class StreamPublisher;
 class Subscription;
 class GopCache;
 
-enum class ViewerProtocol : uint8_t { internal, hls, flv, rtmp, webrtc, count_ };
+enum class ViewerProtocol : uint8_t { internal, hls, flv, rtmp, webrtc, srt, count_ };
 const char* viewer_protocol_name(ViewerProtocol p);
 
 struct SubscribeOptions {

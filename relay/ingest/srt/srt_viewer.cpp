@@ -13,7 +13,7 @@ constexpr size_t kMessageSize = SRT_LIVE_DEF_PLSIZE;
 SrtViewer::SrtViewer(SrtSocket socket, Stream& stream, std::string peer)
     : socket_(std::move(socket)), stream_id_(stream.id()), peer_(std::move(peer)), started_(std::chrono::steady_clock::now()) {
   SubscribeOptions options;
-  options.protocol = ViewerProtocol::internal;  // the hub has no SRT viewer kind (yet)
+  options.protocol = ViewerProtocol::srt;
   options.notify = [flag = &pending_] { flag->store(true, std::memory_order_release); };
   subscription_ = stream.subscribe(std::move(options));
   log::info(label(), ": viewer started");
