@@ -98,7 +98,7 @@ ControlPlane::~ControlPlane() { stop(); }
 
 Status ControlPlane::open() {
   auto& m = *impl_;
-  auto store = overlay::OverlayStore::open(m.config.data_dir);
+  auto store = overlay::OverlayStore::open(m.config.data_dir, m.config.control.fsync);
   if (!store) return store.error();
   m.store = std::move(*store);
   std::lock_guard lock(m.state_mutex);

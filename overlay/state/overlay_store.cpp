@@ -17,7 +17,8 @@ Error db_error(sqlite3* db, const std::string& what) { return make_error(what + 
 
 Result<Stmt> prepare(sqlite3* db, const char* sql) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) return db_error(db, "sqlite prepare");
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+    return db_error(db, "sqlite prepare");
   return Stmt(s);
 }
 
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS scheduled(stream TEXT NOT NULL, id TEXT NOT NULL, at_
 
 }  // namespace
 
-Result<std::unique_ptr<OverlayStore>> OverlayStore::open(const std::string& data_dir) {
+Result<std::unique_ptr<OverlayStore>> OverlayStore::open(const std::string& data_dir, bool fsync) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return make_error("data_dir '" + data_dir + "': " + ec.message());
@@ -55,13 +56,18 @@ Result<std::unique_ptr<OverlayStore>> OverlayStore::open(const std::string& data
   if (rc != SQLITE_OK) return db_error(db, "data_dir: cannot open " + path);
   sqlite3_busy_timeout(db, 5000);
   // WAL: readers never block the writer; synchronous=FULL: a commit that returned is on
-  // disk (an ack means durable, even across power loss).
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", kSchema})
+  // disk (an ack means durable, even across power loss); NORMAL: in the OS page cache
+  // (survives the process, not the machine), fsync only at checkpoints.
+  for (const char* sql : {"PRAGMA journal_mode=WAL", fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                          kSchema})
     if (auto st = store->exec(sql); !st) return make_error("data_dir: " + path + ": " + st.error().message);
   return store;
 }
 
-OverlayStore::~OverlayStore() { sqlite3_close_v2(db_); }
+OverlayStore::~OverlayStore() {
+  for (auto& [sql, s] : statements_) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
 
 Status OverlayStore::exec(const char* sql) {
   char* msg = nullptr;
@@ -73,6 +79,15 @@ Status OverlayStore::exec(const char* sql) {
   return {};
 }
 
+sqlite3_stmt* OverlayStore::cached(const char* sql) {
+  // Statements of commit() are prepared once (keyed by their literal's address).
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  auto s = prepare(db_, sql);
+  if (!s) return nullptr;
+  return statements_[sql] = s->release();
+}
+
 Status OverlayStore::commit(const std::vector<StoreWrite>& writes) {
   std::lock_guard lock(mutex_);
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
@@ -81,70 +96,72 @@ Status OverlayStore::commit(const std::vector<StoreWrite>& writes) {
     (void)exec("ROLLBACK");
     return e;
   };
-  auto step = [&](Result<Stmt>& s) -> bool {
-    int rc = sqlite3_step(s->get());
+  auto step = [&](sqlite3_stmt* s) -> bool {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return rc == SQLITE_DONE || rc == SQLITE_ROW;
   };
   for (const auto& w : writes) {
     for (const auto& op : w.ops) {
-      Result<Stmt> s = make_error("");
+      sqlite3_stmt* s = nullptr;
       switch (op.kind) {
         case StoreOp::Kind::put_overlay:
-          s = prepare(db_, "INSERT OR REPLACE INTO overlays(stream,id,ord,doc) VALUES(?,?,?,?)");
+          s = cached("INSERT OR REPLACE INTO overlays(stream,id,ord,doc) VALUES(?,?,?,?)");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, w.stream);
-          bind_text(s->get(), 2, op.id);
-          sqlite3_bind_int64(s->get(), 3, op.order_or_at);
-          bind_text(s->get(), 4, op.doc);
+          bind_text(s, 1, w.stream);
+          bind_text(s, 2, op.id);
+          sqlite3_bind_int64(s, 3, op.order_or_at);
+          bind_text(s, 4, op.doc);
           break;
         case StoreOp::Kind::delete_overlay:
-          s = prepare(db_, "DELETE FROM overlays WHERE stream=? AND id=?");
+          s = cached("DELETE FROM overlays WHERE stream=? AND id=?");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, w.stream);
-          bind_text(s->get(), 2, op.id);
+          bind_text(s, 1, w.stream);
+          bind_text(s, 2, op.id);
           break;
         case StoreOp::Kind::clear_overlays:
-          s = prepare(db_, "DELETE FROM overlays WHERE stream=?");
+          s = cached("DELETE FROM overlays WHERE stream=?");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, w.stream);
+          bind_text(s, 1, w.stream);
           break;
         case StoreOp::Kind::put_scheduled:
-          s = prepare(db_, "INSERT OR REPLACE INTO scheduled(stream,id,at_ms,doc) VALUES(?,?,?,?)");
+          s = cached("INSERT OR REPLACE INTO scheduled(stream,id,at_ms,doc) VALUES(?,?,?,?)");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, w.stream);
-          bind_text(s->get(), 2, op.id);
-          sqlite3_bind_int64(s->get(), 3, op.order_or_at);
-          bind_text(s->get(), 4, op.doc);
+          bind_text(s, 1, w.stream);
+          bind_text(s, 2, op.id);
+          sqlite3_bind_int64(s, 3, op.order_or_at);
+          bind_text(s, 4, op.doc);
           break;
         case StoreOp::Kind::delete_scheduled:
-          s = prepare(db_, "DELETE FROM scheduled WHERE stream=? AND id=?");
+          s = cached("DELETE FROM scheduled WHERE stream=? AND id=?");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, w.stream);
-          bind_text(s->get(), 2, op.id);
+          bind_text(s, 1, w.stream);
+          bind_text(s, 2, op.id);
           break;
         case StoreOp::Kind::put_asset:
           if (!op.image) continue;
-          s = prepare(db_, "INSERT OR IGNORE INTO assets(id,mime,width,height,bytes) VALUES(?,?,?,?,?)");
+          s = cached("INSERT OR IGNORE INTO assets(id,mime,width,height,bytes) VALUES(?,?,?,?,?)");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, op.id);
-          bind_text(s->get(), 2, op.image->info.mime);
-          sqlite3_bind_int(s->get(), 3, op.image->info.width);
-          sqlite3_bind_int(s->get(), 4, op.image->info.height);
-          sqlite3_bind_blob(s->get(), 5, op.image->bytes.data(), static_cast<int>(op.image->bytes.size()),
-                            SQLITE_STATIC);
+          bind_text(s, 1, op.id);
+          bind_text(s, 2, op.image->info.mime);
+          sqlite3_bind_int(s, 3, op.image->info.width);
+          sqlite3_bind_int(s, 4, op.image->info.height);
+          sqlite3_bind_blob(s, 5, op.image->bytes.data(), static_cast<int>(op.image->bytes.size()),
+                            SQLITE_TRANSIENT);
           break;
         case StoreOp::Kind::put_stream:
-          s = prepare(db_, "INSERT OR REPLACE INTO streams(id,config) VALUES(?,?)");
+          s = cached("INSERT OR REPLACE INTO streams(id,config) VALUES(?,?)");
           if (!s) return fail("store");
-          bind_text(s->get(), 1, op.id);
-          bind_text(s->get(), 2, op.doc);
+          bind_text(s, 1, op.id);
+          bind_text(s, 2, op.doc);
           break;
         case StoreOp::Kind::delete_stream:
           for (const char* sql : {"DELETE FROM streams WHERE id=?", "DELETE FROM overlays WHERE stream=?",
                                   "DELETE FROM scheduled WHERE stream=?", "DELETE FROM overlay_versions WHERE stream=?"}) {
-            auto d = prepare(db_, sql);
+            auto* d = cached(sql);
             if (!d) return fail("store");
-            bind_text(d->get(), 1, op.id);
+            bind_text(d, 1, op.id);
             if (!step(d)) return fail("store delete stream");
           }
           continue;
@@ -152,10 +169,10 @@ Status OverlayStore::commit(const std::vector<StoreWrite>& writes) {
       if (!step(s)) return fail("store write");
     }
     if (w.version > 0) {
-      auto s = prepare(db_, "INSERT OR REPLACE INTO overlay_versions(stream,version) VALUES(?,?)");
+      auto s = cached("INSERT OR REPLACE INTO overlay_versions(stream,version) VALUES(?,?)");
       if (!s) return fail("store");
-      bind_text(s->get(), 1, w.stream);
-      sqlite3_bind_int64(s->get(), 2, static_cast<int64_t>(w.version));
+      bind_text(s, 1, w.stream);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(w.version));
       if (!step(s)) return fail("store version");
     }
   }

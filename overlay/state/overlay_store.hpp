@@ -1,4 +1,4 @@
-// Durable state in `data_dir/anchorcast.db` (SQLite, WAL, synchronous=FULL): streams
+// Durable state in `data_dir/anchorcast.db` (SQLite, WAL, synchronous=FULL by default): streams
 // created through the admin API, uploaded assets, each stream's overlays, version and
 // scheduled commands. `commit` writes many streams' changes in one transaction: the
 // ControlPlane's writer thread batches every waiting command into it (group commit), so
@@ -18,6 +18,7 @@
 #include "state/overlay_state.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace anchorcast::overlay {
 
@@ -35,8 +36,8 @@ struct StoredOverlays {
 
 class OverlayStore {
  public:
-  // Creates the folder and the schema when missing.
-  static Result<std::unique_ptr<OverlayStore>> open(const std::string& data_dir);
+  // Creates the folder and the schema when missing. `fsync`: synchronous=FULL (else NORMAL).
+  static Result<std::unique_ptr<OverlayStore>> open(const std::string& data_dir, bool fsync = true);
   ~OverlayStore();
   OverlayStore(const OverlayStore&) = delete;
   OverlayStore& operator=(const OverlayStore&) = delete;
@@ -51,8 +52,10 @@ class OverlayStore {
  private:
   explicit OverlayStore(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  sqlite3_stmt* cached(const char* sql);  // null on a prepare error
   std::mutex mutex_;
   sqlite3* db_;
+  std::map<const char*, sqlite3_stmt*> statements_;
 };
 
 }  // namespace anchorcast::overlay

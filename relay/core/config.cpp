@@ -166,6 +166,10 @@ Result<Config> parse_config(std::string_view text) {
     auto rate = get_int(**control, "control.rate_limit_per_s", 1, 1000000, c.control.rate_limit_per_s);
     if (!rate) return rate.error();
     c.control.rate_limit_per_s = *rate;
+    if (auto it = (*control)->find("fsync"); it != (*control)->end() && !it->is_null()) {
+      if (!it->is_boolean()) return key_error("control.fsync", "must be true or false");
+      c.control.fsync = it->get<bool>();
+    }
     if (auto it = (*control)->find("allowed_origins"); it != (*control)->end() && !it->is_null()) {
       if (!it->is_array()) return key_error("control.allowed_origins", "must be an array of strings");
       for (size_t i = 0; i < it->size(); ++i) {

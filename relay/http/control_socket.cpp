@@ -190,6 +190,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 void ControlSockets::start(beast::tcp_stream&& stream, http::request<http::string_body>&& request,
                            std::string stream_id, std::string remote) {
   stream.expires_never();  // the websocket stream runs its own timeouts
+  // Replies are small frames sent one by one: Nagle + the peer's delayed ACK would hold
+  // each for up to 40 ms.
+  beast::error_code ec;
+  stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   auto session = std::make_shared<ControlSession>(std::move(stream), *this, std::move(stream_id), std::move(remote));
   sessions_.insert(session);
   session->start(std::move(request));

@@ -36,6 +36,10 @@ struct HlsConfig {
 struct ControlConfig {
   int rate_limit_per_s = 50;
   std::vector<std::string> allowed_origins;
+  // SQLite synchronous mode of the overlay store: true = FULL (an ack survives power
+  // loss: one fsync per group commit), false = NORMAL (an ack survives a crash of the
+  // process, e.g. kill -9, not of the machine; no fsync per commit).
+  bool fsync = true;
 };
 
 struct Config {
