@@ -185,8 +185,10 @@ def proc_rss_kb(pid):
 def core_ticks(core):
     """(tasks, irq, total) jiffies of one CPU from /proc/stat. tasks = user+nice+system+
     steal: everyone's, so work by other processes on the server's core shows. irq =
-    irq+softirq: with IRQ time accounting (this kernel has it) softirq time is charged to
-    no process, and on loopback that is mostly the TCP work the server's sends raise."""
+    irq+softirq ticks: on loopback mostly the TCP work the server's own sends raise. With
+    tick accounting and no IRQ_TIME_ACCOUNTING (this kernel) the server's runtime already
+    includes the softirq work done in its context, so the two overlap: an indicator of
+    how much of the server's cost is kernel networking, not an addend."""
     for line in open("/proc/stat"):
         if line.startswith(f"cpu{core} "):
             v = [int(x) for x in line.split()[1:9]]
@@ -579,10 +581,10 @@ def headline(rows, cpu_limit):
         saturated = any(x["server"] + x["protocol"] == r["server"] + r["protocol"] and x["viewers"] > r["viewers"]
                         for x in rows)
         note = "" if saturated else " (never saturated: the step list ran out; a lower bound)"
-        # Linear projection from the largest passing step; labelled as such, not measured.
-        proj = r["viewers"] * cpu_limit / r["cpu_pct"] if r["cpu_pct"] > 0 else float("inf")
+        # No projection past the last step: CPU is not linear in viewers (anchorcast
+        # batches more when busy), so only measured steps count.
         lines.append(f"- {label}: **{r['viewers']} viewers per core** keeping up at "
-                     f"{r['cpu_pct']:.0f} % CPU{note}; linear projection to {cpu_limit:.0f} %: ~{proj:.0f}")
+                     f"{r['cpu_pct']:.0f} % CPU{note}")
     ref = next((r for k, r in best.items() if k.startswith("nginx-rtmp") and r), None)
     for label, r in best.items():
         if ref and r and label.startswith("anchorcast"):
