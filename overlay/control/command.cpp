@@ -114,7 +114,7 @@ std::optional<CommandError> read_image(const Fields& f, Command& cmd) {
   }
   // An asset uploaded through POST /api/v1/assets; its existence is checked on apply.
   bool ok = s.size() > 4 && s.size() <= kMaxIdBytes && s.rfind("img-", 0) == 0;
-  for (char c : s.substr(4)) ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  for (size_t i = 4; ok && i < s.size(); ++i) ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
   if (!ok) return invalid(path, "must be a data: URI (PNG, JPEG or WebP) or an asset id \"img-…\"");
   cmd.overlay.image = s;
   return std::nullopt;

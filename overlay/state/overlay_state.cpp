@@ -55,6 +55,14 @@ std::string OverlayState::record_to_json(const OverlayRecord& r) {
 }
 
 std::optional<OverlayRecord> OverlayState::record_from_json(std::string_view doc) {
+  try {
+    return record_from_json_or_throw(doc);
+  } catch (const json::exception&) {
+    return std::nullopt;  // a row we cannot read is skipped, never fatal
+  }
+}
+
+std::optional<OverlayRecord> OverlayState::record_from_json_or_throw(std::string_view doc) {
   json j = json::parse(doc, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   // Stored rows are our own output: rebuild them through the command parser's rules.

@@ -92,6 +92,7 @@ class OverlayState {
   static std::optional<OverlayRecord> record_from_json(std::string_view doc);
 
  private:
+  static std::optional<OverlayRecord> record_from_json_or_throw(std::string_view doc);
   ApplyResult apply_now(const control::Command& command, int64_t now_ms, const AssetExists& asset_exists,
                         std::vector<StoreOp>& ops);
   bool visible(const OverlayRecord& r, int64_t now_ms) const;

@@ -25,6 +25,9 @@ constexpr size_t kMaxFrameBytes = 1 << 20;  // contract: a frame over 1 MiB clos
 // Replies waiting for earlier ones: past this the session stops reading until the
 // writer catches up (a client that never reads cannot grow our memory).
 constexpr size_t kMaxPendingReplies = 4096;
+// Messages queued for a merchant that does not read its socket: past this it is dropped
+// (its `applied` events would otherwise grow without bound).
+constexpr size_t kMaxQueuedMessages = 16384;
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -142,6 +145,11 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 
   void send(std::string message) {
     if (finished_ || closing_) return;
+    if (out_.size() >= kMaxQueuedMessages) {
+      log::warn("control: ", remote_, " on '", stream_id_, "' reads nothing; dropped after ",
+                kMaxQueuedMessages, " queued messages");
+      return finish();
+    }
     out_.push_back(std::move(message));
     if (!writing_) write_next();
   }

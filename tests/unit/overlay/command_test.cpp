@@ -189,6 +189,9 @@ TEST(ControlCommand, DataUriImagesAreDecodedAndChecked) {
   EXPECT_EQ(error_of(with(kCard, "card.image", test::data_uri("image/png", big))).message,
             "card.image: image larger than 1 MiB");
   EXPECT_TRUE(parse_command(with(kCard, "card.image", "img-0123456789abcdef")).ok());
+  // Found by fuzz_control_command: short strings must not read past their end.
+  for (const char* s : {"", "i", "img", "img-", "img-XYZ"})
+    EXPECT_EQ(error_of(with(kCard, "card.image", s)).code, ErrorCode::invalid) << s;
 }
 
 TEST(ControlCommand, RoundTripsThroughJson) {
