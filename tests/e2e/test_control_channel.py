@@ -312,6 +312,24 @@ class ControlChannelTest(E2ETestCase):
             await m.close()
         run(body())
 
+    def test_applied_carries_the_live_output_timeline(self):
+        server = self.start_server()
+        self.publish(server, harness.key_of("demo"), seconds=30, size="320x240", preset="ultrafast")
+        server.wait_live("demo")
+
+        async def body():
+            m = await Merchant.open(server)
+            self.assertIs(m.state["live"], True)
+            first = await m.event("applied", version=(await m.call(card("1", "c1")))["version"])
+            await asyncio.sleep(1.5)
+            second = await m.event("applied", version=(await m.call(card("2", "c1")))["version"])
+            self.assertGreater(first["pts_ms"], 0)
+            # The anchor's timeline advances in real time between the two changes.
+            self.assertGreater(second["pts_ms"] - first["pts_ms"], 700, (first, second))
+            harness.report(f"applied pts_ms {first['pts_ms']} then {second['pts_ms']}")
+            await m.close()
+        run(body())
+
     # -- limits and bad input -----------------------------------------------------------
 
     def test_frame_over_one_mib_closes_with_1009(self):
