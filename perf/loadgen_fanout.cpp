@@ -5,11 +5,15 @@
 // must answer are reassembled). Output, line-buffered, key=value so a driver can parse it:
 //
 //   tick t=… connected=… setup=… failed=… closed=… mbps=… min_kbps=… p10_kbps=… median_kbps=…
-//   window_start t=…
-//   summary window_s=… viewers=… playing=… mbps=… min_kbps=… p10_kbps=… median_kbps=…
+//   window_start t=… viewers=…
+//   summary window_s=… viewers=… still_playing=… setup=… all_joined_t=… failed=… closed=…
+//           below_keepup=… mbps=… min_kbps=… p10_kbps=… median_kbps=… lg_cpu_pct=…
+//   reason count=… what=…
 //
 // "closed" counts viewers the server closed after they were playing; "failed" counts
-// viewers that never got to play (refused, bad status, timeout).
+// viewers that never got to play (refused, bad status, timeout). The summary's rates are
+// per viewer over the window, which opens once every viewer has joined. --self-test
+// checks the chunk walker against the relay's ChunkReader.
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -81,6 +85,7 @@ void usage() {
                "                      [--duration S] [--interval S] [--measure-from S] [--window S]\n"
                "                      [--join-wait S] [--max-pending N]\n"
                "                      [--setup-timeout S] [--rcvlowat BYTES] [--keepup-kbps K]\n"
+               "       loadgen_fanout --self-test\n"
                "  rtmp URL: rtmp://127.0.0.1:PORT/APP/STREAM\n"
                "  flv URL:  http://127.0.0.1:PORT/flv/ID.flv\n");
 }
