@@ -4,8 +4,21 @@
 
 namespace anchorcast {
 
+namespace {
+constexpr size_t kInitialSlots = 16;
+}
+
 SubscriberQueue::SubscriberQueue(size_t capacity, std::function<void()> notify)
-    : ring_(std::max<size_t>(capacity, 4)), notify_(std::move(notify)) {}
+    : capacity_(std::max<size_t>(capacity, 4)), notify_(std::move(notify)) {
+  ring_.resize(std::min(capacity_, kInitialSlots));
+}
+
+void SubscriberQueue::grow() {
+  std::vector<MediaEvent> bigger(std::min(capacity_, ring_.size() * 2));
+  for (size_t i = 0; i < size_; ++i) bigger[i] = std::move(ring_[(head_ + i) % ring_.size()]);
+  ring_.swap(bigger);
+  head_ = 0;
+}
 
 bool SubscriberQueue::accepts(const MediaEvent& event) {
   if (event.type == MediaEvent::Type::tracks) has_video_ = event.tracks && event.tracks->video;
@@ -47,6 +60,7 @@ void SubscriberQueue::append(const MediaEvent& event) {
 size_t SubscriberQueue::push(const MediaEvent& event) {
   std::lock_guard lock(mutex_);
   size_t dropped = 0;
+  if (size_ == ring_.size() && ring_.size() < capacity_) grow();
   if (size_ == ring_.size()) dropped = overflow();
   bool wake = false;
   // Still full means only control events are queued: the consumer is gone in all but

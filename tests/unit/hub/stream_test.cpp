@@ -136,6 +136,25 @@ TEST(Stream, SlowViewerSkipsToNextKeyframeAndOthersGetEverything) {
   EXPECT_EQ(slow_events[0].type, MediaEvent::Type::tracks);
 }
 
+TEST(Stream, QueueGrowsPastItsFirstSlotsAndKeepsOrderUpToCapacity) {
+  auto stream = std::make_shared<Stream>("demo", "key");
+  auto pub = std::move(stream->begin_publish("rtmp").value());
+  pub->set_tracks(av_tracks());
+  SubscribeOptions opts;
+  opts.queue_capacity = 100;
+  auto sub = stream->subscribe(opts);
+  pub->push(video(0, true));
+  std::vector<MediaEvent> first;
+  sub->pop_all(first);  // the ring's head is now mid-buffer: growth must unwrap it
+  std::vector<int64_t> want;
+  for (int i = 1; i < 99; ++i) {
+    pub->push(video(i, false));
+    want.push_back(i);
+  }
+  EXPECT_EQ(packet_dts(drain(*sub)), want);
+  EXPECT_EQ(sub->dropped_packets(), 0u);
+}
+
 TEST(Stream, PublisherReconnectContinuesTheTimelineForConnectedViewers) {
   auto stream = std::make_shared<Stream>("demo", "key");
   auto sub = stream->subscribe({});
