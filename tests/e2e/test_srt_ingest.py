@@ -428,8 +428,15 @@ class SrtIngestTest(E2ETestCase):
             errors = result[n + "_errors"]
             self.assertEqual(errors, [], f"{n}: decode errors after 2 % loss:\n" +
                              "\n".join(errors[:20]))
+        # SRT retransmits within the latency window; a packet still missing when its time
+        # comes is dropped by SRT itself (TLPKTDROP) and shows as a TS continuity error.
+        # That happens only when the receiver is starved of CPU (seen once under ASan on
+        # a loaded 2-core machine); the demuxer then skips to the next keyframe, which the
+        # clean decodes above prove. A continuity error SRT did not account for is a bug.
         continuity = metric(server, "anchorcast_srt_ts_errors_total", 'kind="continuity"')
-        self.assertEqual(continuity, 0, "SRT let a loss through to the TS layer")
+        too_late = link.get("anchorcast_srt_dropped_packets_total", 0)
+        self.assertLessEqual(continuity, too_late,
+                             "TS continuity errors that SRT's own too-late drops do not explain")
 
 
 if __name__ == "__main__":
