@@ -14,6 +14,7 @@
 #include "anchorcast/core/secret.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "control/command.hpp"
+#include "control/image_decoder.hpp"
 #include "control/image_probe.hpp"
 #include "control/merchant_auth.hpp"
 #include "state/overlay_state.hpp"
@@ -392,6 +393,7 @@ Result<AssetInfo> ControlPlane::add_asset(std::string bytes) {
   auto info = control::probe_image(bytes);
   if (!info) return info.error();
   auto image = std::make_shared<control::DecodedImage>(control::DecodedImage{*info, std::move(bytes)});
+  if (auto st = control::verify_image_decodes(*image); !st) return st.error();
   std::string id = control::asset_id_for(image->bytes);
   AssetInfo a{id, info->mime, info->width, info->height, static_cast<int64_t>(image->bytes.size())};
   if (auto st = impl_->submit_admin(StoreWrite{"", 0, {StoreOp{StoreOp::Kind::put_asset, id, {}, 0, image}}}); !st)

@@ -10,6 +10,7 @@
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
 #include "control/command.hpp"
+#include "control/image_decoder.hpp"
 #include "control/rate_limiter.hpp"
 
 namespace anchorcast {
@@ -118,6 +119,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
         fill(slot, error_text(parsed.req, control::ErrorCode::rate_limited,
                               "more than " + std::to_string(owner_.control_.rate_limit_per_s()) +
                                   " commands per second on this connection; slow down"));
+      } else if (auto decoded = parsed.command().image ? control::verify_image_decodes(*parsed.command().image) : Status{};
+                 !decoded) {
+        const char* path = parsed.command().type == control::CommandType::sale_start ? "sale.image: " : "card.image: ";
+        fill(slot, error_text(parsed.req, control::ErrorCode::invalid, path + decoded.error().message));
       } else {
         std::weak_ptr<ControlSession> weak = weak_from_this();
         asio::io_context& io = owner_.io_;

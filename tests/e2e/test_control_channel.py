@@ -316,6 +316,7 @@ class ControlChannelTest(E2ETestCase):
         server = self.start_server()
         self.publish(server, harness.key_of("demo"), seconds=30, size="320x240", preset="ultrafast")
         server.wait_live("demo")
+        wait_for(lambda: server.stream("demo")["stats"]["packets_in"] > 30, 15, "media packets on demo")
 
         async def body():
             m = await Merchant.open(server)

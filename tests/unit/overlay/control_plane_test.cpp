@@ -211,12 +211,13 @@ TEST(ControlPlane, AuthAndAdminStreams) {
     EXPECT_TRUE(cp.merchant_allowed("new1", "tok-new"));
     EXPECT_FALSE(cp.create_stream(StreamConfig{"demo", "x-key", OverlayMode::metadata, {}}).ok());
     EXPECT_FALSE(cp.delete_stream("demo").ok());  // config streams are the config's
-    auto asset = cp.add_asset(test::jpeg_bytes(64, 32));
-    ASSERT_TRUE(asset.ok());
-    EXPECT_EQ(asset->mime, "image/jpeg");
+    auto asset = cp.add_asset(test::real_png_1x1());
+    ASSERT_TRUE(asset.ok()) << asset.error().message;
+    EXPECT_EQ(asset->mime, "image/png");
     EXPECT_FALSE(cp.add_asset("not an image").ok());
+    EXPECT_FALSE(cp.add_asset(test::jpeg_bytes(64, 32)).ok());  // a header without pixels
     EXPECT_EQ(cp.assets().size(), 1u);
-    EXPECT_EQ(cp.asset(asset->id)->second, test::jpeg_bytes(64, 32));
+    EXPECT_EQ(cp.asset(asset->id)->second, test::real_png_1x1());
     cp.stop();
   }
   hub.remove("new1");
