@@ -303,7 +303,19 @@ void ControlPlane::Impl::run() {
     if (!writes.empty()) {
       committed = store->commit(writes);
       commits.add();
-      if (!committed) log::error("control: commit failed: ", committed.error().message);
+      if (!committed) {
+        // Memory ran ahead of the database: reload what is durable so the next state
+        // and version match what merchants were acked.
+        log::error("control: commit failed: ", committed.error().message, "; reloading state from data_dir");
+        if (auto stored = store->load_overlays()) {
+          std::lock_guard slock(state_mutex);
+          for (auto& [stream, s] : states) {
+            auto it = stored->find(stream);
+            if (it == stored->end()) s.state.restore(0, {}, {});
+            else s.state.restore(it->second.version, it->second.overlays, it->second.scheduled);
+          }
+        }
+      }
     }
     auto applied_event = [&](const std::string& stream, const std::string& version) {
       auto s = hub.find(stream);
