@@ -141,10 +141,29 @@ def main():
             p50, p99, count = asyncio.run(latency(server.http_port, args.rate_merchants, args.rate, args.seconds))
             print(f"\nack latency at {args.rate:.0f} commands/s over {args.rate_merchants} merchants "
                   f"({count} commands): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+            f50, f99 = fsync_ms(Path(tmp))
+            print(f"this disk's bare fsync (4 KiB append, 200 runs, same folder): p50 {f50:.2f} ms, p99 {f99:.2f} ms")
         finally:
             code, _ = server.stop()
             if code != 0:
                 print(f"server exit {code}", file=sys.stderr)
+
+
+def fsync_ms(folder: Path):
+    path = folder / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    times = []
+    try:
+        for _ in range(200):
+            os.write(fd, b"x" * 4096)
+            t0 = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    times.sort()
+    return times[100], times[197]
 
 
 def server_cpu(pid: int) -> float:
