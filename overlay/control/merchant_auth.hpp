@@ -21,8 +21,9 @@ std::optional<std::string> merchant_token(const std::optional<std::string>& auth
 // neither which token matched nor whether any did.
 bool token_listed(const std::vector<std::string>& tokens, std::string_view token);
 
-// No configured origins: any (or no) Origin is accepted. Otherwise the request's Origin
-// must equal one of them (scheme://host[:port], ASCII case-insensitive).
+// No configured origins: any Origin is accepted. Otherwise a request that carries an
+// Origin (every browser does) must name one of them (scheme://host[:port], ASCII
+// case-insensitive); a request without one (a script, not a browser) is accepted.
 bool origin_allowed(const std::vector<std::string>& allowed, const std::optional<std::string>& origin);
 
 }  // namespace anchorcast::control

@@ -31,7 +31,7 @@ TEST(MerchantAuth, AllowedOrigins) {
   std::vector<std::string> allowed = {"https://shop.example"};
   EXPECT_TRUE(origin_allowed(allowed, "https://SHOP.example"));
   EXPECT_FALSE(origin_allowed(allowed, "https://evil.example"));
-  EXPECT_FALSE(origin_allowed(allowed, std::nullopt));
+  EXPECT_TRUE(origin_allowed(allowed, std::nullopt));  // not a browser
 }
 
 TEST(RateLimiter, AllowsOneSecondBurstThenRefills) {
