@@ -5,6 +5,8 @@
 // time sends them. Reported as bytes of chunk stream consumed per second.
 #include <benchmark/benchmark.h>
 
+#include <cstring>
+
 #include <cstdint>
 #include <vector>
 
@@ -111,6 +113,24 @@ void BM_ChunkReaderRealistic(benchmark::State& state) {
   state.counters["stream_MB"] = static_cast<double>(s.bytes.size()) / 1e6;
 }
 BENCHMARK(BM_ChunkReaderRealistic)->Arg(65536)->Arg(1460)->Unit(benchmark::kMillisecond);
+
+// The floor in the same run: one memcpy of the same bytes in the same read sizes (the
+// reader copies each payload once into its message). RESULTS.md reports reader/floor.
+void BM_CopyFloor(benchmark::State& state) {
+  const Stream& s = stream();
+  size_t read_size = static_cast<size_t>(state.range(0));
+  std::vector<uint8_t> sink(s.bytes.size());
+  for (auto _ : state) {
+    for (size_t off = 0; off < s.bytes.size(); off += read_size) {
+      size_t n = std::min(read_size, s.bytes.size() - off);
+      std::memcpy(sink.data() + off, s.bytes.data() + off, n);
+    }
+    benchmark::DoNotOptimize(sink.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.bytes.size()));
+}
+BENCHMARK(BM_CopyFloor)->Arg(65536)->Arg(1460)->Unit(benchmark::kMillisecond);
 
 // The play side's framing: headers plus zero-copy pieces for the same messages.
 void BM_ChunkWriterFrame(benchmark::State& state) {

@@ -95,4 +95,19 @@ void BM_TsMuxer720p(benchmark::State& state) {
 }
 BENCHMARK(BM_TsMuxer720p)->Unit(benchmark::kMillisecond);
 
+// The floor in the same run: appending every payload to the output once, which is all a
+// muxer that wrote no TS/PES headers would do. RESULTS.md reports muxer/floor.
+void BM_AppendFloor(benchmark::State& state) {
+  static const Stream stream = make_stream(10);
+  std::vector<uint8_t> out;
+  out.reserve(stream.payload_bytes * 11 / 10);
+  for (auto _ : state) {
+    out.clear();
+    for (const auto& p : stream.packets) out.insert(out.end(), p->payload.begin(), p->payload.end());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(stream.payload_bytes));
+}
+BENCHMARK(BM_AppendFloor)->Unit(benchmark::kMillisecond);
+
 }  // namespace
