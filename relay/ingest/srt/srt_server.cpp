@@ -54,7 +54,12 @@ std::string peer_to_string(const sockaddr* sa) {
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    // Appends rather than "[" + ...: GCC 12 warns (-Wrestrict) on that chain falsely.
+    std::string out = "[";
+    out += host;
+    out += "]:";
+    out += std::to_string(ntohs(in6->sin6_port));
+    return out;
   }
   return "?";
 }
