@@ -49,7 +49,8 @@ fuzz() {
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANCHORCAST_FUZZ=ON \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
   ninja -C build-fuzz -j "$JOBS"
-  local failed=0 ran=0
+  local failed=0 ran=0 pids=() names=()
+  # One target per core at a time: the smoke runs are CPU-bound and independent.
   for target in build-fuzz/tests/fuzz/fuzz_*; do
     [[ -x $target ]] || continue
     local name corpus
@@ -58,11 +59,16 @@ fuzz() {
     mkdir -p "$corpus"
     say "fuzz smoke: $name (${seconds}s)"
     ran=$((ran + 1))
-    if ! "$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
-        -artifact_prefix=build-fuzz/ "$corpus" >build-fuzz/$name.log 2>&1; then
-      tail -40 "build-fuzz/$name.log" >&2
-      failed=$((failed + 1))
+    "$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+      -artifact_prefix=build-fuzz/"$name"- "$corpus" >build-fuzz/"$name".log 2>&1 &
+    pids+=($!) names+=("$name")
+    if ((${#pids[@]} >= JOBS)); then
+      wait "${pids[0]}" || { tail -40 "build-fuzz/${names[0]}.log" >&2; failed=$((failed + 1)); }
+      pids=("${pids[@]:1}") names=("${names[@]:1}")
     fi
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { tail -40 "build-fuzz/${names[$i]}.log" >&2; failed=$((failed + 1)); }
   done
   echo "fuzz: $((ran - failed)) passed, $failed failed"
   ((failed == 0))
