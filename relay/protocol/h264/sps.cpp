@@ -16,16 +16,20 @@ namespace {
 constexpr uint32_t kMaxMbsPerSide = 1024;
 
 // §7.3.2.1.1.1 scaling_list(): only walked over, the values do not matter to us.
-void skip_scaling_list(BitReader& br, int size) {
+// §7.4.2.1.1.1 bounds delta_scale to -128..127; anything else is a corrupt SPS (and
+// would overflow the arithmetic below: found by fuzz_avc_config).
+bool skip_scaling_list(BitReader& br, int size) {
   int last_scale = 8;
   int next_scale = 8;
   for (int j = 0; j < size && !br.failed(); ++j) {
     if (next_scale != 0) {
       int32_t delta = br.read_se();
+      if (delta < -128 || delta > 127) return false;
       next_scale = ((last_scale + delta) % 256 + 256) % 256;
     }
     last_scale = next_scale == 0 ? last_scale : next_scale;
   }
+  return true;
 }
 
 bool has_chroma_info(uint8_t profile_idc) {
@@ -103,7 +107,8 @@ Result<Sps> parse_sps(std::span<const uint8_t> nal) {
     if (br.read_flag()) {  // seq_scaling_matrix_present_flag
       int lists = sps.chroma_format_idc != 3 ? 8 : 12;
       for (int i = 0; i < lists && !br.failed(); ++i)
-        if (br.read_flag()) skip_scaling_list(br, i < 6 ? 16 : 64);
+        if (br.read_flag() && !skip_scaling_list(br, i < 6 ? 16 : 64))
+          return make_error("SPS scaling list delta_scale out of range (-128..127)");
     }
   }
   uint32_t log2_max_frame_num_minus4 = br.read_ue();

@@ -111,6 +111,17 @@ TEST(AvcDecoderConfig, ParsesRecordFromFfmpeg) {
   EXPECT_EQ(config->bit_depth_luma, 8);
 }
 
+// Found by fuzz_avc_config: a High-profile SPS whose scaling list carries a delta_scale
+// of about 2^31 (the spec allows -128..127) overflowed int arithmetic.
+TEST(Sps, RejectsScalingListDeltaOutOfRange) {
+  std::vector<uint8_t> nal = {0x27, 0x8a, 0xff, 0xff, 0x7f, 0xa5, 0x5b, 0x31, 0xff, 0x1d, 0x1d, 0x1d,
+                              0x1d, 0x1d, 0x1d, 0xff, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xf8,
+                              0x15, 0x00, 0x00, 0x00, 0x7f, 0xa5, 0xff, 0xff, 0xff, 0xff, 0x7a, 0x21};
+  auto sps = parse_sps(nal);
+  ASSERT_FALSE(sps.ok());
+  EXPECT_NE(sps.error().message.find("delta_scale"), std::string::npos) << sps.error().message;
+}
+
 TEST(AvcDecoderConfig, SerializeRoundTripsByteForByte) {
   for (const auto* record : {&kAvcConfig720pHigh, &kAvcConfig180pBaseline}) {
     auto config = parse_avc_decoder_config(*record);
