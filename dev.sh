@@ -93,6 +93,7 @@ case "$cmd" in
   OBS  Settings > Stream:  Service "Custom...",
        Server      rtmp://$host:1935/live
        Stream Key  demo-key
+  SRT  srt://$host:9000?streamid=demo-key   (OBS/Larix; ffmpeg: -f mpegts)
   ffmpeg test push:
        ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 \\
          -preset veryfast -tune zerolatency -g 30 -c:a aac -f flv rtmp://127.0.0.1:1935/live/demo-key
@@ -101,6 +102,8 @@ case "$cmd" in
        HLS       http://$host:8080/hls/demo/index.m3u8
        HTTP-FLV  http://$host:8080/flv/demo.flv
        RTMP      rtmp://$host:1935/live/demo      (ffplay, VLC)
+  Merchants (WebSocket, JSON commands)
+       ws://$host:8080/control/demo?token=demo-merchant
   Operate
        http://$host:8080/api/v1/streams   http://$host:8080/metrics   http://$host:8080/healthz
 
