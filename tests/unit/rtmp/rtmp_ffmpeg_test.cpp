@@ -15,56 +15,13 @@
 #include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
+#include "child_process.hpp"
 #include "anchorcast/ingest/rtmp_server.hpp"
 
 namespace anchorcast {
 namespace {
 
-class Process {
- public:
-  Process(std::vector<std::string> args, std::string log_path) : log_(std::move(log_path)) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = std::freopen(log_.c_str(), "w", stderr);
-      (void)f;
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // Exit status, or -1 on timeout.
-  int wait(int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-  std::string log() const {
-    std::ifstream in(log_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string log_;
-};
+using Process = test_support::ChildProcess;
 
 bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -version > /dev/null 2>&1") == 0; }
 
@@ -103,8 +60,8 @@ TEST(RtmpFfmpeg, FfmpegPublishesAndPlaysBack) {
 
   Process player({"ffmpeg", "-hide_banner", "-nostdin", "-i", base + "demo", "-t", "3", "-f", "null", "-"},
                  tmp + "rtmp_ffmpeg_play.log");
-  int play_status = player.wait(20000);
-  int publish_status = publisher.wait(20000);
+  int play_status = player.wait(std::chrono::milliseconds(20000));
+  int publish_status = publisher.wait(std::chrono::milliseconds(20000));
   std::string play_log = player.log();
   EXPECT_EQ(play_status, 0) << play_log;
   EXPECT_EQ(publish_status, 0) << publisher.log();
@@ -131,7 +88,7 @@ TEST(RtmpFfmpeg, FfmpegWithAWrongKeyFails) {
                      "testsrc2=size=160x120:rate=10", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-f",
                      "flv", "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/not-the-key"},
                     ::testing::TempDir() + "rtmp_ffmpeg_badkey.log");
-  int status = publisher.wait(20000);
+  int status = publisher.wait(std::chrono::milliseconds(20000));
   EXPECT_NE(status, 0);
   EXPECT_NE(publisher.log().find("Unknown stream key"), std::string::npos) << publisher.log();
   EXPECT_FALSE(hub.find("demo")->live());

@@ -17,6 +17,7 @@
 
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
+#include "child_process.hpp"
 
 namespace anchorcast {
 namespace {
@@ -24,52 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr const char* kKey = "demo-key-123456";
 
-class Process {
- public:
-  Process(std::vector<std::string> args, std::string log_path) : log_(std::move(log_path)) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = std::freopen(log_.c_str(), "w", stderr);
-      (void)f;
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // Exit status, or -1 on timeout.
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  std::string log() const {
-    std::ifstream in(log_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string log_;
-};
+using Process = test_support::ChildProcess;
 
 bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -protocols 2>/dev/null | grep -qx ' *srt'") == 0; }
 
