@@ -33,15 +33,22 @@ int last_frame_count(const std::string& log) {
   return last;
 }
 
-TEST(RtmpFfmpeg, FfmpegPublishesAndPlaysBack) {
-  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg not installed";
+// A hub with stream "demo" (key "demo-key") behind an RtmpServer on a free port.
+class RtmpFfmpeg : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg not installed";
+    ASSERT_TRUE(hub.add("demo", "demo-key").ok());
+    ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}).ok());
+    loop.start();
+  }
   Hub hub;
-  ASSERT_TRUE(hub.add("demo", "demo-key").ok());
   Metrics metrics;
   EventLoop loop;
-  RtmpServer server(loop, hub, metrics);
-  ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}).ok());
-  loop.start();
+  RtmpServer server{loop, hub, metrics};
+};
+
+TEST_F(RtmpFfmpeg, FfmpegPublishesAndPlaysBack) {
   std::string base = "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/";
   std::string tmp = ::testing::TempDir();
 
@@ -75,15 +82,7 @@ TEST(RtmpFfmpeg, FfmpegPublishesAndPlaysBack) {
   loop.stop();
 }
 
-TEST(RtmpFfmpeg, FfmpegWithAWrongKeyFails) {
-  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg not installed";
-  Hub hub;
-  ASSERT_TRUE(hub.add("demo", "demo-key").ok());
-  Metrics metrics;
-  EventLoop loop;
-  RtmpServer server(loop, hub, metrics);
-  ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}).ok());
-  loop.start();
+TEST_F(RtmpFfmpeg, FfmpegWithAWrongKeyFails) {
   Process publisher({"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-f", "lavfi", "-i",
                      "testsrc2=size=160x120:rate=10", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-f",
                      "flv", "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/live/not-the-key"},
