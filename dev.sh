@@ -12,7 +12,8 @@ PACKAGES=(
   libuv1-dev libboost-dev nlohmann-json3-dev libssl-dev libsrt-gnutls-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
-  ffmpeg python3 python3-websockets
+  libpango1.0-dev libcairo2-dev fonts-noto-cjk libsrtp2-dev
+  ffmpeg python3 python3-websockets python3-aiortc chromium
 )
 JOBS=$(nproc)
 

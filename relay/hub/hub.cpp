@@ -5,27 +5,40 @@
 
 namespace anchorcast {
 
-Status Hub::add(std::string id, std::string publish_key) {
+std::optional<Rendition> parse_rendition(std::string_view value) {
+  if (value.empty() || value == "main") return Rendition::main;
+  if (value == "source") return Rendition::source;
+  return std::nullopt;
+}
+
+Status Hub::add(std::string id, std::string publish_key, bool composited) {
   std::unique_lock lock(mutex_);
   for (const auto& s : streams_) {
     if (s->id() == id) return make_error("stream '" + id + "' already exists");
     if (s->publish_key_matches(publish_key))
       return make_error("stream '" + id + "': publish_key is already used by stream '" + s->id() + "'");
   }
+  // The main rendition has no publish key: only the compositor publishes into it, and
+  // find_by_publish_key never looks at it.
+  composited_.push_back(composited ? std::make_shared<Stream>(id, std::string()) : nullptr);
   streams_.push_back(std::make_shared<Stream>(std::move(id), std::move(publish_key)));
   return {};
 }
 
 bool Hub::remove(std::string_view id) {
-  std::shared_ptr<Stream> removed;
+  std::shared_ptr<Stream> removed, removed_main;
   {
     std::unique_lock lock(mutex_);
     auto it = std::find_if(streams_.begin(), streams_.end(), [&](const auto& s) { return s->id() == id; });
     if (it == streams_.end()) return false;
-    removed = *it;
+    size_t i = static_cast<size_t>(it - streams_.begin());
+    removed = streams_[i];
+    removed_main = composited_[i];
     streams_.erase(it);
+    composited_.erase(composited_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   removed->close();
+  if (removed_main) removed_main->close();
   return true;
 }
 
@@ -33,6 +46,20 @@ std::shared_ptr<Stream> Hub::find(std::string_view id) const {
   std::shared_lock lock(mutex_);
   for (const auto& s : streams_)
     if (s->id() == id) return s;
+  return nullptr;
+}
+
+std::shared_ptr<Stream> Hub::find(std::string_view id, Rendition rendition) const {
+  std::shared_lock lock(mutex_);
+  for (size_t i = 0; i < streams_.size(); ++i)
+    if (streams_[i]->id() == id) return rendition == Rendition::main && composited_[i] ? composited_[i] : streams_[i];
+  return nullptr;
+}
+
+std::shared_ptr<Stream> Hub::composited(std::string_view id) const {
+  std::shared_lock lock(mutex_);
+  for (size_t i = 0; i < streams_.size(); ++i)
+    if (streams_[i]->id() == id) return composited_[i];
   return nullptr;
 }
 

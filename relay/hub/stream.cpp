@@ -43,7 +43,8 @@ Stream::Stream(std::string id, std::string publish_key)
 Stream::~Stream() = default;
 
 bool Stream::publish_key_matches(std::string_view key) const {
-  return constant_time_equals(key, publish_key_);
+  // A rendition published by the server itself has no key and matches none.
+  return !publish_key_.empty() && constant_time_equals(key, publish_key_);
 }
 
 Result<std::unique_ptr<StreamPublisher>> Stream::begin_publish(std::string protocol) {
