@@ -370,7 +370,7 @@ Result<std::shared_ptr<Stream>> ControlPlane::create_stream(const StreamConfig& 
     std::lock_guard lock(m.state_mutex);
     if (m.tokens.count(s.id)) return make_error("id: stream '" + s.id + "' exists");
   }
-  if (auto st = m.hub.add(s.id, s.publish_key); !st) return st.error();
+  if (auto st = m.hub.add(s.id, s.publish_key, s.overlay == OverlayMode::burn_in); !st) return st.error();
   StoreWrite w{s.id, 0, {StoreOp{StoreOp::Kind::put_stream, s.id, stream_config_to_json(s), 0, nullptr}}};
   if (auto st = m.submit_admin(std::move(w)); !st) {
     m.hub.remove(s.id);

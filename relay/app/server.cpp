@@ -17,19 +17,17 @@ namespace {
 
 // Scrape-time values computed from the hub: no bookkeeping on the hot path.
 void collect_stream_metrics(const Hub& hub, const HttpServer& http, MetricsWriter& w) {
-  auto streams = hub.streams();
+  std::vector<StreamSnapshot> snaps = hub.snapshots();
   int live = 0;
   int viewers[static_cast<int>(ViewerProtocol::count_)] = {};
-  std::vector<StreamSnapshot> snaps;
-  for (const auto& s : streams) {
-    snaps.push_back(s->snapshot());
-    if (snaps.back().live) ++live;
-    for (int i = 0; i < static_cast<int>(ViewerProtocol::count_); ++i) viewers[i] += snaps.back().viewers[i];
+  for (const auto& s : snaps) {
+    if (s.live) ++live;
+    for (int i = 0; i < static_cast<int>(ViewerProtocol::count_); ++i) viewers[i] += s.viewers[i];
   }
   w.family("anchorcast_streams_live", "gauge", "Streams with a live publisher");
   w.sample("anchorcast_streams_live", {}, live);
   w.family("anchorcast_streams", "gauge", "Configured streams");
-  w.sample("anchorcast_streams", {}, static_cast<double>(streams.size()));
+  w.sample("anchorcast_streams", {}, static_cast<double>(snaps.size()));
   w.family("anchorcast_viewers", "gauge", "Connected viewers by protocol (HLS counts playlist fetchers)");
   int hls = 0;
   for (const auto& s : snaps) hls += http.hls_viewers(s.id);
@@ -67,15 +65,16 @@ Server::~Server() { stop(); }
 
 Status Server::start() {
   auto& m = *impl_;
+  // A burn-in stream gets a `main` rendition beside its source: the compositor's output.
   for (const auto& s : m.config.streams) {
-    if (auto st = m.hub.add(s.id, s.publish_key); !st) return st;
+    if (auto st = m.hub.add(s.id, s.publish_key, s.overlay == OverlayMode::burn_in); !st) return st;
   }
   // Streams created through the admin API join the configured ones; on an id conflict
   // the config wins (ControlPlane::open skips the stored one with a warning).
   m.control = std::make_unique<ControlPlane>(m.hub, m.metrics, m.config);
   if (auto st = m.control->open(); !st) return st;
   for (const auto& s : m.control->stored_streams()) {
-    if (auto st = m.hub.add(s.id, s.publish_key); !st)
+    if (auto st = m.hub.add(s.id, s.publish_key, s.overlay == OverlayMode::burn_in); !st)
       log::warn("stream '", s.id, "' from data_dir not added: ", st.error().message);
   }
 

@@ -12,6 +12,22 @@ constexpr auto kViewerWindow = std::chrono::seconds(15);
 // After the publisher leaves, the playlist stays up this long so players ride out an
 // anchor's reconnect instead of failing on a 404.
 constexpr auto kReconnectGrace = std::chrono::seconds(30);
+
+std::string with_query_on_segments(const std::string& playlist, std::string_view query) {
+  std::string out;
+  out.reserve(playlist.size() + 64 * query.size());
+  size_t pos = 0;
+  while (pos < playlist.size()) {
+    size_t end = playlist.find('\n', pos);
+    if (end == std::string::npos) end = playlist.size();
+    std::string_view line(playlist.data() + pos, end - pos);
+    out.append(line);
+    if (!line.empty() && line[0] != '#') out.append("?").append(query);
+    if (end < playlist.size()) out.push_back('\n');
+    pos = end + 1;
+  }
+  return out;
+}
 }  // namespace
 
 struct HlsEndpoint::Feed {
@@ -28,7 +44,12 @@ HlsEndpoint::HlsEndpoint(HlsConfig config, std::function<void(std::function<void
 
 HlsEndpoint::~HlsEndpoint() = default;
 
-void HlsEndpoint::attach(const std::shared_ptr<Stream>& stream) {
+void HlsEndpoint::attach(const Hub& hub, const std::string& stream_id) {
+  if (auto source = hub.find(stream_id)) attach(source, Rendition::source);
+  if (auto main = hub.composited(stream_id)) attach(main, Rendition::main);
+}
+
+void HlsEndpoint::attach(const std::shared_ptr<Stream>& stream, Rendition rendition) {
   auto feed = std::make_shared<Feed>();
   feed->stream = stream;
   feed->packager = std::make_unique<HlsPackager>(config_);
@@ -42,11 +63,14 @@ void HlsEndpoint::attach(const std::shared_ptr<Stream>& stream) {
     });
   };
   feed->subscription = stream->subscribe(std::move(options));
-  feeds_[stream->id()] = feed;
+  feeds_[{stream->id(), rendition}] = feed;
   drain(*feed);
 }
 
-void HlsEndpoint::detach(const std::string& stream_id) { feeds_.erase(stream_id); }
+void HlsEndpoint::detach(const std::string& stream_id) {
+  feeds_.erase({stream_id, Rendition::source});
+  feeds_.erase({stream_id, Rendition::main});
+}
 
 void HlsEndpoint::close() { feeds_.clear(); }
 
@@ -65,8 +89,11 @@ void HlsEndpoint::drain(Feed& feed) {
   feed.events.clear();
 }
 
-HttpResponse HlsEndpoint::serve(const std::string& stream_id, const std::string& file, const HttpRequest& request) {
-  auto it = feeds_.find(stream_id);
+HttpResponse HlsEndpoint::serve(const std::string& stream_id, Rendition rendition, const std::string& file,
+                                const HttpRequest& request) {
+  auto it = feeds_.find({stream_id, rendition});
+  bool separate_source = rendition == Rendition::source && feeds_.count({stream_id, Rendition::main});
+  if (it == feeds_.end()) it = feeds_.find({stream_id, Rendition::source});
   if (it == feeds_.end()) return HttpResponse::error(404, "not_found", "unknown stream '" + stream_id + "'");
   Feed& feed = *it->second;
   bool recent = feed.live || (feed.gone_at != Clock::time_point{} && Clock::now() - feed.gone_at < kReconnectGrace);
@@ -79,6 +106,9 @@ HttpResponse HlsEndpoint::serve(const std::string& stream_id, const std::string&
     if (!playlist) return HttpResponse::error(404, "not_live", "stream '" + stream_id + "' has no segment yet");
     r.content_type = "application/vnd.apple.mpegurl";
     r.headers.emplace_back("Cache-Control", "no-cache");
+    // Segment URIs are relative, so a player would drop ?rendition=source when fetching
+    // them: carry it in each URI.
+    if (separate_source) *playlist = with_query_on_segments(*playlist, "rendition=source");
     r.body = std::make_shared<const std::string>(std::move(*playlist));
     std::string client = request.remote_address.substr(0, request.remote_address.rfind(':')) + "|" +
                          request.header("user-agent").value_or("");

@@ -271,7 +271,7 @@ void HttpServer::Impl::accept() {
 HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control)
     : impl_(std::make_unique<Impl>(hub, metrics, config, control)) {
   if (control) impl_->control_sockets = std::make_unique<ControlSockets>(impl_->io, *control);
-  for (const auto& stream : hub.streams()) impl_->hls.attach(stream);
+  for (const auto& stream : hub.streams()) impl_->hls.attach(hub, stream->id());
 }
 
 HttpServer::~HttpServer() { stop(); }

@@ -37,8 +37,7 @@ int viewers_of(const StreamSnapshot& s, ViewerProtocol p) { return s.viewers[sta
 
 HttpResponse Router::streams_json() const {
   auto list = nlohmann::json::array();
-  for (const auto& stream : hub_.streams()) {
-    StreamSnapshot s = stream->snapshot();
+  for (const StreamSnapshot& s : hub_.snapshots()) {
     nlohmann::json j = {
         {"id", s.id},
         {"live", s.live},
@@ -97,7 +96,7 @@ HttpResponse Router::admin(const HttpRequest& req) {
     if (!s) return HttpResponse::error(400, "invalid", s.error().message);
     auto created = control_->create_stream(*s);
     if (!created) return HttpResponse::error(409, "conflict", created.error().message);
-    hls_.attach(*created);
+    hls_.attach(hub_, s->id);
     return HttpResponse::json(201, nlohmann::json{{"id", s->id}}.dump());
   }
   if (starts_with(path, "/api/v1/streams/")) {
@@ -151,6 +150,9 @@ RouteResult Router::route(const HttpRequest& req) {
     if (!get) return HttpResponse::error(405, "method", "use GET");
     return streams_json();
   }
+  auto rendition = parse_rendition(req.query_param("rendition").value_or(""));
+  if ((starts_with(path, "/hls/") || starts_with(path, "/flv/")) && !rendition)
+    return HttpResponse::error(400, "invalid", "rendition: use main or source");
   if (starts_with(path, "/hls/")) {
     if (!get) return HttpResponse::error(405, "method", "use GET");
     std::string_view rest = std::string_view(path).substr(5);
@@ -161,15 +163,16 @@ RouteResult Router::route(const HttpRequest& req) {
     if (!is_valid_stream_id(id) || !hub_.find(id))
       return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
     if (file.find('/') != std::string::npos) return HttpResponse::error(404, "not_found", "no such file");
-    return hls_.serve(id, file, req);
+    return hls_.serve(id, *rendition, file, req);
   }
   if (starts_with(path, "/flv/") && ends_with(path, ".flv")) {
     if (!get) return HttpResponse::error(405, "method", "use GET");
     std::string id = path.substr(5, path.size() - 5 - 4);
-    auto stream = is_valid_stream_id(id) ? hub_.find(id) : nullptr;
-    if (!stream) return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
-    if (!stream->live()) return HttpResponse::error(404, "not_live", "stream '" + id + "' is not live");
-    return FlvPlayback{std::move(stream)};
+    auto source = is_valid_stream_id(id) ? hub_.find(id) : nullptr;
+    if (!source) return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
+    // Liveness is the anchor's: the main rendition follows the source a frame later.
+    if (!source->live()) return HttpResponse::error(404, "not_live", "stream '" + id + "' is not live");
+    return FlvPlayback{hub_.find(id, *rendition)};
   }
   return HttpResponse::error(404, "not_found", "no route for " + path);
 }

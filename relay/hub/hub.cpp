@@ -71,6 +71,25 @@ std::shared_ptr<Stream> Hub::find_by_publish_key(std::string_view key) const {
   return found;
 }
 
+std::vector<StreamSnapshot> Hub::snapshots() const {
+  std::vector<std::shared_ptr<Stream>> sources, mains;
+  {
+    std::shared_lock lock(mutex_);
+    sources = streams_;
+    mains = composited_;
+  }
+  std::vector<StreamSnapshot> out;
+  out.reserve(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    out.push_back(sources[i]->snapshot());
+    if (!mains[i]) continue;
+    StreamSnapshot main = mains[i]->snapshot();
+    for (int p = 0; p < static_cast<int>(ViewerProtocol::count_); ++p) out.back().viewers[p] += main.viewers[p];
+    out.back().packets_dropped += main.packets_dropped;
+  }
+  return out;
+}
+
 std::vector<std::shared_ptr<Stream>> Hub::streams() const {
   std::shared_lock lock(mutex_);
   return streams_;

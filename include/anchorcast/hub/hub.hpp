@@ -33,7 +33,10 @@ class Hub {
   // Compares the key against every stream in constant time per stream; the answer does
   // not leak through timing which stream (or whether any) matched.
   std::shared_ptr<Stream> find_by_publish_key(std::string_view key) const;
-  std::vector<std::shared_ptr<Stream>> streams() const;  // in insertion order
+  std::vector<std::shared_ptr<Stream>> streams() const;  // in insertion order (sources)
+  // One snapshot per stream, in insertion order: the source's, with the viewers of its
+  // main rendition added (a viewer is a viewer of the stream, whichever rendition).
+  std::vector<StreamSnapshot> snapshots() const;
 
  private:
   mutable std::shared_mutex mutex_;

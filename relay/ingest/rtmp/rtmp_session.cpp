@@ -49,6 +49,21 @@ std::string_view strip_query(std::string_view name) {
   return q == std::string_view::npos ? name : name.substr(0, q);
 }
 
+// "demo?rendition=source" → Rendition::source; no or another query → main.
+Rendition play_rendition(std::string_view name) {
+  size_t q = name.find('?');
+  if (q == std::string_view::npos) return Rendition::main;
+  std::string_view query = name.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.substr(0, 10) == "rendition=") return parse_rendition(pair.substr(10)).value_or(Rendition::main);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return Rendition::main;
+}
+
 std::string first_string_arg(const rtmp::Command& c) {
   if (c.args.empty() || !c.args[0].is_string()) return {};
   return c.args[0].string;
@@ -318,8 +333,9 @@ void RtmpSession::on_publish(const rtmp::Command& c, uint32_t stream_id) {
 
 void RtmpSession::on_play(const rtmp::Command& c, uint32_t stream_id) {
   if (publish_ || subscription_) return fail("play on a connection that already publishes or plays");
-  std::string name(strip_query(first_string_arg(c)));
-  std::shared_ptr<Stream> stream = name.empty() ? nullptr : ctx_->hub.find(name);
+  std::string full_name = first_string_arg(c);
+  std::string name(strip_query(full_name));
+  std::shared_ptr<Stream> stream = name.empty() ? nullptr : ctx_->hub.find(name, play_rendition(full_name));
   if (!stream) {
     log::info(label(), ": play refused: no stream '", name, "'");
     queue(rtmp::make_on_status(stream_id, "error", "NetStream.Play.StreamNotFound", "No such stream."));

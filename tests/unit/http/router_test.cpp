@@ -30,7 +30,7 @@ class RouterTest : public ::testing::Test {
       : hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
         router_(hub_, metrics_, hls_) {
     EXPECT_TRUE(hub_.add("demo", "demo-key").ok());
-    for (const auto& s : hub_.streams()) hls_.attach(s);
+    for (const auto& s : hub_.streams()) hls_.attach(hub_, s->id());
   }
   HttpResponse response(std::string target) {
     auto result = router_.route(get(std::move(target)));
@@ -96,6 +96,20 @@ TEST_F(RouterTest, LiveStreamGivesFlvPlayback) {
   auto result = router_.route(get("/flv/demo.flv"));
   ASSERT_TRUE(std::holds_alternative<FlvPlayback>(result));
   EXPECT_EQ(std::get<FlvPlayback>(result).stream->id(), "demo");
+}
+
+TEST_F(RouterTest, RenditionPicksTheCompositedOrTheSourceStream) {
+  ASSERT_TRUE(hub_.add("shop", "shop-key", /*composited=*/true).ok());
+  hls_.attach(hub_, "shop");
+  auto pub = std::move(hub_.find("shop")->begin_publish("rtmp").value());
+  auto main = router_.route(get("/flv/shop.flv"));
+  auto source = router_.route(get("/flv/shop.flv?rendition=source"));
+  ASSERT_TRUE(std::holds_alternative<FlvPlayback>(main));
+  ASSERT_TRUE(std::holds_alternative<FlvPlayback>(source));
+  EXPECT_EQ(std::get<FlvPlayback>(main).stream, hub_.composited("shop"));
+  EXPECT_EQ(std::get<FlvPlayback>(source).stream, hub_.find("shop"));
+  EXPECT_EQ(response("/flv/shop.flv?rendition=hd").status, 400);
+  EXPECT_EQ(response("/hls/shop/index.m3u8?rendition=hd").status, 400);
 }
 
 TEST_F(RouterTest, OnlyGetAndHead) {
