@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -19,6 +20,27 @@ class Counter {
 
  private:
   std::atomic<uint64_t> value_{0};
+};
+
+// A Prometheus histogram with fixed upper bounds: observe() is lock-free.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  void observe(double value);
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Cumulative count of observations <= bounds()[i]; i == bounds().size() is +Inf.
+  uint64_t cumulative(size_t i) const;
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  double sum() const { return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6; }
+  // The smallest bound under which at least `q` (0..1) of the observations fall; +Inf
+  // as infinity. For logs and tests, not a precise quantile.
+  double quantile_bound(double q) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // per bucket, not cumulative
+  std::atomic<uint64_t> count_{0};
+  std::atomic<int64_t> sum_micros_{0};
 };
 
 // Writes Prometheus text exposition lines for one metric family.
@@ -39,6 +61,9 @@ class Metrics {
   // Same name and labels give the same Counter; its address never changes.
   Counter& counter(const std::string& name, const std::string& help,
                    std::vector<std::pair<std::string, std::string>> labels = {});
+  // Same name and labels give the same Histogram (the first call's bounds win).
+  Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
+                       std::vector<std::pair<std::string, std::string>> labels = {});
   void add_collector(std::function<void(MetricsWriter&)> collector);
   std::string render() const;
 
@@ -49,7 +74,13 @@ class Metrics {
     Counter counter;
   };
   mutable std::mutex mutex_;
+  struct HistogramEntry {
+    std::string name, help;
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::unique_ptr<Histogram> histogram;
+  };
   std::deque<Entry> counters_;  // deque: stable addresses
+  std::deque<HistogramEntry> histograms_;
   std::vector<std::function<void(MetricsWriter&)>> collectors_;
 };
 
