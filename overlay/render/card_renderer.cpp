@@ -28,9 +28,11 @@ constexpr Colour kTitle{1, 1, 1, 0.96};
 constexpr Colour kAccent{1.0, 0.30, 0.18, 1};  // price, badge, countdown: the colour viewers act on
 constexpr Colour kAccentLight{1.0, 0.62, 0.20, 1};
 constexpr Colour kMuted{0.70, 0.70, 0.72, 1};
-constexpr Colour kGreyed{0.66, 0.66, 0.68, 1};
-constexpr Colour kGreyedDark{0.45, 0.45, 0.47, 1};
+constexpr Colour kGreyedText{0.80, 0.80, 0.82, 1};
+constexpr Colour kGreyed{0.64, 0.64, 0.66, 1};
+constexpr Colour kGreyedDark{0.47, 0.47, 0.49, 1};
 constexpr Colour kSoldOutBox{0.24, 0.24, 0.27, 1};
+constexpr Colour kImageBacking{0.95, 0.95, 0.96, 1};  // product cut-outs are shot for a white page
 constexpr Colour kPlaceholder{0.22, 0.22, 0.25, 1};
 constexpr Colour kPlaceholderIcon{0.40, 0.40, 0.44, 1};
 constexpr Colour kBarTrack{1, 1, 1, 0.18};
@@ -49,7 +51,7 @@ constexpr double kPriceSize = 40;
 constexpr double kPriceGap = 4;
 constexpr double kOriginalPriceSize = 22;
 constexpr double kOriginalPriceGap = 10;
-constexpr double kOriginalPriceMinWidth = 40;  // narrower than this, "¥5…" says nothing: leave it out
+constexpr double kPriceMinScale = 0.6;  // smaller stops reading as the price
 constexpr double kBadgeSize = 18;
 constexpr double kBadgeInset = 8;
 constexpr double kBadgePaddingX = 10;
@@ -166,6 +168,8 @@ void CardRenderer::Impl::draw_image(cairo_t* cr, const CardGeometry& g, const Ca
   CairoSurfacePtr picture;
   if (view.image && !view.image->empty()) picture = surface_from_rgba(cover_square(*view.image, slot.width));
   if (picture) {
+    set_colour(cr, kImageBacking);
+    cairo_paint(cr);
     cairo_set_source_surface(cr, picture.get(), slot.x, slot.y);
     cairo_paint(cr);
   } else {
@@ -220,20 +224,29 @@ void CardRenderer::Impl::draw_badge(cairo_t* cr, const CardGeometry& g, const co
 void CardRenderer::Impl::draw_text(cairo_t* cr, const CardGeometry& g, const control::Overlay& overlay, bool greyed) {
   const Rect& column = g.title;
   const auto title = text.lay_out(overlay.title, title_style(), column.width);
-  show(cr, title.get(), column.x, column.y, greyed ? kGreyed : kTitle);
+  show(cr, title.get(), column.x, column.y, greyed ? kGreyedText : kTitle);
 
+  // A price is never ellipsized ("¥1,29…" misleads): a long one gets a smaller font on
+  // the same baseline, and an original price that does not fit whole is left out.
   const int price_y = column.y + column.height + px(kPriceGap);
-  const auto price = text.lay_out(overlay.price, {.size_px = px(kPriceSize), .bold = true}, column.width);
+  TextStyle price_style{.size_px = px(kPriceSize), .bold = true};
+  auto price = text.lay_out(overlay.price, price_style, column.width);
+  const int baseline_y = price_y + measure(price.get()).baseline_px;
+  while (measure(price.get()).ellipsized && price_style.size_px > px(kPriceSize * kPriceMinScale)) {
+    price_style.size_px -= std::max(1, px(2));
+    price = text.lay_out(overlay.price, price_style, column.width);
+  }
   const TextExtent price_extent = measure(price.get());
-  show(cr, price.get(), column.x, price_y, greyed ? kGreyed : kAccent);
+  show(cr, price.get(), column.x, baseline_y - price_extent.baseline_px, greyed ? kGreyedText : kAccent);
 
   const int original_width = column.width - price_extent.width_px - px(kOriginalPriceGap);
-  if (overlay.original_price.empty() || original_width < px(kOriginalPriceMinWidth)) return;
+  if (overlay.original_price.empty() || original_width <= 0) return;
   const auto original =
       text.lay_out(overlay.original_price, {.size_px = px(kOriginalPriceSize), .strikethrough = true}, original_width);
   const TextExtent original_extent = measure(original.get());
+  if (original_extent.ellipsized) return;
   show(cr, original.get(), column.x + price_extent.width_px + px(kOriginalPriceGap),
-       price_y + price_extent.baseline_px - original_extent.baseline_px, greyed ? kGreyedDark : kMuted);
+       baseline_y - original_extent.baseline_px, greyed ? kGreyed : kMuted);
 }
 
 void CardRenderer::Impl::draw_countdown(cairo_t* cr, const CardGeometry& g, const CardView& view) {
@@ -257,7 +270,7 @@ void CardRenderer::Impl::draw_countdown(cairo_t* cr, const CardGeometry& g, cons
   rounded_rect(cr, box, px(kCountdownRadius));
   cairo_clip(cr);
   if (extent.width_px <= inner) {
-    show(cr, layout.get(), box.x + (box.width - extent.width_px) / 2.0, y, ended ? kGreyed : kTitle);
+    show(cr, layout.get(), box.x + (box.width - extent.width_px) / 2.0, y, ended ? kGreyedText : kTitle);
   } else {
     // Ten hours or more: squeeze horizontally rather than grow the box.
     cairo_translate(cr, box.x + px(kCountdownPaddingX), 0);
@@ -275,7 +288,7 @@ void CardRenderer::Impl::draw_stock(cairo_t* cr, const CardGeometry& g, const Ca
   const std::string label = sold_out ? sold_out_label(overlay.locale) : stock_label(overlay.locale, overlay.stock);
   const auto layout =
       text.lay_out(label, {.size_px = px(kStockSize), .bold = sold_out, .tabular_figures = true}, area.width);
-  const Colour colour = ended ? kGreyed : sold_out ? kAccent : kTitle;
+  const Colour colour = ended ? kGreyedText : sold_out ? kAccent : kTitle;
   show(cr, layout.get(), area.x, area.y, colour);
 
   const double bar_height = px(kBarHeight);

@@ -44,6 +44,11 @@ TEST_F(CardGolden, LongestTitleEllipsizedToTwoLines) {
   EXPECT_TRUE(matches_golden(renderer.render({.overlay = &card, .image = &jpeg}), "card_long_title"));
 }
 
+TEST_F(CardGolden, LongPriceShrinksAndOriginalPriceThatDoesNotFitIsLeftOut) {
+  const auto card = product_card("Gold watch", "¥12,345,678.90", "¥99,999,999.00", "", "en");
+  EXPECT_TRUE(matches_golden(renderer.render({.overlay = &card, .image = &jpeg}), "card_long_price"));
+}
+
 TEST_F(CardGolden, MissingImageShowsPlaceholder) {
   const auto card = product_card("真丝连衣裙 Silk dress", "¥299", "¥599");
   EXPECT_TRUE(matches_golden(renderer.render({.overlay = &card}), "card_placeholder"));
