@@ -13,6 +13,13 @@ namespace anchorcast::compositor {
 // An overlay in the frame's own sample grid. Every plane is premultiplied by its own
 // alpha (p <= a), which is what makes the per-frame blend one multiply-add per sample.
 struct YuvaSprite {
+  // Columns [begin, end) of a row that hold any non-zero alpha; the blend touches only
+  // those, so a full-frame layer with one card costs about what the card costs.
+  struct RowSpan {
+    int begin = 0;
+    int end = 0;
+  };
+
   int width = 0;   // luma samples
   int height = 0;
   // MPEG-2/H.264 default ("left") siting: chroma sample (i, j) sits on luma column 2i,
@@ -22,6 +29,7 @@ struct YuvaSprite {
   int chroma_height = 0;
   std::vector<uint8_t> y, y_alpha;             // width * height
   std::vector<uint8_t> u, v, chroma_alpha;     // chroma_width * chroma_height
+  std::vector<RowSpan> y_rows, chroma_rows;
 };
 
 // `rgba`: premultiplied R, G, B, A bytes, rows of `stride` bytes (>= width * 4).

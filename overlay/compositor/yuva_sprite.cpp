@@ -39,6 +39,18 @@ uint8_t premultiplied(double value, uint8_t alpha) {
   return static_cast<uint8_t>(std::clamp(std::lround(value), 0L, static_cast<long>(alpha)));
 }
 
+std::vector<YuvaSprite::RowSpan> row_spans(const std::vector<uint8_t>& alpha, int width, int height) {
+  std::vector<YuvaSprite::RowSpan> spans(static_cast<size_t>(height));
+  for (int row = 0; row < height; ++row) {
+    const uint8_t* a = alpha.data() + static_cast<size_t>(row) * width;
+    int begin = 0, end = width;
+    while (begin < end && a[begin] == 0) ++begin;
+    while (end > begin && a[end - 1] == 0) --end;
+    spans[static_cast<size_t>(row)] = {begin, end};
+  }
+  return spans;
+}
+
 }  // namespace
 
 YuvaSprite make_sprite(const uint8_t* rgba, int width, int height, int stride, YuvMatrix matrix,
@@ -92,6 +104,8 @@ YuvaSprite make_sprite(const uint8_t* rgba, int width, int height, int stride, Y
       sprite.u[k] = premultiplied(convert.cb(c), alpha);
       sprite.v[k] = premultiplied(convert.cr(c), alpha);
     }
+  sprite.y_rows = row_spans(sprite.y_alpha, width, height);
+  sprite.chroma_rows = row_spans(sprite.chroma_alpha, sprite.chroma_width, sprite.chroma_height);
   return sprite;
 }
 
