@@ -298,6 +298,8 @@ void HttpServer::start() {
 
 void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
+void HttpServer::set_whep(webrtc::WhepService* whep) { impl_->router.set_whep(whep); }
+
 int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 
 void HttpServer::stop() {

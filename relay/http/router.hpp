@@ -25,12 +25,18 @@ struct ControlUpgrade {
 
 using RouteResult = std::variant<HttpResponse, FlvPlayback, ControlUpgrade>;
 
+namespace webrtc {
+class WhepService;
+}
+
 class Router {
  public:
   // `control` null: no control channel and no admin API (404).
   Router(Hub& hub, Metrics& metrics, HlsEndpoint& hls, ControlPlane* control = nullptr)
       : hub_(hub), metrics_(metrics), hls_(hls), control_(control) {}
   RouteResult route(const HttpRequest& request);
+  // Before serving: /whep/ answers 503 until WebRTC egress is set.
+  void set_whep(webrtc::WhepService* whep) { whep_ = whep; }
 
  private:
   HttpResponse streams_json() const;
@@ -41,6 +47,7 @@ class Router {
   Metrics& metrics_;
   HlsEndpoint& hls_;
   ControlPlane* control_;
+  webrtc::WhepService* whep_ = nullptr;
 };
 
 }  // namespace anchorcast

@@ -14,6 +14,9 @@
 namespace anchorcast {
 
 class ControlPlane;
+namespace webrtc {
+class WhepService;
+}
 
 class HttpServer {
  public:
@@ -28,6 +31,8 @@ class HttpServer {
   // ends every connection and joins the thread.
   void stop();
   void post(std::function<void()> task);  // runs on the server's thread
+  // Before start(): serves /whep/ with it (WebRTC egress; without it /whep/ is 503).
+  void set_whep(webrtc::WhepService* whep);
   // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.
   int hls_viewers(const std::string& stream_id) const;
 

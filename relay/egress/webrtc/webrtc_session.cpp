@@ -1,0 +1,259 @@
+#include "egress/webrtc/webrtc_session.hpp"
+
+#include <cstring>
+
+#include "anchorcast/core/log.hpp"
+
+namespace anchorcast::webrtc {
+
+namespace {
+
+constexpr auto kSenderReportInterval = std::chrono::seconds(1);
+constexpr size_t kViewerCountQueue = 256;  // drained every tick; never meant to fill
+
+uint32_t read_u32(std::span<const uint8_t> b, size_t at) {
+  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
+}
+uint16_t read_u16(std::span<const uint8_t> b, size_t at) { return uint16_t(b[at] << 8 | b[at + 1]); }
+void write_u32(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v >> 24);
+  p[1] = uint8_t(v >> 16);
+  p[2] = uint8_t(v >> 8);
+  p[3] = uint8_t(v);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup, const DtlsContext& dtls,
+                                                             SessionCounters& counters,
+                                                             std::function<void()> notify,
+                                                             Clock::time_point now) {
+  if (!setup.feed || !setup.stream) return make_error("session without a stream");
+  std::unique_ptr<WebRtcSession> session(new WebRtcSession(std::move(setup), counters, now));
+  session->notify_ = std::move(notify);
+  WebRtcSession* self = session.get();
+  auto transport = DtlsTransport::create(dtls, session->setup_.remote_fingerprint,
+                                         [self](std::span<const uint8_t> d) {
+                                           self->dtls_out_.emplace_back(d.begin(), d.end());
+                                         });
+  if (!transport) return transport.error();
+  session->dtls_ = std::move(*transport);
+  SubscribeOptions count_only;
+  count_only.protocol = ViewerProtocol::webrtc;
+  count_only.queue_capacity = kViewerCountQueue;
+  count_only.notify = [] {};
+  session->viewer_count_ = session->setup_.stream->subscribe(std::move(count_only));
+  return session;
+}
+
+WebRtcSession::WebRtcSession(SessionSetup setup, SessionCounters& counters, Clock::time_point now)
+    : setup_(std::move(setup)),
+      counters_(counters),
+      ice_(setup_.local, setup_.remote_ufrag, now),
+      next_report_(now + kSenderReportInterval) {
+  FeedDescription d = setup_.feed->description();
+  video_.ssrc = d.video_ssrc;
+  audio_.ssrc = d.audio_ssrc;
+  scratch_.reserve(64);
+}
+
+WebRtcSession::~WebRtcSession() = default;
+
+IceLiteAgent::Check WebRtcSession::on_stun(std::span<const uint8_t> datagram, const stun::StunMessage& message,
+                                           const PeerAddress& from, Clock::time_point now, SendBatch& out) {
+  auto check = ice_.on_stun(datagram, message, from, now, scratch_);
+  if (check != IceLiteAgent::Check::answered) return check;
+  out.send(scratch_, from);
+  flush_dtls(out);  // a flight written before the address was known
+  return check;
+}
+
+void WebRtcSession::flush_dtls(SendBatch& out) {
+  if (!ice_.selected()) return;  // kept until ICE has an address
+  for (const auto& d : dtls_out_) out.send(d, *ice_.selected());
+  dtls_out_.clear();
+}
+
+void WebRtcSession::on_dtls(std::span<const uint8_t> datagram, SendBatch& out) {
+  auto before = dtls_->state();
+  auto st = dtls_->receive(datagram);
+  flush_dtls(out);
+  if (!st && dtls_->state() == DtlsTransport::State::failed) {
+    if (before != DtlsTransport::State::failed) {
+      counters_.dtls_failed.add();
+      failure_ = st.error().message;
+      log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, "): ", failure_);
+    }
+    return;
+  }
+  if (dtls_->state() == DtlsTransport::State::closed && failure_.empty()) failure_ = "the viewer closed DTLS";
+  if (before == DtlsTransport::State::handshaking && dtls_->state() == DtlsTransport::State::connected)
+    on_dtls_connected();
+}
+
+void WebRtcSession::on_dtls_connected() {
+  const SrtpKeys& keys = *dtls_->srtp_keys();
+  auto out = SrtpSession::create(SrtpSession::Direction::outbound, keys.profile, keys.local.span());
+  auto in = SrtpSession::create(SrtpSession::Direction::inbound, keys.profile, keys.remote.span());
+  if (!out || !in) {
+    failure_ = "SRTP: " + (out ? in.error().message : out.error().message);
+    counters_.dtls_failed.add();
+    return;
+  }
+  srtp_out_.emplace(std::move(*out));
+  srtp_in_.emplace(std::move(*in));
+  log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, ") connected, ", srtp_profile_name(keys.profile));
+  // Attach only now: the join replay (latest GOP) goes out at once, nothing queues
+  // while the handshake runs.
+  RtpFeedSubscribeOptions options;
+  options.notify = notify_;
+  feed_subscription_ = setup_.feed->attach(std::move(options));
+}
+
+bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out) {
+  const auto& bytes = packet.bytes;
+  if (bytes.size() < 12 || bytes.size() > SrtpSession::kMaxPacketBytes) return false;
+  std::optional<uint8_t> pt = packet.kind == MediaKind::video ? setup_.video_payload_type : setup_.audio_payload_type;
+  if (!pt) return false;
+  std::span<uint8_t> slot = out.slot();
+  std::memcpy(slot.data(), bytes.data(), bytes.size());
+  slot[1] = static_cast<uint8_t>((slot[1] & 0x80) | (*pt & 0x7F));
+  slot[2] = static_cast<uint8_t>(out_seq >> 8);
+  slot[3] = static_cast<uint8_t>(out_seq);
+  auto sealed = srtp_out_->protect_rtp_in_place(slot, bytes.size());
+  if (!sealed) {
+    counters_.srtp_errors.add();
+    return false;
+  }
+  out.commit(*sealed, *ice_.selected());
+  return true;
+}
+
+void WebRtcSession::pump_media(SendBatch& out) {
+  if (!feed_subscription_) return;
+  items_.clear();
+  feed_subscription_->pop_all(items_);
+  if (!srtp_out_ || !ice_.selected()) return;
+  for (const auto& item : items_) {
+    const RtpPacket& p = *item.packet;
+    OutgoingStream& s = p.kind == MediaKind::video ? video_ : audio_;
+    if (!s.started) {
+      s.started = true;
+      s.offset = 0;
+    } else if (item.replayed && p.keyframe_start) {
+      // A replay repeats sequence numbers the viewer has seen: continue ours instead.
+      s.offset = static_cast<uint16_t>(s.last_out_seq + 1 - p.sequence);
+    }
+    uint16_t out_seq = static_cast<uint16_t>(p.sequence + s.offset);
+    if (!send_rtp(p, out_seq, out)) continue;
+    s.last_out_seq = out_seq;
+    s.packets += 1;
+    s.octets += static_cast<uint32_t>(p.bytes.size() - 12);
+    s.last_timestamp = p.timestamp;
+    s.last_wallclock_us = p.wallclock_us;
+  }
+  items_.clear();  // drop the packet references now, not at the next wake-up
+}
+
+void WebRtcSession::send_sender_reports(SendBatch& out) {
+  if (!srtp_out_ || !ice_.selected()) return;
+  for (OutgoingStream* s : {&video_, &audio_}) {
+    if (!s->started || s->last_wallclock_us <= 0) continue;
+    // RFC 3550 6.4.1: NTP time and the RTP timestamp of the same instant — the latest
+    // packet's pair, on the feed's one clock for both SSRCs (lip sync).
+    uint64_t unix_us = static_cast<uint64_t>(s->last_wallclock_us);
+    uint64_t ntp_seconds = unix_us / 1000000 + 2208988800ULL;
+    uint64_t ntp_fraction = ((unix_us % 1000000) << 32) / 1000000;
+    uint8_t sr[28] = {0x80, 200, 0, 6};
+    write_u32(sr + 4, s->ssrc);
+    write_u32(sr + 8, static_cast<uint32_t>(ntp_seconds));
+    write_u32(sr + 12, static_cast<uint32_t>(ntp_fraction));
+    write_u32(sr + 16, s->last_timestamp);
+    write_u32(sr + 20, s->packets);
+    write_u32(sr + 24, s->octets);
+    auto sealed = srtp_out_->protect_rtcp(sr);
+    if (!sealed) {
+      counters_.srtp_errors.add();
+      continue;
+    }
+    out.send(*sealed, *ice_.selected());
+  }
+}
+
+void WebRtcSession::on_nack(uint32_t media_ssrc, uint16_t pid, uint16_t blp, SendBatch& out) {
+  OutgoingStream* s = media_ssrc == video_.ssrc ? &video_ : media_ssrc == audio_.ssrc ? &audio_ : nullptr;
+  if (!s || !s->started) return;
+  MediaKind kind = s == &video_ ? MediaKind::video : MediaKind::audio;
+  for (int bit = -1; bit < 16; ++bit) {
+    if (bit >= 0 && !(blp & (1u << bit))) continue;
+    uint16_t out_seq = static_cast<uint16_t>(pid + (bit + 1));
+    counters_.nacks.add();
+    // Packets from before the latest replay map back with an older offset: they slid
+    // out of reach, the viewer recovers at the replayed keyframe.
+    RtpPacketPtr p = setup_.feed->find(kind, static_cast<uint16_t>(out_seq - s->offset));
+    if (!p) continue;
+    if (send_rtp(*p, out_seq, out)) counters_.retransmissions.add();
+  }
+}
+
+void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
+  if (!srtp_in_) {
+    counters_.rtcp_dropped.add();
+    return;
+  }
+  auto plain = srtp_in_->unprotect_rtcp(datagram);
+  if (!plain) {
+    counters_.rtcp_dropped.add();
+    return;
+  }
+  // RFC 3550 6.1 compound packet: walk each header, trusting no length.
+  std::span<const uint8_t> b = *plain;
+  size_t at = 0;
+  while (at + 4 <= b.size()) {
+    if ((b[at] >> 6) != 2) return counters_.rtcp_dropped.add();
+    uint8_t fmt = b[at] & 0x1F;
+    uint8_t type = b[at + 1];
+    size_t length = (size_t(read_u16(b, at + 2)) + 1) * 4;
+    if (at + length > b.size()) return counters_.rtcp_dropped.add();
+    std::span<const uint8_t> packet = b.subspan(at, length);
+    if (type == 205 && fmt == 1 && packet.size() >= 12) {  // RFC 4585 6.2.1 Generic NACK
+      uint32_t media_ssrc = read_u32(packet, 8);
+      for (size_t f = 12; f + 4 <= packet.size(); f += 4)
+        on_nack(media_ssrc, read_u16(packet, f), read_u16(packet, f + 2), out);
+    } else if (type == 206 && (fmt == 1 || fmt == 4)) {  // RFC 4585 PLI, RFC 5104 FIR
+      counters_.plis.add();
+      if (feed_subscription_) feed_subscription_->request_keyframe();
+    }
+    at += length;
+  }
+}
+
+void WebRtcSession::on_tick(Clock::time_point now, SendBatch& out) {
+  if (auto wait = dtls_->timeout(); wait && wait->count() == 0) {
+    dtls_->on_timeout();
+    flush_dtls(out);
+  }
+  if (now >= next_report_) {
+    next_report_ = now + kSenderReportInterval;
+    send_sender_reports(out);
+  }
+  if (viewer_count_) {
+    viewer_count_->pop_all(discarded_);
+    discarded_.clear();
+  }
+}
+
+void WebRtcSession::close(SendBatch& out) {
+  dtls_->close();
+  flush_dtls(out);
+}
+
+std::optional<std::string> WebRtcSession::end_reason(Clock::time_point now) const {
+  if (!failure_.empty()) return failure_;
+  if (dtls_->state() == DtlsTransport::State::failed) return std::string("DTLS failed");
+  if (ice_.consent_expired(now)) return std::string("no ICE consent for 30 s");
+  if (feed_subscription_ && feed_subscription_->ended()) return std::string("the stream was removed");
+  return std::nullopt;
+}
+
+}  // namespace anchorcast::webrtc

@@ -1,0 +1,114 @@
+// One WHEP viewer: ICE-lite + DTLS + SRTP + an attachment to its stream's RtpFeed. Lives
+// on the WebRTC I/O thread only; the server hands it datagrams and a send batch.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/result.hpp"
+#include "anchorcast/hub/stream.hpp"
+#include "egress/webrtc/dtls_transport.hpp"
+#include "egress/webrtc/feed/rtp_feed.hpp"
+#include "egress/webrtc/ice_lite_agent.hpp"
+#include "egress/webrtc/srtp_session.hpp"
+#include "egress/webrtc/udp_socket.hpp"
+
+namespace anchorcast::webrtc {
+
+// What the WHEP handler negotiated for one viewer.
+struct SessionSetup {
+  std::string id;         // the {session} of /whep/{id}/{session}
+  std::string stream_id;  // for logs
+  IceCredentials local;
+  std::string remote_ufrag;
+  PeerFingerprint remote_fingerprint;
+  std::shared_ptr<Stream> stream;  // the rendition watched: counts the viewer
+  std::shared_ptr<RtpFeed> feed;
+  // The offer's payload types for our codecs; nullopt: that medium is not sent.
+  std::optional<uint8_t> video_payload_type;
+  std::optional<uint8_t> audio_payload_type;
+};
+
+// Counters the server registers once and every session bumps.
+struct SessionCounters {
+  Counter& nacks;            // NACKed packets requested
+  Counter& retransmissions;  // of those, resent from the feed's history
+  Counter& plis;             // PLI + FIR
+  Counter& rtcp_dropped;     // SRTCP that failed to unprotect or parse
+  Counter& dtls_failed;      // handshakes that failed (bad fingerprint, alerts)
+  Counter& srtp_errors;      // protect failures (never expected)
+};
+
+class WebRtcSession {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `notify` is the feed's wake-up (any thread, cheap).
+  static Result<std::unique_ptr<WebRtcSession>> create(SessionSetup setup, const DtlsContext& dtls,
+                                                       SessionCounters& counters, std::function<void()> notify,
+                                                       Clock::time_point now);
+  ~WebRtcSession();
+
+  const std::string& id() const { return setup_.id; }
+  const std::string& ufrag() const { return ice_.local().ufrag; }
+  const IceLiteAgent& ice() const { return ice_; }
+
+  IceLiteAgent::Check on_stun(std::span<const uint8_t> datagram, const stun::StunMessage& message,
+                              const PeerAddress& from, Clock::time_point now, SendBatch& out);
+  void on_dtls(std::span<const uint8_t> datagram, SendBatch& out);
+  void on_rtcp(std::span<uint8_t> datagram, SendBatch& out);
+  // The feed said packets are waiting.
+  void pump_media(SendBatch& out);
+  // Timers: DTLS retransmission, sender reports, the viewer-count subscription.
+  void on_tick(Clock::time_point now, SendBatch& out);
+  // Ask the peer to close (DTLS close_notify) before being destroyed.
+  void close(SendBatch& out);
+
+  // Why this session should end, or nullopt while it is alive.
+  std::optional<std::string> end_reason(Clock::time_point now) const;
+
+ private:
+  struct OutgoingStream {  // one SSRC as this viewer sees it
+    bool started = false;
+    uint16_t offset = 0;  // out_seq = feed_seq + offset (see rtp_feed.hpp)
+    uint16_t last_out_seq = 0;
+    uint32_t packets = 0;
+    uint32_t octets = 0;
+    uint32_t last_timestamp = 0;
+    int64_t last_wallclock_us = 0;
+    uint32_t ssrc = 0;
+  };
+
+  WebRtcSession(SessionSetup setup, SessionCounters& counters, Clock::time_point now);
+  void flush_dtls(SendBatch& out);
+  void on_dtls_connected();
+  bool send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out);
+  void send_sender_reports(SendBatch& out);
+  void on_nack(uint32_t media_ssrc, uint16_t pid, uint16_t blp, SendBatch& out);
+
+  SessionSetup setup_;
+  SessionCounters& counters_;
+  std::function<void()> notify_;
+  IceLiteAgent ice_;
+  std::unique_ptr<DtlsTransport> dtls_;
+  std::vector<std::vector<uint8_t>> dtls_out_;  // handshake datagrams waiting for an address
+  std::optional<SrtpSession> srtp_out_;
+  std::optional<SrtpSession> srtp_in_;
+  std::unique_ptr<RtpFeedSubscription> feed_subscription_;
+  std::unique_ptr<Subscription> viewer_count_;  // hub subscription: counts us as a webrtc viewer
+  std::vector<RtpFeedItem> items_;
+  std::vector<MediaEvent> discarded_;
+  std::vector<uint8_t> scratch_;
+  OutgoingStream video_, audio_;
+  Clock::time_point next_report_;
+  std::string failure_;
+};
+
+}  // namespace anchorcast::webrtc

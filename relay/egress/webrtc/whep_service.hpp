@@ -1,0 +1,47 @@
+// WHEP signalling (RFC 9725), Beast-free: an SDP offer for a stream becomes a session
+// on the WebRtcServer and an SDP answer; a session id ends it. HTTP framing (paths,
+// CORS, content types) is http/whep_endpoint's.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "anchorcast/hub/hub.hpp"
+#include "egress/webrtc/feed/rtp_feed_registry.hpp"
+#include "egress/webrtc/webrtc_server.hpp"
+
+namespace anchorcast::webrtc {
+
+struct WhepAnswer {
+  std::string session_id;
+  std::string sdp;
+};
+
+// A refusal a WHEP client can act on: status 400/404, a code, a message.
+struct WhepRefusal {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+class WhepService {
+ public:
+  // `public_ip` is the host candidate the answer gives (webrtc.public_ip); the port is
+  // the WebRtcServer's.
+  WhepService(Hub& hub, WebRtcServer& server, std::string public_ip);
+
+  // Any thread. 404 unknown / not live, 400 bad SDP (naming what is wrong).
+  std::variant<WhepAnswer, WhepRefusal> offer(std::string_view stream_id, Rendition rendition,
+                                              std::string_view offer_sdp);
+  // Any thread. False: no such session of that stream.
+  bool end(std::string_view stream_id, std::string_view session_id);
+
+ private:
+  Hub& hub_;
+  WebRtcServer& server_;
+  std::string public_ip_;
+  RtpFeedRegistry feeds_;
+};
+
+}  // namespace anchorcast::webrtc
