@@ -35,6 +35,17 @@ TEST(DecodeImage, PngWithAlphaIsPremultiplied) {
   EXPECT_EQ(pixel(*image, 60, 90)[3], 255);
 }
 
+TEST(DecodeImage, LosslessWebpWithAlphaMatchesThePng) {
+  // product_alpha.webp: ffmpeg -i product_alpha.png -c:v libwebp -lossless 1.
+  auto webp = decode_image(input("product_alpha.webp"));
+  auto png = decode_image(input("product_alpha.png"));
+  ASSERT_TRUE(webp) << webp.error().message;
+  ASSERT_TRUE(png) << png.error().message;
+  EXPECT_EQ(webp->width, 120);
+  EXPECT_EQ(webp->height, 180);
+  EXPECT_EQ(webp->pixels, png->pixels);
+}
+
 TEST(DecodeImage, GarbageIsAnError) {
   auto image = decode_image("this is not an image at all, just some text");
   ASSERT_FALSE(image);
