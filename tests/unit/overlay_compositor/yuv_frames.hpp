@@ -12,6 +12,7 @@ namespace anchorcast::compositor::testing {
 
 struct OwnedYuvFrame {
   int width = 0, height = 0;
+  int64_t pts = 0;
   int linesize[3] = {};
   std::vector<uint8_t> planes[3];
 
