@@ -4,7 +4,6 @@
 
 
 #include "render/card_renderer.hpp"
-#include "render/image_scale.hpp"
 
 namespace {
 
@@ -49,6 +48,20 @@ void BM_RenderSale(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderSale)->Arg(720)->Arg(1080)->Unit(benchmark::kMicrosecond);
 
+// The compositor's path when it scales each product image once per asset.
+void BM_RenderSalePrescaledImage(benchmark::State& state) {
+  CardRenderer renderer(static_cast<int>(state.range(0)));
+  const control::Overlay sale = sale_overlay();
+  const RgbaImage image = anchorcast::overlay::render::cover_square(
+      test_pattern(), renderer.geometry(control::OverlayKind::sale).image.width);
+  int64_t remaining_s = 3599;
+  for (auto _ : state) {
+    auto out = renderer.render({.overlay = &sale, .remaining_s = remaining_s--, .image = &image});
+    benchmark::DoNotOptimize(out.pixels.data());
+  }
+}
+BENCHMARK(BM_RenderSalePrescaledImage)->Arg(720)->Arg(1080)->Unit(benchmark::kMicrosecond);
+
 void BM_RenderCardNoImage(benchmark::State& state) {
   CardRenderer renderer(static_cast<int>(state.range(0)));
   control::Overlay card = sale_overlay();
@@ -60,8 +73,8 @@ void BM_RenderCardNoImage(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderCardNoImage)->Arg(720)->Arg(1080)->Unit(benchmark::kMicrosecond);
 
-// The product image's share of a render: scaled every time (a view's image may change
-// in place, so the renderer keeps no cache keyed by pointer).
+// The product image's share of a render when it is not prescaled (the renderer keeps
+// no cache keyed by pointer: a view's image may change in place).
 void BM_CoverSquare(benchmark::State& state) {
   const RgbaImage image = test_pattern();
   for (auto _ : state) {

@@ -9,7 +9,6 @@
 
 #include <pango/pangocairo.h>
 
-#include "render/image_scale.hpp"
 #include "render/rgba_surface.hpp"
 #include "render/sale_labels.hpp"
 #include "render/text_layout.hpp"

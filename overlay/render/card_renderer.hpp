@@ -30,6 +30,12 @@ struct RgbaImage {
 // decoded with libavcodec → premultiplied RGBA. Never throws; damaged bytes are an error.
 Result<RgbaImage> decode_image(std::string_view bytes);
 
+// `side`×`side`: scaled (libswscale, bicubic) to cover the square, centre cropped, like
+// CSS object-fit: cover. Empty when `image` is empty. A card draws an image that is
+// already geometry().image.width square as is, so the compositor can scale a product
+// image once per asset instead of on every render (scaling is most of a render's cost).
+RgbaImage cover_square(const RgbaImage& image, int side);
+
 enum class SaleState { active, sold_out, ended };
 
 // One overlay at one instant.

@@ -1,4 +1,6 @@
-#include "render/image_scale.hpp"
+// cover_square: product images fill the card's square slot without bars, whatever
+// their aspect ratio.
+#include "render/card_renderer.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -17,6 +19,7 @@ struct SwsDeleter {
 
 RgbaImage cover_square(const RgbaImage& image, int side) {
   if (image.empty() || image.height <= 0 || side <= 0) return {};
+  if (image.width == side && image.height == side) return image;  // scaled once by the caller
   // The centred square of the source; scaling premultiplied pixels filters colour and
   // alpha together, so edges of transparent areas do not fringe.
   const int crop = std::min(image.width, image.height);

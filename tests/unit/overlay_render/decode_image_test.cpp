@@ -2,7 +2,6 @@
 
 #include "golden_image.hpp"
 #include "render/card_renderer.hpp"
-#include "render/image_scale.hpp"
 
 namespace anchorcast::overlay::render::test {
 namespace {
@@ -90,6 +89,22 @@ TEST(CoverSquare, CropsTheCentreOfAWideImage) {
   EXPECT_LE(centre[2], 2);
   const uint8_t* edge = pixel(square, 1, 32);
   EXPECT_LE(edge[0], 40) << "only a filter tap of red may bleed in";
+}
+
+TEST(CoverSquare, AnImageOfTheRightSizeIsUsedAsIs) {
+  RgbaImage square{8, 8, std::vector<uint8_t>(8 * 8 * 4, 77)};
+  EXPECT_EQ(cover_square(square, 8).pixels, square.pixels);
+}
+
+TEST(CoverSquare, PrescaledImageRendersTheSameCard) {
+  const RgbaImage jpeg = decode_image(input("product.jpg")).value();
+  control::Overlay card;
+  card.title = "真丝连衣裙";
+  card.price = "¥299";
+  CardRenderer renderer(1080);
+  const RgbaImage prescaled = cover_square(jpeg, renderer.geometry(control::OverlayKind::card).image.width);
+  EXPECT_EQ(renderer.render({.overlay = &card, .image = &jpeg}).pixels,
+            renderer.render({.overlay = &card, .image = &prescaled}).pixels);
 }
 
 TEST(CoverSquare, EmptyImageGivesEmpty) { EXPECT_TRUE(cover_square({}, 64).empty()); }
