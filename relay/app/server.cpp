@@ -10,6 +10,8 @@
 #include "anchorcast/ingest/rtmp_server.hpp"
 #include "anchorcast/ingest/srt_server.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
+#include "egress/webrtc/webrtc_server.hpp"
+#include "egress/webrtc/whep_service.hpp"
 
 namespace anchorcast {
 
@@ -56,6 +58,8 @@ struct Server::Impl {
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<webrtc::WebRtcServer> webrtc;  // its own UDP I/O thread
+  std::unique_ptr<webrtc::WhepService> whep;     // signalling, called on the HTTP thread
   bool started = false;
 };
 
@@ -86,15 +90,20 @@ Status Server::start() {
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
+  m.webrtc = std::make_unique<webrtc::WebRtcServer>(m.metrics);
+  if (auto st = m.webrtc->listen(m.config.webrtc); !st) return st;
+  m.whep = std::make_unique<webrtc::WhepService>(m.hub, *m.webrtc, m.config.webrtc_public_ip);
+  m.http->set_whep(m.whep.get());
   m.metrics.add_collector(
       [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 
   m.loop->start();
   m.control->start();
+  m.webrtc->start();
   m.http->start();
   m.started = true;
   log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", srt ",
-            m.config.srt.to_string(), ", http ",
+            m.config.srt.to_string(), ", webrtc ", m.config.webrtc.to_string(), ", http ",
             m.config.http.to_string(), ", ", m.config.streams.size(), " stream(s)");
   return {};
 }
@@ -104,6 +113,7 @@ void Server::stop() {
   // Ingest first (no new media), then viewers.
   if (m.srt) m.srt->close();
   if (m.loop) m.loop->stop();
+  if (m.webrtc) m.webrtc->stop();
   // Commit and answer what merchants already sent, then close their sockets (1001).
   if (m.control) m.control->flush();
   if (m.http) m.http->stop();

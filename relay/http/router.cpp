@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/merchant_auth.hpp"
+#include "http/whep_endpoint.hpp"
 
 namespace anchorcast {
 
@@ -135,6 +136,7 @@ RouteResult Router::route(const HttpRequest& req) {
   bool get = req.method == "GET" || req.method == "HEAD";
 
   if (starts_with(path, "/control/")) return control_upgrade(req, path.substr(9));
+  if (starts_with(path, "/whep/")) return handle_whep(whep_, req);
   if (control_ && ((path == "/api/v1/streams" && req.method == "POST") || starts_with(path, "/api/v1/streams/") ||
                    path == "/api/v1/assets" || starts_with(path, "/api/v1/assets/")))
     return admin(req);

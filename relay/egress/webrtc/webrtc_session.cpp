@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "anchorcast/core/log.hpp"
+#include "protocol/rtcp/rtcp_builder.hpp"
 
 namespace anchorcast::webrtc {
 
@@ -10,17 +11,6 @@ namespace {
 
 constexpr auto kSenderReportInterval = std::chrono::seconds(1);
 constexpr size_t kViewerCountQueue = 256;  // drained every tick; never meant to fill
-
-uint32_t read_u32(std::span<const uint8_t> b, size_t at) {
-  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
-}
-uint16_t read_u16(std::span<const uint8_t> b, size_t at) { return uint16_t(b[at] << 8 | b[at + 1]); }
-void write_u32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
 
 }  // namespace
 
@@ -157,21 +147,21 @@ void WebRtcSession::pump_media(SendBatch& out) {
 
 void WebRtcSession::send_sender_reports(SendBatch& out) {
   if (!srtp_out_ || !ice_.selected()) return;
+  const std::string& cname = setup_.feed->description().cname;
   for (OutgoingStream* s : {&video_, &audio_}) {
     if (!s->started || s->last_wallclock_us <= 0) continue;
     // RFC 3550 6.4.1: NTP time and the RTP timestamp of the same instant — the latest
     // packet's pair, on the feed's one clock for both SSRCs (lip sync).
-    uint64_t unix_us = static_cast<uint64_t>(s->last_wallclock_us);
-    uint64_t ntp_seconds = unix_us / 1000000 + 2208988800ULL;
-    uint64_t ntp_fraction = ((unix_us % 1000000) << 32) / 1000000;
-    uint8_t sr[28] = {0x80, 200, 0, 6};
-    write_u32(sr + 4, s->ssrc);
-    write_u32(sr + 8, static_cast<uint32_t>(ntp_seconds));
-    write_u32(sr + 12, static_cast<uint32_t>(ntp_fraction));
-    write_u32(sr + 16, s->last_timestamp);
-    write_u32(sr + 20, s->packets);
-    write_u32(sr + 24, s->octets);
-    auto sealed = srtp_out_->protect_rtcp(sr);
+    rtcp::SenderInfo info;
+    info.ssrc = s->ssrc;
+    info.ntp_timestamp = rtcp::ntp_from_unix_us(s->last_wallclock_us);
+    info.rtp_timestamp = s->last_timestamp;
+    info.packet_count = s->packets;
+    info.octet_count = s->octets;
+    rtcp_out_.clear();
+    if (!rtcp::append_sender_report(info, {}, rtcp_out_) || !rtcp::append_sdes_cname(s->ssrc, cname, rtcp_out_))
+      continue;
+    auto sealed = srtp_out_->protect_rtcp(rtcp_out_);
     if (!sealed) {
       counters_.srtp_errors.add();
       continue;
@@ -180,20 +170,16 @@ void WebRtcSession::send_sender_reports(SendBatch& out) {
   }
 }
 
-void WebRtcSession::on_nack(uint32_t media_ssrc, uint16_t pid, uint16_t blp, SendBatch& out) {
+void WebRtcSession::on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& out) {
   OutgoingStream* s = media_ssrc == video_.ssrc ? &video_ : media_ssrc == audio_.ssrc ? &audio_ : nullptr;
   if (!s || !s->started) return;
   MediaKind kind = s == &video_ ? MediaKind::video : MediaKind::audio;
-  for (int bit = -1; bit < 16; ++bit) {
-    if (bit >= 0 && !(blp & (1u << bit))) continue;
-    uint16_t out_seq = static_cast<uint16_t>(pid + (bit + 1));
-    counters_.nacks.add();
-    // Packets from before the latest replay map back with an older offset: they slid
-    // out of reach, the viewer recovers at the replayed keyframe.
-    RtpPacketPtr p = setup_.feed->find(kind, static_cast<uint16_t>(out_seq - s->offset));
-    if (!p) continue;
-    if (send_rtp(*p, out_seq, out)) counters_.retransmissions.add();
-  }
+  counters_.nacks.add();
+  // Packets from before the latest replay map back with an older offset: they slid
+  // out of reach, the viewer recovers at the replayed keyframe.
+  RtpPacketPtr p = setup_.feed->find(kind, static_cast<uint16_t>(out_seq - s->offset));
+  if (!p || (p->kind != kind)) return;
+  if (send_rtp(*p, out_seq, out)) counters_.retransmissions.add();
 }
 
 void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
@@ -202,29 +188,14 @@ void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
     return;
   }
   auto plain = srtp_in_->unprotect_rtcp(datagram);
-  if (!plain) {
+  if (!plain || !rtcp::parse_rtcp(*plain, rtcp_in_)) {
     counters_.rtcp_dropped.add();
     return;
   }
-  // RFC 3550 6.1 compound packet: walk each header, trusting no length.
-  std::span<const uint8_t> b = *plain;
-  size_t at = 0;
-  while (at + 4 <= b.size()) {
-    if ((b[at] >> 6) != 2) return counters_.rtcp_dropped.add();
-    uint8_t fmt = b[at] & 0x1F;
-    uint8_t type = b[at + 1];
-    size_t length = (size_t(read_u16(b, at + 2)) + 1) * 4;
-    if (at + length > b.size()) return counters_.rtcp_dropped.add();
-    std::span<const uint8_t> packet = b.subspan(at, length);
-    if (type == 205 && fmt == 1 && packet.size() >= 12) {  // RFC 4585 6.2.1 Generic NACK
-      uint32_t media_ssrc = read_u32(packet, 8);
-      for (size_t f = 12; f + 4 <= packet.size(); f += 4)
-        on_nack(media_ssrc, read_u16(packet, f), read_u16(packet, f + 2), out);
-    } else if (type == 206 && (fmt == 1 || fmt == 4)) {  // RFC 4585 PLI, RFC 5104 FIR
-      counters_.plis.add();
-      if (feed_subscription_) feed_subscription_->request_keyframe();
-    }
-    at += length;
+  for (const auto& nack : rtcp_in_.nacks) on_nack(nack.media_ssrc, nack.sequence, out);
+  if (!rtcp_in_.keyframe_requests.empty()) {
+    counters_.plis.add(rtcp_in_.keyframe_requests.size());
+    if (feed_subscription_) feed_subscription_->request_keyframe();
   }
 }
 

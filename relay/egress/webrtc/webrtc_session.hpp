@@ -19,6 +19,7 @@
 #include "egress/webrtc/ice_lite_agent.hpp"
 #include "egress/webrtc/srtp_session.hpp"
 #include "egress/webrtc/udp_socket.hpp"
+#include "protocol/rtcp/rtcp_packet.hpp"
 
 namespace anchorcast::webrtc {
 
@@ -91,7 +92,7 @@ class WebRtcSession {
   void on_dtls_connected();
   bool send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out);
   void send_sender_reports(SendBatch& out);
-  void on_nack(uint32_t media_ssrc, uint16_t pid, uint16_t blp, SendBatch& out);
+  void on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& out);
 
   SessionSetup setup_;
   SessionCounters& counters_;
@@ -106,6 +107,8 @@ class WebRtcSession {
   std::vector<RtpFeedItem> items_;
   std::vector<MediaEvent> discarded_;
   std::vector<uint8_t> scratch_;
+  rtcp::CompoundRtcp rtcp_in_;   // reused
+  std::vector<uint8_t> rtcp_out_;  // reused
   OutgoingStream video_, audio_;
   Clock::time_point next_report_;
   std::string failure_;
