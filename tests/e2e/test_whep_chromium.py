@@ -1,0 +1,160 @@
+"""WHEP playback in headless Chromium (Debian `chromium`): a test page, served from
+another origin than the server (so the CORS preflight is exercised), POSTs its offer to
+/whep/demo, plays the answer in a <video>, counts frames with requestVideoFrameCallback
+and reads getStats: the inbound codecs must be video/H264 and audio/opus. The page
+reports to a tiny HTTP server in this test (fetch), so no DevTools driver is needed.
+
+--allow-loopback-in-peer-connection: the server's candidate is 127.0.0.1, and Chromium
+leaves loopback out of ICE otherwise."""
+
+import json
+import shutil
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import harness
+from harness import E2ETestCase, report, wait_for
+from test_whep_aiortc import FPS, anchor_cmd
+
+CHROMIUM = "/usr/bin/chromium"
+PLAY_S = 8
+
+PAGE = """<!doctype html>
+<html><body>
+<video id="v" autoplay muted playsinline></video>
+<script>
+const WHEP = "%(whep)s";
+const report = (what, data) => fetch("/report", {method: "POST",
+  body: JSON.stringify(Object.assign({what}, data))});
+window.onerror = (msg) => report("error", {message: String(msg)});
+(async () => {
+  try {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver("video", {direction: "recvonly"});
+    pc.addTransceiver("audio", {direction: "recvonly"});
+    const media = new MediaStream();
+    const video = document.getElementById("v");
+    pc.ontrack = (e) => { media.addTrack(e.track); video.srcObject = media; };
+    pc.onconnectionstatechange = () => report("state", {state: pc.connectionState});
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+      setTimeout(done, 2000);
+    });
+    const resp = await fetch(WHEP, {method: "POST", headers: {"Content-Type": "application/sdp"},
+                                    body: pc.localDescription.sdp});
+    const answer = await resp.text();
+    report("answer", {status: resp.status, location: resp.headers.get("Location")});
+    if (resp.status !== 201) return;
+    await pc.setRemoteDescription({type: "answer", sdp: answer});
+    let frames = 0, first = 0;
+    const onFrame = (now, meta) => {
+      if (!first) { first = performance.now(); report("first_frame", {}); }
+      frames++;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    video.play().catch((e) => report("error", {message: "play: " + e}));
+    await new Promise((r) => setTimeout(r, %(play_ms)d));
+    const codecs = {}, inbound = {};
+    const stats = await pc.getStats();
+    stats.forEach((s) => { if (s.type === "codec") codecs[s.id] = s.mimeType; });
+    stats.forEach((s) => {
+      if (s.type === "inbound-rtp") inbound[s.kind] = {
+        codec: codecs[s.codecId] || "", packetsReceived: s.packetsReceived,
+        packetsLost: s.packetsLost, framesDecoded: s.framesDecoded,
+        totalSamplesReceived: s.totalSamplesReceived, nackCount: s.nackCount};
+    });
+    report("done", {frames, played_ms: first ? performance.now() - first : 0, inbound,
+                    width: video.videoWidth, height: video.videoHeight});
+  } catch (e) {
+    report("error", {message: String(e)});
+  }
+})();
+</script></body></html>
+"""
+
+
+class PageServer:
+    """Serves the test page and collects what it reports."""
+
+    def __init__(self, page: str):
+        self.reports: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = page.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                outer.reports.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer((harness.HOST, 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def find(self, what: str):
+        return next((r for r in self.reports if r.get("what") == what), None)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class WhepChromiumTest(E2ETestCase):
+    def test_chromium_plays_h264_and_opus(self):
+        if not Path(CHROMIUM).exists():
+            self.skipTest("chromium is not installed")
+        server = self.start_server()
+        self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 60), "anchor")
+        server.wait_live("demo")
+
+        page = PageServer(PAGE % {"whep": server.url("/whep/demo"), "play_ms": PLAY_S * 1000})
+        self.addCleanup(page.close)
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp))
+        self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
+        self.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                    "--remote-debugging-port=0", "--allow-loopback-in-peer-connection",
+                    "--autoplay-policy=no-user-gesture-required",
+                    f"http://{harness.HOST}:{page.port}/"], "chromium")
+
+        def finished():
+            if page.find("error"):
+                raise AssertionError(f"page error: {page.find('error')}; reports {page.reports}")
+            return page.find("done")
+
+        done = wait_for(finished, PLAY_S + 40, "the page's report")
+        answer = page.find("answer")
+        report(f"chromium: answer {answer}, report {done}")
+        self.assertEqual(answer["status"], 201)
+        self.assertTrue(answer["location"].startswith("/whep/demo/"), answer)
+        video, audio = done["inbound"].get("video", {}), done["inbound"].get("audio", {})
+        self.assertEqual(video.get("codec"), "video/H264", done)
+        self.assertEqual(audio.get("codec"), "audio/opus", done)
+        self.assertGreater(audio.get("totalSamplesReceived", 0), 0, done)
+        # Frames presented over the play time, from the first one (join excluded).
+        expected = FPS * done["played_ms"] / 1000
+        report(f"chromium presented {done['frames']} frames in {done['played_ms']:.0f} ms "
+               f"(expected ~{expected:.0f}), decoded {video.get('framesDecoded')}")
+        self.assertGreaterEqual(done["frames"], 0.9 * expected)
+        self.assertEqual((done["width"], done["height"]), (640, 360))
+
+
+if __name__ == "__main__":
+    harness.main()
