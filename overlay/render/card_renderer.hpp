@@ -39,11 +39,15 @@ RgbaImage cover_square(const RgbaImage& image, int side);
 enum class SaleState { active, sold_out, ended };
 
 // One overlay at one instant.
+// Sales: `active` shows the countdown and "仅剩 23 件"/"23 left" over a stock bar;
+// `sold_out` veils the image with "已抢光"/"Sold out" and empties the bar (the countdown
+// keeps running); `ended` greys the whole card and shows "已结束"/"Ended" in the
+// countdown box. Cards ignore the sale fields.
 struct CardView {
   const control::Overlay* overlay = nullptr;  // kind card or sale; title, price, original_price, badge, locale, stock
   SaleState sale_state = SaleState::active;
-  int64_t remaining_s = 0;           // sales: countdown seconds to show (mm:ss, h:mm:ss from 1 h)
-  int64_t stock_at_start = 0;        // sales: stock when the sale started; 0 = unknown (the bar uses a log scale)
+  int64_t remaining_s = 0;     // sales: countdown seconds to show (mm:ss; h:mm:ss from 1 h; squeezed from 10 h)
+  int64_t stock_at_start = 0;  // sales: stock when the sale started, for the bar; 0 = unknown (log scale, full at 1000)
   const RgbaImage* image = nullptr;  // null or empty = no image or missing asset → a neutral placeholder
 };
 
