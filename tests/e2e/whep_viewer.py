@@ -112,6 +112,14 @@ class WhepViewer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
+    def inject_upstream(self, datagrams: list[bytes]) -> None:
+        """Sends datagrams to the server from the relay's socket: the address the server
+        knows as this viewer's (relay_loss must be set, 0.0 for no loss)."""
+        def send():
+            for d in datagrams:
+                self.relay.upstream.sendto(d, self.relay.server)
+        self._loop.call_soon_threadsafe(send)
+
     def ice_ufrag(self) -> str:
         m = re.search(r"a=ice-ufrag:(\S+)", self.answer_sdp)
         return m.group(1) if m else ""

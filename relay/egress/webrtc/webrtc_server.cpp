@@ -58,6 +58,7 @@ WebRtcServer::WebRtcServer(Metrics& metrics)
           metrics.counter("anchorcast_webrtc_keyframe_requests_total",
                           "PLI and FIR from viewers (answered from the GOP cache, not the anchor)"),
           drop_counter(metrics, "rtcp_invalid"),
+          drop_counter(metrics, "dtls_invalid"),
           metrics.counter("anchorcast_webrtc_dtls_failures_total",
                           "DTLS handshakes that failed (fingerprint mismatch, alerts, bad records)"),
           metrics.counter("anchorcast_webrtc_srtp_errors_total", "SRTP protect failures"),

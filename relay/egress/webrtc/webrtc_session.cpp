@@ -68,6 +68,10 @@ void WebRtcSession::on_dtls(std::span<const uint8_t> datagram, SendBatch& out) {
   auto before = dtls_->state();
   auto st = dtls_->receive(datagram);
   flush_dtls(out);
+  if (!st && dtls_->state() == DtlsTransport::State::connected) {
+    counters_.dtls_dropped.add();  // a truncated or stray record: OpenSSL skipped it
+    return;
+  }
   if (!st && dtls_->state() == DtlsTransport::State::failed) {
     if (before != DtlsTransport::State::failed) {
       counters_.dtls_failed.add();

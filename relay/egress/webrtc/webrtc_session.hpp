@@ -43,6 +43,7 @@ struct SessionCounters {
   Counter& retransmissions;  // of those, resent from the feed's history
   Counter& plis;             // PLI + FIR
   Counter& rtcp_dropped;     // SRTCP that failed to unprotect or parse
+  Counter& dtls_dropped;     // DTLS datagrams refused without ending the association
   Counter& dtls_failed;      // handshakes that failed (bad fingerprint, alerts)
   Counter& srtp_errors;      // protect failures (never expected)
 };
