@@ -66,6 +66,12 @@ TEST_F(CardGolden, SaleActiveChinese) {
       renderer.render({.overlay = &sale, .remaining_s = 754, .stock_at_start = 500, .image = &jpeg}), "sale_zh"));
 }
 
+TEST_F(CardGolden, SaleActiveChineseAt720p) {
+  CardRenderer small(720);
+  const auto sale = flash_sale("zh", 7);
+  EXPECT_TRUE(matches_golden(small.render({.overlay = &sale, .remaining_s = 59, .image = &jpeg}), "sale_zh_720p"));
+}
+
 TEST_F(CardGolden, SaleActiveEnglishOverAnHour) {
   auto sale = flash_sale("en", 23);
   sale.title = "Flash sale: silk dress";
