@@ -17,6 +17,7 @@
 #include "control/image_decoder.hpp"
 #include "control/image_probe.hpp"
 #include "control/merchant_auth.hpp"
+#include "compositor/compositor.hpp"
 #include "state/overlay_state.hpp"
 #include "state/overlay_store.hpp"
 
@@ -37,6 +38,10 @@ int64_t wall_ms() {
       .count();
 }
 
+std::string applied_json(uint64_t version, int64_t pts_ms) {
+  return R"({"type":"applied","version":)" + std::to_string(version) + R"(,"pts_ms":)" + std::to_string(pts_ms) + "}";
+}
+
 std::string error_reply(const std::string& req, const CommandError& e) {
   return json{{"type", "error"}, {"req", req}, {"code", control::error_code_name(e.code)}, {"message", e.message}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
@@ -50,7 +55,8 @@ struct ControlPlane::Impl {
         config(config),
         commands(metrics.counter("anchorcast_control_commands_total", "Merchant commands acknowledged (durable)")),
         errors(metrics.counter("anchorcast_control_errors_total", "Merchant commands refused with an error")),
-        commits(metrics.counter("anchorcast_control_commits_total", "Control-plane SQLite transactions (group commits)")) {}
+        commits(metrics.counter("anchorcast_control_commits_total", "Control-plane SQLite transactions (group commits)")),
+        metrics(metrics) {}
 
   struct Job {
     std::string stream;
@@ -67,6 +73,10 @@ struct ControlPlane::Impl {
 
   void run();
   void broadcast(const std::string& stream, const std::string& message);
+  // Burn-in streams: the compositor reports `applied` once a frame carries the change.
+  compositor::ScenePtr scene_of(const std::string& stream);  // caller holds state_mutex
+  void start_compositor(const std::string& stream);
+  std::unique_ptr<compositor::Compositor> take_compositor(const std::string& stream);
   bool asset_exists(std::string_view id) const { return asset_ids.count(std::string(id)) > 0; }
   Status submit_admin(StoreWrite write);
 
@@ -75,6 +85,7 @@ struct ControlPlane::Impl {
   Counter& commands;
   Counter& errors;
   Counter& commits;
+  Metrics& metrics;
   std::unique_ptr<overlay::OverlayStore> store;
 
   mutable std::mutex state_mutex;  // states, tokens, assets, stored streams
@@ -82,6 +93,7 @@ struct ControlPlane::Impl {
   std::map<std::string, std::vector<std::string>, std::less<>> tokens;
   std::map<std::string, AssetInfo> asset_ids;
   std::vector<StreamConfig> db_streams;
+  std::map<std::string, std::unique_ptr<compositor::Compositor>, std::less<>> compositors;
 
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
@@ -137,7 +149,53 @@ std::vector<StreamConfig> ControlPlane::stored_streams() const {
 }
 
 void ControlPlane::start() {
-  if (!impl_->writer.joinable()) impl_->writer = std::thread([this] { impl_->run(); });
+  auto& m = *impl_;
+  if (m.writer.joinable()) return;
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(m.state_mutex);
+    for (const auto& [id, t] : m.tokens) ids.push_back(id);
+  }
+  for (const auto& id : ids) m.start_compositor(id);
+  m.writer = std::thread([this] { impl_->run(); });
+}
+
+compositor::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream) {
+  auto scene = std::make_shared<compositor::Scene>();
+  auto it = states.find(stream);
+  if (it == states.end()) return scene;
+  scene->version = it->second.state.version();
+  scene->overlays = it->second.state.records();
+  return scene;
+}
+
+void ControlPlane::Impl::start_compositor(const std::string& stream) {
+  auto main = hub.composited(stream);
+  auto source = hub.find(stream);
+  if (!main || !source) return;  // not a burn-in stream
+  compositor::CompositorHooks hooks;
+  hooks.asset_bytes = [this](const std::string& id) -> std::optional<std::string> {
+    auto r = store->read_asset(id);
+    if (!r || !*r) return std::nullopt;
+    return std::move((*r)->second);
+  };
+  hooks.applied = [this, stream](uint64_t version, int64_t pts_ms) {
+    std::lock_guard lock(state_mutex);
+    broadcast(stream, applied_json(version, pts_ms));
+  };
+  auto c = std::make_unique<compositor::Compositor>(source, main, std::move(hooks), metrics);
+  std::lock_guard lock(state_mutex);
+  c->start(scene_of(stream));
+  compositors[stream] = std::move(c);
+}
+
+std::unique_ptr<compositor::Compositor> ControlPlane::Impl::take_compositor(const std::string& stream) {
+  std::lock_guard lock(state_mutex);
+  auto it = compositors.find(stream);
+  if (it == compositors.end()) return nullptr;
+  auto c = std::move(it->second);
+  compositors.erase(it);
+  return c;
 }
 
 void ControlPlane::flush() {
@@ -154,6 +212,13 @@ void ControlPlane::stop() {
   }
   impl_->queue_cv.notify_all();
   impl_->writer.join();
+  // Joined outside state_mutex: a compositor thread may be waiting for it to report.
+  std::map<std::string, std::unique_ptr<compositor::Compositor>, std::less<>> compositors;
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    compositors.swap(impl_->compositors);
+  }
+  compositors.clear();
   std::lock_guard lock(impl_->state_mutex);
   for (auto& [id, s] : impl_->states) s.links.clear();
 }
@@ -317,14 +382,22 @@ void ControlPlane::Impl::run() {
         }
       }
     }
+    // Streams without a compositor: a change reaches viewers with the next packet.
     auto applied_event = [&](const std::string& stream, const std::string& version) {
       auto s = hub.find(stream);
       int64_t pts = s ? s->output_position_ms() : 0;
       return R"({"type":"applied","version":)" + version + R"(,"pts_ms":)" + std::to_string(pts) + "}";
     };
+    // Burn-in streams: the compositor gets the new scene and reports each version once a
+    // frame shows it.
+    std::map<std::string, std::vector<uint64_t>> composited_versions;
+    auto announce = [&](const std::string& stream, const std::string& version) {
+      if (compositors.count(stream)) composited_versions[stream].push_back(std::stoull(version));
+      else broadcast(stream, applied_event(stream, version));
+    };
     {
       std::lock_guard slock(state_mutex);
-      for (auto& [stream, version] : fired_events) broadcast(stream, applied_event(stream, version));
+      for (auto& [stream, version] : fired_events) announce(stream, version);
       for (size_t i = 0; i < batch.size(); ++i) {
         auto& job = batch[i];
         if (job.done) {
@@ -339,8 +412,15 @@ void ControlPlane::Impl::run() {
         if (o.event.empty()) errors.add();
         else commands.add();
         job.reply(std::move(o.reply));
-        if (!o.event.empty())
-          broadcast(o.stream, o.event.front() == '{' ? o.event : applied_event(o.stream, o.event));
+        if (o.event.empty()) continue;
+        if (o.event.front() == '{') broadcast(o.stream, o.event);
+        else announce(o.stream, o.event);
+      }
+      for (auto& [stream, versions] : composited_versions) {
+        auto c = compositors.find(stream);
+        if (c == compositors.end()) continue;
+        if (auto pts = c->second->set_scene(scene_of(stream), versions))
+          for (uint64_t v : versions) broadcast(stream, applied_json(v, *pts));
       }
     }
     batch.clear();
@@ -376,9 +456,12 @@ Result<std::shared_ptr<Stream>> ControlPlane::create_stream(const StreamConfig& 
     m.hub.remove(s.id);
     return st.error();
   }
-  std::lock_guard lock(m.state_mutex);
-  m.tokens[s.id] = s.merchant_tokens;
-  m.db_streams.push_back(s);
+  {
+    std::lock_guard lock(m.state_mutex);
+    m.tokens[s.id] = s.merchant_tokens;
+    m.db_streams.push_back(s);
+  }
+  if (m.writer.joinable()) m.start_compositor(s.id);
   return m.hub.find(s.id);
 }
 
@@ -393,6 +476,7 @@ Status ControlPlane::delete_stream(const std::string& id) {
   if (auto st = m.submit_admin(StoreWrite{id, 0, {StoreOp{StoreOp::Kind::delete_stream, id, {}, 0, nullptr}}}); !st)
     return st;
   m.hub.remove(id);
+  m.take_compositor(id).reset();  // joins its thread, outside state_mutex
   std::lock_guard lock(m.state_mutex);
   m.tokens.erase(id);
   m.states.erase(id);

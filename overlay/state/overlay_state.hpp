@@ -79,6 +79,9 @@ class OverlayState {
   std::optional<int64_t> next_due_ms() const;
 
   uint64_t version() const { return version_; }
+  // Every listed overlay in list order, including cards past their end not yet purged:
+  // readers decide visibility at their own instant (the compositor does, per frame).
+  const std::vector<OverlayRecord>& records() const { return overlays_; }
   size_t visible_count(int64_t now_ms) const;
   // The contract's `state` lists: overlays (visible, in list order) and scheduled.
   std::string overlays_json(int64_t now_ms) const;

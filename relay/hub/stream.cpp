@@ -87,9 +87,9 @@ int64_t Stream::output_position_ms() const {
   return last_dts_us_ / 1000;
 }
 
-void Stream::push(Packet&& packet) {
+int64_t Stream::push(Packet&& packet) {
   std::lock_guard lock(mutex_);
-  if (!live_) return;
+  if (!live_) return packet.pts_in(kMillis);
   int64_t dts_us = packet.dts_in(kMicros);
   if (offset_pending_) {
     offset_us_ = last_dts_us_ + kSessionGapUs - dts_us;
@@ -105,9 +105,11 @@ void Stream::push(Packet&& packet) {
   bytes_in_.fetch_add(packet.payload.size(), std::memory_order_relaxed);
   packets_in_.fetch_add(1, std::memory_order_relaxed);
 
+  int64_t output_pts_ms = packet.pts_in(kMillis);
   auto shared = std::make_shared<const Packet>(std::move(packet));
   gop_->add(shared);
   broadcast(MediaEvent::of_packet(std::move(shared)));
+  return output_pts_ms;
 }
 
 void Stream::broadcast(const MediaEvent& event) {
@@ -175,7 +177,7 @@ void Stream::close() {
 
 StreamPublisher::~StreamPublisher() { stream_->end_publish(); }
 void StreamPublisher::set_tracks(TrackSet tracks) { stream_->set_tracks(std::move(tracks)); }
-void StreamPublisher::push(Packet&& packet) { stream_->push(std::move(packet)); }
+int64_t StreamPublisher::push(Packet&& packet) { return stream_->push(std::move(packet)); }
 
 Subscription::~Subscription() { stream_->unsubscribe(queue_.get(), protocol_); }
 size_t Subscription::pop_all(std::vector<MediaEvent>& out) { return queue_->pop_all(out); }

@@ -76,7 +76,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   friend class Subscription;
   void end_publish();
   void set_tracks(TrackSet tracks);
-  void push(Packet&& packet);
+  int64_t push(Packet&& packet);
   void broadcast(const MediaEvent& event);
   void unsubscribe(SubscriberQueue* queue, ViewerProtocol protocol);
 
@@ -114,7 +114,8 @@ class StreamPublisher {
 
   // Announce codecs; repeat when decoder configuration changes mid-stream.
   void set_tracks(TrackSet tracks);
-  void push(Packet&& packet);
+  // Returns the packet's pts in ms of the stream's output timeline (what viewers see).
+  int64_t push(Packet&& packet);
   Stream& stream() { return *stream_; }
 
  private:
