@@ -1,3 +1,5 @@
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "golden_image.hpp"
@@ -68,6 +70,27 @@ TEST(DecodeImage, TruncatedOrDamagedJpegIsAnErrorOrAnImageNeverACrash) {
   auto damaged = decode_image(jpeg);
   if (damaged) {
     EXPECT_EQ(damaged->width, 320);
+  }
+}
+
+TEST(DecodeImage, MutatedFixturesGiveAnErrorOrAWellFormedImage) {
+  // Seeded, so a failure reproduces; run under the ASan build for memory errors.
+  std::mt19937 random(20261124);
+  for (const char* name : {"product.jpg", "product_alpha.png", "product_alpha.webp"}) {
+    const std::string original = input(name);
+    for (int round = 0; round < 60; ++round) {
+      std::string bytes = original;
+      const int flips = 1 + static_cast<int>(random() % 8);
+      for (int i = 0; i < flips; ++i) bytes[random() % bytes.size()] = static_cast<char>(random());
+      if (round % 3 == 0) bytes.resize(random() % bytes.size());
+      auto image = decode_image(bytes);
+      if (!image) {
+        EXPECT_FALSE(image.error().message.empty());
+        continue;
+      }
+      EXPECT_GT(image->width, 0) << name << " round " << round;
+      EXPECT_EQ(image->pixels.size(), static_cast<size_t>(image->width) * image->height * 4) << name << " round " << round;
+    }
   }
 }
 
