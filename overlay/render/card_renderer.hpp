@@ -4,8 +4,8 @@
 // decodes product images and libswscale scales them.
 //
 // Thread safety: a CardRenderer owns its Pango font map and context and is not
-// thread-safe; use one per compositor thread. decode_image and place are pure and may be
-// called from any thread.
+// thread-safe; use one per compositor thread. decode_image, cover_square and place are
+// pure and may be called from any thread.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ struct RgbaImage {
 Result<RgbaImage> decode_image(std::string_view bytes);
 
 // `side`×`side`: scaled (libswscale, bicubic) to cover the square, centre cropped, like
-// CSS object-fit: cover. Empty when `image` is empty. A card draws an image that is
+// CSS object-fit: cover. Empty when `image` is empty or libswscale refuses. A card draws an image that is
 // already geometry().image.width square as is, so the compositor can scale a product
 // image once per asset instead of on every render (scaling is most of a render's cost).
 RgbaImage cover_square(const RgbaImage& image, int side);
