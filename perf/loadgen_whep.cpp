@@ -66,20 +66,18 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // ---------------------------------------------------------------------------------------
 // Signalling: one blocking HTTP/1.1 POST per viewer (during the ramp only).
 
-std::optional<std::string> post_offer(const Options& o, const std::string& offer, std::string& error) {
+// One HTTP/1.1 request with Connection: close; the whole response, or "" when the
+// connection failed.
+std::string http_exchange(const Options& o, const std::string& req) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(o.http_port);
   inet_pton(AF_INET, o.http_host.c_str(), &a.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    error = "connect";
     ::close(fd);
-    return std::nullopt;
+    return {};
   }
-  std::string req = "POST /whep/" + o.stream + " HTTP/1.1\r\nHost: " + o.http_host +
-                    "\r\nContent-Type: application/sdp\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(offer.size()) + "\r\n\r\n" + offer;
   size_t sent = 0;
   while (sent < req.size()) {
     ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
@@ -94,11 +92,26 @@ std::optional<std::string> post_offer(const Options& o, const std::string& offer
     resp.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return resp;
+}
+
+std::optional<std::string> post_offer(const Options& o, const std::string& offer, std::string& location,
+                                      std::string& error) {
+  std::string resp = http_exchange(o, "POST /whep/" + o.stream + " HTTP/1.1\r\nHost: " + o.http_host +
+                                          "\r\nContent-Type: application/sdp\r\nConnection: close\r\nContent-Length: " +
+                                          std::to_string(offer.size()) + "\r\n\r\n" + offer);
   if (resp.compare(0, 12, "HTTP/1.1 201") != 0) {
     error = resp.substr(0, resp.find("\r\n"));
     return std::nullopt;
   }
   auto body = resp.find("\r\n\r\n");
+  for (const char* name : {"\r\nLocation: ", "\r\nlocation: "}) {
+    auto at = resp.find(name);
+    if (at != std::string::npos && at < body) {
+      at += std::strlen(name);
+      location = resp.substr(at, resp.find("\r\n", at) - at);
+    }
+  }
   return body == std::string::npos ? std::string() : resp.substr(body + 4);
 }
 
@@ -150,6 +163,7 @@ struct Viewer {
   uint64_t packets = 0, bytes = 0;
   std::vector<uint8_t> stun_out;
   uint32_t my_ssrc = 0;
+  std::string location;  // the WHEP session URL, DELETEd at the end
 };
 
 void send_binding(Viewer& v) {
@@ -304,7 +318,7 @@ int main(int argc, char** argv) {
       vp->my_ssrc = static_cast<uint32_t>(viewers.size() * 7919);
       vp->posted = Clock::now();
       std::string error;
-      auto answer = post_offer(o, make_offer(vp->local, cert->sha256_fingerprint()), error);
+      auto answer = post_offer(o, make_offer(vp->local, cert->sha256_fingerprint()), vp->location, error);
       if (!answer) {
         if (failed++ < 5) std::fprintf(stderr, "viewer %zu: POST failed: %s\n", viewers.size(), error.c_str());
         vp->state = Viewer::State::failed;
@@ -447,8 +461,13 @@ int main(int argc, char** argv) {
       window > 0 && playing ? window_bytes * 8 / window / 1000 / playing : 0,
       expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected) : 0, pct(0.5), pct(0.95),
       server_cpu, lg_cpu, unprotect_failures);
-  for (auto& v : viewers)
+  // End the sessions, so the next run does not share the server with this one's ghosts.
+  for (auto& v : viewers) {
+    if (!v->location.empty())
+      (void)http_exchange(o, "DELETE " + v->location + " HTTP/1.1\r\nHost: " + o.http_host +
+                                 "\r\nConnection: close\r\n\r\n");
     if (v->fd >= 0) ::close(v->fd);
+  }
   ::close(ep);
   return playing > 0 ? 0 : 1;
 }

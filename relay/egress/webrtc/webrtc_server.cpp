@@ -238,9 +238,21 @@ void WebRtcServer::on_stun(std::span<uint8_t> datagram, const PeerAddress& from)
   Entry& e = *s->second;
   auto check = e.session->on_stun(datagram, *message, from, WebRtcSession::Clock::now(), *batch_);
   switch (check) {
-    case IceLiteAgent::Check::answered:
-      if (by_address_.emplace(from, handle).second) e.addresses.push_back(from);
+    case IceLiteAgent::Check::answered: {
+      // A check signed with this session's ice-pwd proves the address is its own now,
+      // even if a session that went quiet (its viewer gone, consent not yet expired)
+      // had it: an ephemeral port is soon reused.
+      auto [it, inserted] = by_address_.try_emplace(from, handle);
+      if (inserted) {
+        e.addresses.push_back(from);
+      } else if (it->second != handle) {
+        if (auto old = sessions_.find(it->second); old != sessions_.end())
+          std::erase(old->second->addresses, from);
+        it->second = handle;
+        e.addresses.push_back(from);
+      }
       break;
+    }
     case IceLiteAgent::Check::bad_integrity:
       drops_->stun_bad_integrity.add();
       break;
