@@ -9,6 +9,12 @@ constexpr uint8_t kStapA = 24;
 constexpr uint8_t kFuA = 28;
 constexpr uint8_t kIdr = 5;
 
+// RFC 6184 §5.2: 1..23 are NAL unit types; 0 and 24..31 are packetization structures.
+bool sendable_nal_type(uint8_t header) {
+  const uint8_t type = header & 0x1F;
+  return type >= 1 && type <= 23;
+}
+
 void put_length(std::vector<uint8_t>& out, size_t at, size_t length) {
   out[at] = static_cast<uint8_t>(length >> 24);
   out[at + 1] = static_cast<uint8_t>(length >> 16);
@@ -31,6 +37,7 @@ Status H264Depacketizer::fail(Error error) {
 
 Status H264Depacketizer::append_nal(std::span<const uint8_t> nal) {
   if (nal.empty()) return make_error("empty NAL unit in an H.264 RTP payload");
+  if (!sendable_nal_type(nal[0])) return make_error("NAL unit type " + std::to_string(nal[0] & 0x1F) + " inside an aggregate");
   if (current_.avcc.size() + 4 + nal.size() > kMaxAccessUnitSize)
     return make_error("H.264 access unit exceeds " + std::to_string(kMaxAccessUnitSize) + " bytes");
   const size_t at = current_.avcc.size();
@@ -89,6 +96,7 @@ Result<std::optional<AccessUnit>> H264Depacketizer::push(std::span<const uint8_t
     if (start) {
       if (in_fragment_) return fail(make_error("FU-A start inside an open fragment")).error();
       const uint8_t header = static_cast<uint8_t>((payload[0] & 0xE0) | (payload[1] & 0x1F));
+      if (!sendable_nal_type(header)) return fail(make_error("FU-A carries NAL unit type " + std::to_string(header & 0x1F))).error();
       if (current_.avcc.size() + 5 + data.size() > kMaxAccessUnitSize)
         return fail(make_error("H.264 access unit exceeds the size limit")).error();
       fragment_length_at_ = current_.avcc.size();

@@ -30,7 +30,14 @@ Status H264Packetizer::begin(std::span<const uint8_t> avcc, int length_size, uin
   nal_index_ = 0;
   nal_offset_ = 0;
   timestamp_ = timestamp;
+  bool unsendable = false;
   auto status = h264::for_each_avcc_nal(avcc, length_size, [&](std::span<const uint8_t> nal) {
+    // RFC 6184 §5.2: types 0 and 24..31 would read as packetization structures.
+    const uint8_t type = nal[0] & 0x1F;
+    if (type == 0 || type >= 24) {
+      unsendable = true;
+      return;
+    }
     switch (h264::nal_type(nal[0])) {
       case h264::NalType::aud:
       case h264::NalType::filler:
@@ -49,9 +56,12 @@ Status H264Packetizer::begin(std::span<const uint8_t> avcc, int length_size, uin
     }
     nals_.push_back(nal);
   });
-  if (!status) {
+  if (!status || unsendable) {
     nals_.clear();
-    return status;
+    au_sps_ = au_pps_ = {};
+    parameter_sets_pending_ = false;
+    return status ? Status(make_error("access unit holds a NAL unit of type 0 or 24..31, which RTP cannot carry"))
+                  : status;
   }
   if (au_sps_.empty() || au_pps_.empty()) {
     // Parameter sets outside a keyframe (or only one of them) go as they came.

@@ -234,3 +234,23 @@ TEST(H264Depacketizer, RefusesMalformedPayloads) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(*r);
 }
+
+TEST(H264Packetizer, RefusesNalTypesRtpCannotCarry) {
+  H264Packetizer packetizer({.ssrc = 1});
+  for (uint8_t type : {0, 24, 28, 31}) {
+    std::vector<uint8_t> au;
+    append_nal(au, {type, 1, 2});
+    EXPECT_FALSE(packetizer.begin(au, 4, 0).ok()) << int{type};
+    std::vector<uint8_t> buffer(kDefaultMaxPacketSize);
+    PacketInfo info;
+    EXPECT_EQ(packetizer.next(buffer, info), 0u);
+  }
+}
+
+TEST(H264Depacketizer, RefusesPacketizationTypesInsideAggregates) {
+  H264Depacketizer d;
+  const std::vector<uint8_t> stap_with_fu = {24, 0x00, 0x02, 28, 0x85};
+  EXPECT_FALSE(d.push(stap_with_fu, 0, 0, true).ok());
+  const std::vector<uint8_t> fu_of_type_0 = {28, 0xc0, 1, 2};
+  EXPECT_FALSE(d.push(fu_of_type_0, 1, 1, true).ok());
+}
