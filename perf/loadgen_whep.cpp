@@ -6,7 +6,7 @@
 // an RTCP receiver report every second and a consent check every 5 s.
 //
 // Output, key=value lines:
-//   tick t=… playing=… handshaking=… failed=… pps=… mbps=… loss_pct=… server_cpu_pct=…
+//   tick t=… playing=… ice=… dtls=… failed=… pps=… mbps=… loss_pct=… server_cpu_pct=…
 //   summary viewers=… playing=… failed=… window_s=… pps=… per_viewer_kbps=… loss_pct=…
 //           first_frame_ms_p50=… first_frame_ms_p95=… server_cpu_pct=… lg_cpu_pct=…
 //           unprotect_failures=…
@@ -417,16 +417,17 @@ int main(int argc, char** argv) {
     if (now >= next_tick) {
       double wall = std::chrono::duration<double>(now - tick_wall).count();
       double server_cpu = o.server_pid ? process_cpu_seconds(o.server_pid) : 0;
-      int playing = 0, handshaking = 0;
+      int playing = 0, ice = 0, dtls = 0;
       uint64_t expected = 0, received = 0;
       for (auto& v : viewers) {
         playing += v->state == Viewer::State::playing;
-        handshaking += v->state == Viewer::State::ice || v->state == Viewer::State::dtls;
+        ice += v->state == Viewer::State::ice;
+        dtls += v->state == Viewer::State::dtls;
         for (auto& s : v->ssrc) expected += s.expected(), received += s.received;
       }
       double loss = expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected) : 0;
-      std::printf("tick t=%.1f playing=%d handshaking=%d failed=%d pps=%.0f mbps=%.2f loss_pct=%.3f server_cpu_pct=%.1f\n",
-                  seconds_since(start), playing, handshaking, failed, tick_packets / wall, tick_bytes * 8 / wall / 1e6,
+      std::printf("tick t=%.1f playing=%d ice=%d dtls=%d failed=%d pps=%.0f mbps=%.2f loss_pct=%.3f server_cpu_pct=%.1f\n",
+                  seconds_since(start), playing, ice, dtls, failed, tick_packets / wall, tick_bytes * 8 / wall / 1e6,
                   loss, 100 * (server_cpu - tick_server_cpu) / wall);
       if (window_start_server) window_packets += tick_packets, window_bytes += tick_bytes;
       tick_packets = tick_bytes = 0;

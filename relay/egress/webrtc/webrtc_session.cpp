@@ -68,7 +68,8 @@ void WebRtcSession::on_dtls(std::span<const uint8_t> datagram, SendBatch& out) {
   auto before = dtls_->state();
   auto st = dtls_->receive(datagram);
   flush_dtls(out);
-  if (!st && dtls_->state() == DtlsTransport::State::connected) {
+  if (!st && (dtls_->state() == DtlsTransport::State::connected ||
+              dtls_->state() == DtlsTransport::State::handshaking)) {
     counters_.dtls_dropped.add();  // a truncated or stray record: OpenSSL skipped it
     return;
   }
