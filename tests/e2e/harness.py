@@ -455,10 +455,11 @@ def wait_playlist_with_segment(server: "Server", stream_id: str,
 
 
 def publisher_cmd(url: str, seconds: float, gop: int = 30, size: str = "1280x720",
-                  rate: int = 30, preset: str = "veryfast") -> list[str]:
-    """An OBS-like anchor: testsrc2 video + 440 Hz sine over RTMP, in real time (-re)."""
+                  rate: int = 30, preset: str = "veryfast", picture: str = "testsrc2") -> list[str]:
+    """An OBS-like anchor: testsrc2 video (or another lavfi source, e.g. the still
+    smptebars) + 440 Hz sine over RTMP, in real time (-re)."""
     return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
-            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}",
+            "-f", "lavfi", "-i", f"{picture}=size={size}:rate={rate}",
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
             "-t", str(seconds),
             "-c:v", "libx264", "-preset", preset, "-tune", "zerolatency", "-g", str(gop),
