@@ -11,6 +11,7 @@ using render::SaleState;
 namespace {
 
 int64_t ceil_div_1000(int64_t ms) { return ms >= 0 ? (ms + 999) / 1000 : -((-ms) / 1000); }
+int64_t floor_div_1000(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
 
 // When the record leaves the screen by itself (0: never).
 int64_t hide_at_ms(const OverlayRecord& r) {
@@ -21,7 +22,9 @@ int64_t hide_at_ms(const OverlayRecord& r) {
 }  // namespace
 
 int64_t countdown_seconds(int64_t ends_at_ms, int64_t now_ms) {
-  return std::max<int64_t>(0, ceil_div_1000(ends_at_ms) - ceil_div_1000(now_ms));
+  // Whole seconds of the wall clock: the digit changes when the clock's second does, the
+  // same instant on every viewer's screen and on the merchant's.
+  return std::max<int64_t>(0, ceil_div_1000(ends_at_ms) - floor_div_1000(now_ms));
 }
 
 void LayerAnimator::set_scene(const ScenePtr& scene, int64_t now_ms) {
