@@ -50,6 +50,10 @@ struct Compositor::Worker {
                                 {{"stream", stream_id}})),
         errors(metrics.counter("anchorcast_compositor_errors_total",
                                "Packets the compositor could not decode or encode", {{"stream", stream_id}})),
+        apply_delay(metrics.histogram("anchorcast_compositor_apply_delay_seconds",
+                                      "Merchant change committed to the first composited frame that shows it",
+                                      {0.005, 0.01, 0.02, 0.033, 0.05, 0.067, 0.1, 0.15, 0.25, 0.5, 1},
+                                      {{"stream", stream_id}})),
         renders(metrics.counter("anchorcast_compositor_card_renders_total",
                                 "Cards rendered (once per change and per countdown second)", {{"stream", stream_id}})) {}
 
@@ -84,6 +88,7 @@ struct Compositor::Worker {
   Counter& frames;
   Counter& dropped;
   Counter& errors;
+  Histogram& apply_delay;
   Counter& renders;
   uint64_t renders_seen = 0;
 };
@@ -117,7 +122,8 @@ std::optional<int64_t> Compositor::set_scene(ScenePtr scene, std::vector<uint64_
     std::lock_guard lock(mutex_);
     pending_scene_ = std::move(scene);
     if (active_) {
-      pending_versions_.insert(pending_versions_.end(), versions.begin(), versions.end());
+      auto now = std::chrono::steady_clock::now();
+      for (uint64_t v : versions) pending_versions_.push_back(PendingVersion{v, now});
       wakeup_ = true;
     } else if (!versions.empty()) {
       return main_->output_position_ms();
@@ -346,8 +352,10 @@ void Compositor::Worker::publish_encoded(SteadyClock::time_point arrived, uint64
     std::vector<uint64_t> versions;
     {
       std::lock_guard lock(owner.mutex_);
-      while (!owner.pending_versions_.empty() && owner.pending_versions_.front() <= version) {
-        versions.push_back(owner.pending_versions_.front());
+      auto now = SteadyClock::now();
+      while (!owner.pending_versions_.empty() && owner.pending_versions_.front().version <= version) {
+        versions.push_back(owner.pending_versions_.front().version);
+        apply_delay.observe(std::chrono::duration<double>(now - owner.pending_versions_.front().since).count());
         owner.pending_versions_.pop_front();
       }
     }
@@ -363,7 +371,7 @@ void Compositor::Worker::on_source_gone() {
   {
     std::lock_guard lock(owner.mutex_);
     owner.active_ = false;
-    versions.assign(owner.pending_versions_.begin(), owner.pending_versions_.end());
+    for (const auto& p : owner.pending_versions_) versions.push_back(p.version);
     owner.pending_versions_.clear();
   }
   // Changes no frame carried yet: they reach viewers with the first frame of the next

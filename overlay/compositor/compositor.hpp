@@ -5,6 +5,7 @@
 // cannot keep up it drops frames (counted and logged) rather than building delay.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -65,7 +66,11 @@ class Compositor {
   bool wakeup_ = false;
   bool active_ = false;             // frames are flowing into main
   ScenePtr pending_scene_;          // newest scene not yet taken by the worker
-  std::deque<uint64_t> pending_versions_;
+  struct PendingVersion {
+    uint64_t version;
+    std::chrono::steady_clock::time_point since;  // when the control plane committed it
+  };
+  std::deque<PendingVersion> pending_versions_;
   std::thread thread_;
 };
 
