@@ -21,7 +21,9 @@ struct EncoderSettings {
   double fps = 30;
   int bitrate_kbps = 2500;  // average; the VBV caps it over one second
   int keyframe_interval = 60;  // frames; no extra keyframes at scene cuts
-  // x264 preset. veryfast: measured at 720p30 on one core (perf/RESULTS.md, compositor).
+  // x264 preset. veryfast is the slowest that keeps the added latency p99 <= 25 ms at
+  // 720p30 on one core (19 ms); at 1080p30 only ultrafast does (16 ms; veryfast 38 ms).
+  // perf/RESULTS.md, "Compositor media kernels".
   std::string preset = "veryfast";
   int threads = 1;  // > 1: x264 sliced threads (zerolatency), no added delay
   YuvColor color;  // written to the VUI, so players convert as the source intended

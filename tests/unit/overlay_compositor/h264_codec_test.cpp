@@ -257,6 +257,60 @@ TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
   EXPECT_FALSE(encoder.receive()->has_value());
 }
 
+TEST(H264Decoder, ColourComesFromTheSourceVui) {
+  const H264Stream full601 =
+      make_test_stream(320, 240, 25, 0.2, "-preset veryfast -bf 0 -pix_fmt yuvj420p -colorspace smpte170m");
+  H264Decoder decoder;
+  ASSERT_TRUE(decoder.open(full601.track).ok());
+  ASSERT_TRUE(decoder.send(full601.packets[0]).ok());
+  auto frame = decoder.receive();
+  ASSERT_TRUE(frame.ok() && *frame);
+  EXPECT_EQ(yuv_color_of(**frame), (YuvColor{YuvMatrix::bt601, YuvRange::full}));
+
+  // What the encoder writes to its VUI comes back out of a decoder.
+  EncoderSettings settings = settings_for(320, 240, 25);
+  settings.color = YuvColor{YuvMatrix::bt709, YuvRange::full};
+  H264Encoder encoder;
+  ASSERT_TRUE(encoder.open(settings).ok());
+  ASSERT_TRUE(encoder.encode(*frame, 0).ok());
+  auto packet = encoder.receive();
+  ASSERT_TRUE(packet.ok() && packet->has_value());
+  H264Decoder again;
+  ASSERT_TRUE(again.open(encoder.output_track()).ok());
+  ASSERT_TRUE(again.send(**packet).ok());
+  auto round_trip = again.receive();
+  ASSERT_TRUE(round_trip.ok() && *round_trip);
+  EXPECT_EQ(yuv_color_of(**round_trip), (YuvColor{YuvMatrix::bt709, YuvRange::full}));
+}
+
+// With no overlay visible the service can hand the decoder's own frame to the encoder:
+// encode() neither copies nor modifies it, and the decoder's later frames stay right.
+TEST(Compositing, DecodedFramesEncodeDirectly) {
+  const H264Stream source = make_test_stream(320, 240, 25, 1);
+  H264Decoder reference_decoder;
+  const auto reference = decode_all(reference_decoder, source);
+  H264Decoder decoder;
+  ASSERT_TRUE(decoder.open(source.track).ok());
+  H264Encoder encoder;
+  ASSERT_TRUE(encoder.open(settings_for(320, 240, 25)).ok());
+  H264Stream output;
+  output.track = encoder.output_track();
+  for (size_t i = 0; i < source.packets.size(); ++i) {
+    ASSERT_TRUE(decoder.send(source.packets[i]).ok());
+    auto frame = decoder.receive();
+    ASSERT_TRUE(frame.ok() && *frame);
+    EXPECT_TRUE(copy_of(**frame).same_picture(reference[i])) << i;
+    ASSERT_TRUE(encoder.encode(*frame, (*frame)->pts).ok());
+    auto packet = encoder.receive();
+    ASSERT_TRUE(packet.ok() && packet->has_value());
+    output.packets.push_back(std::move(**packet));
+  }
+  H264Decoder check;
+  const auto frames = decode_all(check, output);
+  ASSERT_EQ(frames.size(), reference.size());
+  for (size_t i = 0; i < frames.size(); ++i) EXPECT_GT(luma_psnr(frames[i], reference[i], Rect{}, false), 35) << i;
+}
+
 TEST(Compositing, DecodeBlendEncodeChangesOnlyTheSpriteRegion) {
   const H264Stream source = make_test_stream(640, 360, 25, 2);
   ASSERT_EQ(source.packets.size(), 50u);
