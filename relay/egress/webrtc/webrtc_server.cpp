@@ -163,11 +163,15 @@ void WebRtcServer::apply_commands() {
       }
       std::string stream_id = c.setup->stream_id;
       auto notify = [this, handle] {
+        bool first;
         {
           std::lock_guard lock(ready_mutex_);
+          first = ready_.empty();
           ready_.push_back(handle);
         }
-        wake();
+        // One eventfd write per batch of ready sessions, not per session: the feed
+        // worker notifies every viewer of a stream for each packet it builds.
+        if (first) wake();
       };
       auto session = WebRtcSession::create(std::move(*c.setup), *dtls_, counters_, std::move(notify), now);
       if (!session) {
@@ -225,7 +229,14 @@ void WebRtcServer::on_stun(std::span<uint8_t> datagram, const PeerAddress& from)
   uint64_t handle = 0;
   if (message->username) {
     // First contact (and every check after): our ufrag names the session.
-    auto it = by_ufrag_.find(std::string(local_ufrag_of(*message->username)));
+    std::string ufrag(local_ufrag_of(*message->username));
+    auto it = by_ufrag_.find(ufrag);
+    if (it == by_ufrag_.end()) {
+      // The viewer may be quicker than our wake-up: its answer left the HTTP thread
+      // before this thread took the new session.
+      apply_commands();
+      it = by_ufrag_.find(ufrag);
+    }
     if (it == by_ufrag_.end()) return drops_->stun_unknown_username.add();
     handle = it->second;
   } else if (auto known = by_address_.find(from); known != by_address_.end()) {

@@ -90,11 +90,13 @@ void WebRtcSession::on_dtls_connected() {
   const SrtpKeys& keys = *dtls_->srtp_keys();
   auto out = SrtpSession::create(SrtpSession::Direction::outbound, keys.profile, keys.local.span());
   auto in = SrtpSession::create(SrtpSession::Direction::inbound, keys.profile, keys.remote.span());
-  if (!out || !in) {
-    failure_ = "SRTP: " + (out ? in.error().message : out.error().message);
+  auto sealer = SrtpRtpSealer::create(keys.profile, keys.local.span());
+  if (!out || !in || !sealer) {
+    failure_ = "SRTP: " + (!out ? out.error().message : !in ? in.error().message : sealer.error().message);
     counters_.dtls_failed.add();
     return;
   }
+  rtp_sealer_.emplace(std::move(*sealer));
   srtp_out_.emplace(std::move(*out));
   srtp_in_.emplace(std::move(*in));
   log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, ") connected, ", srtp_profile_name(keys.profile));
@@ -115,7 +117,7 @@ bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatc
   slot[1] = static_cast<uint8_t>((slot[1] & 0x80) | (*pt & 0x7F));
   slot[2] = static_cast<uint8_t>(out_seq >> 8);
   slot[3] = static_cast<uint8_t>(out_seq);
-  auto sealed = srtp_out_->protect_rtp_in_place(slot, bytes.size());
+  auto sealed = rtp_sealer_->seal(slot, bytes.size());
   if (!sealed) {
     counters_.srtp_errors.add();
     return false;

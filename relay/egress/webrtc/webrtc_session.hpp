@@ -17,6 +17,7 @@
 #include "egress/webrtc/dtls_transport.hpp"
 #include "egress/webrtc/feed/rtp_feed.hpp"
 #include "egress/webrtc/ice_lite_agent.hpp"
+#include "egress/webrtc/srtp_rtp_sealer.hpp"
 #include "egress/webrtc/srtp_session.hpp"
 #include "egress/webrtc/udp_socket.hpp"
 #include "protocol/rtcp/rtcp_packet.hpp"
@@ -101,7 +102,8 @@ class WebRtcSession {
   IceLiteAgent ice_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::vector<std::vector<uint8_t>> dtls_out_;  // handshake datagrams waiting for an address
-  std::optional<SrtpSession> srtp_out_;
+  std::optional<SrtpRtpSealer> rtp_sealer_;  // media out (the hot path)
+  std::optional<SrtpSession> srtp_out_;      // RTCP out (libsrtp)
   std::optional<SrtpSession> srtp_in_;
   std::unique_ptr<RtpFeedSubscription> feed_subscription_;
   std::unique_ptr<Subscription> viewer_count_;  // hub subscription: counts us as a webrtc viewer
