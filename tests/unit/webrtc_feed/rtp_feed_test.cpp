@@ -151,9 +151,8 @@ TEST_F(RtpFeedTest, NewViewerStartsAtTheLatestKeyframeThenGetsLivePackets) {
   Viewer viewer(*feed);
   ASSERT_TRUE(viewer.wait_for([](auto& items) { return count_video(items) > 0 && items.back().packet->marker; }));
   ASSERT_FALSE(viewer.items.empty());
-  // From the feed's GOP (replayed) or, when the feed itself is just catching up on the
-  // hub's GOP cache, live: either way the first packet starts the latest keyframe.
   EXPECT_TRUE(viewer.items.front().packet->keyframe_start);
+  EXPECT_TRUE(viewer.items.front().replayed);
   auto replayed = depacketize(viewer.items);
   ASSERT_EQ(replayed.size(), 5u);  // frames 5..9
   EXPECT_TRUE(replayed[0].keyframe);

@@ -39,17 +39,33 @@ class RtpFeedQueue {
   explicit RtpFeedQueue(RtpFeedSubscribeOptions options)
       : capacity_(std::max<size_t>(options.queue_capacity, 16)), notify_(std::move(options.notify)) {}
 
-  // Worker thread. Returns false when the queue overflowed and wants a replay.
-  bool push_live(const std::vector<RtpPacketPtr>& batch) {
+  // Worker thread: a pending replay first (the latest GOP, which already holds the
+  // batch's video from its keyframe on, so that video is not sent twice), then the
+  // batch. Returns false when the queue overflowed and wants a replay.
+  bool deliver(const std::vector<RtpPacketPtr>& batch, const std::vector<RtpPacketPtr>& gop) {
     bool wake = false;
     bool overflow = false;
     {
       std::lock_guard lock(mutex_);
       const bool was_empty = items_.empty();
-      for (const auto& p : batch) {
-        if (p->kind == MediaKind::video && needs_keyframe_) {
-          if (!p->keyframe_start) continue;
+      bool replayed = false;
+      if (replay_requested_) {
+        replay_requested_ = false;
+        if (gop.empty() || items_.size() + gop.size() > capacity_) {
+          needs_keyframe_ = true;  // wait for the next keyframe
+        } else {
+          for (const auto& p : gop) items_.push_back({p, true});
           needs_keyframe_ = false;
+          replayed = true;
+        }
+      }
+      for (const auto& p : batch) {
+        if (p->kind == MediaKind::video) {
+          if (replayed) continue;
+          if (needs_keyframe_) {
+            if (!p->keyframe_start) continue;
+            needs_keyframe_ = false;
+          }
         }
         if (items_.size() >= capacity_) {
           overflow = true;
@@ -67,26 +83,6 @@ class RtpFeedQueue {
     }
     if (wake && notify_) notify_();
     return !overflow;
-  }
-
-  // Worker thread: serves a pending replay from `gop` (empty: wait for a keyframe).
-  void serve_replay(const std::vector<RtpPacketPtr>& gop) {
-    bool wake = false;
-    {
-      std::lock_guard lock(mutex_);
-      if (!replay_requested_) return;
-      replay_requested_ = false;
-      if (gop.empty() || items_.size() + gop.size() > capacity_) {
-        needs_keyframe_ = true;
-        return;
-      }
-      const bool was_empty = items_.empty();
-      for (const auto& p : gop) items_.push_back({p, true});
-      needs_keyframe_ = false;
-      wake = was_empty && armed_;
-      if (wake) armed_ = false;
-    }
-    if (wake && notify_) notify_();
   }
 
   void end() {
@@ -194,7 +190,6 @@ struct RtpFeed::Worker {
   uint64_t errors_logged = 0;
 
   void run();
-  void serve_replays();
   void deliver();
   void handle(const MediaEvent& event);
   void on_tracks(const TrackSet& tracks);
@@ -224,27 +219,21 @@ void RtpFeed::Worker::run() {
     hub_pending = false;
     replay_pending = false;
     lock.unlock();
-    serve_replays();
     events.clear();
     subscription->pop_all(events);
     batch.clear();
     for (const auto& e : events) handle(e);
-    if (!batch.empty()) deliver();
+    deliver();
     lock.lock();
   }
 }
 
-void RtpFeed::Worker::serve_replays() {
-  std::lock_guard lock(queues_mutex);
-  static const std::vector<RtpPacketPtr> kNone;
-  for (const auto& q : queues) q->serve_replay(gop_valid ? gop : kNone);
-}
-
 void RtpFeed::Worker::deliver() {
+  static const std::vector<RtpPacketPtr> kNoGop;
   bool overflow = false;
   {
     std::lock_guard lock(queues_mutex);
-    for (const auto& q : queues) overflow |= !q->push_live(batch);
+    for (const auto& q : queues) overflow |= !q->deliver(batch, gop_valid ? gop : kNoGop);
   }
   if (overflow) wake(false);
 }
@@ -269,11 +258,15 @@ void RtpFeed::Worker::handle(const MediaEvent& event) {
       break;
     case MediaEvent::Type::publisher_gone:
       break;  // packets resume on the same SSRCs when the anchor is back
+    case MediaEvent::Type::cue:
+      break;  // no data channel yet
     case MediaEvent::Type::stream_closed:
-      if (!batch.empty()) deliver();
+      deliver();
       batch.clear();
       end_all();
       break;
+    default:
+      break;  // timed-metadata cues: no WebRTC data channel yet to carry them
   }
 }
 

@@ -27,9 +27,8 @@
 // PLI), counted in `dropped_packets()`.
 //
 // What a subscription receives, in order: the latest GOP's video packets starting at
-// its keyframe (marked `replayed` when they come from the feed's GOP; a feed still
-// catching up on the hub's GOP cache delivers them live), then live audio and video
-// packets as they are built. No video before the first keyframe. Audio starts live (no
+// its keyframe (marked `replayed`), then live audio and video packets as they are
+// built. With no keyframe yet, video starts at the first one. Audio starts live (no
 // audio replay).
 //
 // PLI / FIR. `request_keyframe()` (the session's thread): the next delivery is the
