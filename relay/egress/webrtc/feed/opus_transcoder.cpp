@@ -8,6 +8,7 @@ extern "C" {
 #include <libswresample/swresample.h>
 }
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace anchorcast::webrtc {
@@ -59,7 +60,13 @@ struct OpusTranscoder::State {
 };
 
 OpusTranscoder::OpusTranscoder(std::unique_ptr<State> state) : state_(std::move(state)) {}
-OpusTranscoder::~OpusTranscoder() = default;
+OpusTranscoder::~OpusTranscoder() {
+  // Drain the encoder so libopus does not close with frames queued (it warns); the
+  // packets are dropped: the feed is going away.
+  if (!state_ || !state_->encoder || !state_->packet) return;
+  if (avcodec_send_frame(state_->encoder.get(), nullptr) < 0) return;
+  while (avcodec_receive_packet(state_->encoder.get(), state_->packet.get()) == 0) av_packet_unref(state_->packet.get());
+}
 
 const std::string& OpusTranscoder::encoder_name() const { return state_->encoder_name; }
 
