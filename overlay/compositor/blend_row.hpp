@@ -8,11 +8,10 @@ namespace anchorcast::compositor {
 
 inline constexpr int kOpaque = 256;  // opacity 256 = the sprite as it is
 
-// For each i < n, with a = alpha[i], p = premul[i] (p <= a, both 0..255):
-//   opacity 256:  dst = p + round(dst * (255 - a) / 255)  — correctly rounded
-//   opacity o < 256: a and p are first scaled to round(a*o/256), round(p*o/256), then as
-//   above. Those two extra roundings put a fading frame within 1.5 (not 0.5) of the
-//   exact value; fades last ~250 ms and this keeps the whole kernel in 16-bit lanes.
+// For each i < n, with a = alpha[i], p = premul[i] (p <= a, both 0..255), o = opacity:
+//   dst = round(dst * (1 - a/255 * o/256) + p * o/256)
+// o = 256 (at rest) is computed in integers and correctly rounded. o < 256 (fades) is
+// computed in single precision: within 0.5 + 1e-4 of the exact value.
 void blend_row_scalar(uint8_t* dst, const uint8_t* premul, const uint8_t* alpha, int n, int opacity);
 void blend_row_simd(uint8_t* dst, const uint8_t* premul, const uint8_t* alpha, int n, int opacity);
 
