@@ -74,7 +74,7 @@ struct ControlPlane::Impl {
   void run();
   void broadcast(const std::string& stream, const std::string& message);
   // Burn-in streams: the compositor reports `applied` once a frame carries the change.
-  compositor::ScenePtr scene_of(const std::string& stream);  // caller holds state_mutex
+  compositor::ScenePtr scene_of(const std::string& stream, int64_t now_ms);  // caller holds state_mutex
   void start_compositor(const std::string& stream);
   std::unique_ptr<compositor::Compositor> take_compositor(const std::string& stream);
   bool asset_exists(std::string_view id) const { return asset_ids.count(std::string(id)) > 0; }
@@ -160,12 +160,16 @@ void ControlPlane::start() {
   m.writer = std::thread([this] { impl_->run(); });
 }
 
-compositor::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream) {
+compositor::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream, int64_t now_ms) {
   auto scene = std::make_shared<compositor::Scene>();
   auto it = states.find(stream);
-  if (it == states.end()) return scene;
+  if (it == states.end()) {
+    scene->overlays_json = "[]";
+    return scene;
+  }
   scene->version = it->second.state.version();
   scene->overlays = it->second.state.records();
+  scene->overlays_json = it->second.state.overlays_json(now_ms);
   return scene;
 }
 
@@ -185,7 +189,7 @@ void ControlPlane::Impl::start_compositor(const std::string& stream) {
   };
   auto c = std::make_unique<compositor::Compositor>(source, main, std::move(hooks), metrics);
   std::lock_guard lock(state_mutex);
-  c->start(scene_of(stream));
+  c->start(scene_of(stream, wall_ms()));
   compositors[stream] = std::move(c);
 }
 
@@ -382,18 +386,13 @@ void ControlPlane::Impl::run() {
         }
       }
     }
-    // Streams without a compositor: a change reaches viewers with the next packet.
-    auto applied_event = [&](const std::string& stream, const std::string& version) {
-      auto s = hub.find(stream);
-      int64_t pts = s ? s->output_position_ms() : 0;
-      return R"({"type":"applied","version":)" + version + R"(,"pts_ms":)" + std::to_string(pts) + "}";
-    };
-    // Burn-in streams: the compositor gets the new scene and reports each version once a
-    // frame shows it.
-    std::map<std::string, std::vector<uint64_t>> composited_versions;
+    // Every change becomes a cue (timed metadata) in the source rendition at once. A
+    // burn-in stream's compositor also gets the new scene and reports each version (and
+    // cues its main rendition) once a frame shows it; elsewhere the change reaches viewers
+    // with the next packet, so it applies at the current output position.
+    std::map<std::string, std::vector<uint64_t>> changed;
     auto announce = [&](const std::string& stream, const std::string& version) {
-      if (compositors.count(stream)) composited_versions[stream].push_back(std::stoull(version));
-      else broadcast(stream, applied_event(stream, version));
+      changed[stream].push_back(std::stoull(version));
     };
     {
       std::lock_guard slock(state_mutex);
@@ -416,11 +415,19 @@ void ControlPlane::Impl::run() {
         if (o.event.front() == '{') broadcast(o.stream, o.event);
         else announce(o.stream, o.event);
       }
-      for (auto& [stream, versions] : composited_versions) {
-        auto c = compositors.find(stream);
-        if (c == compositors.end()) continue;
-        if (auto pts = c->second->set_scene(scene_of(stream), versions))
-          for (uint64_t v : versions) broadcast(stream, applied_json(v, *pts));
+      for (auto& [stream, versions] : changed) {
+        auto scene = scene_of(stream, now);
+        if (auto source = hub.find(stream)) {
+          int64_t pts = source->output_position_ms();
+          source->push_cue(std::make_shared<Cue>(Cue{pts, scene->version, compositor::cue_json(*scene, pts)}));
+          auto c = compositors.find(stream);
+          if (c == compositors.end()) {
+            for (uint64_t v : versions) broadcast(stream, applied_json(v, pts));
+            continue;
+          }
+          if (auto at = c->second->set_scene(scene, versions))
+            for (uint64_t v : versions) broadcast(stream, applied_json(v, *at));
+        }
       }
     }
     batch.clear();

@@ -71,6 +71,7 @@ struct Compositor::Worker {
   H264Decoder decoder;
   H264Encoder encoder;
   LayerAnimator animator;
+  ScenePtr current_scene;
   CardSprites sprites;
   FramePtr canvas{av_frame_alloc()};
   std::unique_ptr<StreamPublisher> publisher;
@@ -126,7 +127,10 @@ std::optional<int64_t> Compositor::set_scene(ScenePtr scene, std::vector<uint64_
       for (uint64_t v : versions) pending_versions_.push_back(PendingVersion{v, now});
       wakeup_ = true;
     } else if (!versions.empty()) {
-      return main_->output_position_ms();
+      // Nothing on screen to wait for: the change applies where main's timeline is now.
+      int64_t at = main_->output_position_ms();
+      main_->push_cue(std::make_shared<Cue>(Cue{at, pending_scene_->version, cue_json(*pending_scene_, at)}));
+      return at;
     }
   }
   wake_.notify_all();
@@ -170,6 +174,7 @@ void Compositor::run() {
           break;
         case MediaEvent::Type::publisher_gone:
         case MediaEvent::Type::stream_closed: w.on_source_gone(); break;
+        case MediaEvent::Type::cue: break;  // the source's cues; main gets its own, frame-exact
       }
     }
   }
@@ -182,7 +187,9 @@ void Compositor::Worker::take_scene() {
     std::lock_guard lock(owner.mutex_);
     scene = std::move(owner.pending_scene_);
   }
-  if (scene) animator.set_scene(scene, wall_ms());
+  if (!scene) return;
+  animator.set_scene(scene, wall_ms());
+  current_scene = std::move(scene);
 }
 
 void Compositor::Worker::on_tracks(const TrackSetPtr& tracks, bool new_session) {
@@ -360,6 +367,9 @@ void Compositor::Worker::publish_encoded(SteadyClock::time_point arrived, uint64
       }
     }
     reported_version = version;
+    // The cue rides with the frame that shows the change: same pts, right after it.
+    if (current_scene)
+      owner.main_->push_cue(std::make_shared<Cue>(Cue{pts_ms, current_scene->version, cue_json(*current_scene, pts_ms)}));
     if (owner.hooks_.applied)
       for (uint64_t v : versions) owner.hooks_.applied(v, pts_ms);
   }

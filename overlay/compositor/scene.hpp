@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "state/overlay_state.hpp"
@@ -14,7 +15,14 @@ namespace anchorcast::compositor {
 struct Scene {
   uint64_t version = 0;
   std::vector<overlay::OverlayRecord> overlays;  // list order: later ones are drawn on top
+  std::string overlays_json;  // the contract's `overlays` list at commit time (for cues)
 };
+
+// The timed-metadata JSON of a scene at `pts_ms` (see hub/media_event.hpp: Cue).
+inline std::string cue_json(const Scene& scene, int64_t pts_ms) {
+  return R"({"type":"overlays","version":)" + std::to_string(scene.version) + R"(,"pts_ms":)" +
+         std::to_string(pts_ms) + R"(,"overlays":)" + scene.overlays_json + "}";
+}
 
 using ScenePtr = std::shared_ptr<const Scene>;
 

@@ -112,6 +112,18 @@ int64_t Stream::push(Packet&& packet) {
   return output_pts_ms;
 }
 
+void Stream::push_cue(CuePtr cue) {
+  std::lock_guard lock(mutex_);
+  if (closed_ || !cue) return;
+  latest_cue_ = cue;
+  broadcast(MediaEvent::of_cue(std::move(cue)));
+}
+
+CuePtr Stream::latest_cue() const {
+  std::lock_guard lock(mutex_);
+  return latest_cue_;
+}
+
 void Stream::broadcast(const MediaEvent& event) {
   size_t dropped = 0;
   for (auto& q : subscribers_) dropped += q->push(event);
@@ -127,6 +139,7 @@ std::unique_ptr<Subscription> Stream::subscribe(SubscribeOptions options) {
     queue->push(MediaEvent::of_tracks(tracks_, true));
     for (const auto& p : gop_->packets()) queue->push(MediaEvent::of_packet(p));
   }
+  if (!closed_ && latest_cue_) queue->push(MediaEvent::of_cue(latest_cue_));
   subscribers_.push_back(queue);
   viewers_[static_cast<int>(options.protocol)].fetch_add(1, std::memory_order_relaxed);
   return std::unique_ptr<Subscription>(new Subscription(shared_from_this(), std::move(queue), options.protocol));

@@ -31,13 +31,19 @@ bool SubscriberQueue::accepts(const MediaEvent& event) {
 }
 
 // The ring is full: drop every queued packet but keep control events (the latest
-// track announcement must still reach the viewer), then wait for a keyframe.
+// track announcement must still reach the viewer) and the newest cue (each cue is the
+// whole overlay state, so older ones say nothing more), then wait for a keyframe.
 size_t SubscriberQueue::overflow() {
   size_t dropped = 0;
   size_t kept = 0;
+  size_t newest_cue = size_;
+  for (size_t i = 0; i < size_; ++i)
+    if (ring_[(head_ + i) % ring_.size()].type == MediaEvent::Type::cue) newest_cue = i;
   for (size_t i = 0; i < size_; ++i) {
     MediaEvent& e = ring_[(head_ + i) % ring_.size()];
-    if (e.type == MediaEvent::Type::packet) {
+    if (e.type == MediaEvent::Type::cue && i != newest_cue) {
+      e = MediaEvent{};
+    } else if (e.type == MediaEvent::Type::packet) {
       ++dropped;
       e = MediaEvent{};
     } else {

@@ -68,6 +68,12 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // The control channel stamps `applied` events with it until the compositor exists.
   int64_t output_position_ms() const;
 
+  // Timed metadata from the server itself (the control plane, the compositor), already in
+  // the output timeline. Subscribers get it in order with the media; a new subscriber
+  // gets the latest cue right after the GOP cache, so it knows the overlays at once.
+  void push_cue(CuePtr cue);
+  CuePtr latest_cue() const;
+
   // Ends every subscriber (stream_closed) and refuses publishers from now on.
   void close();
 
@@ -89,6 +95,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool new_session_ = false;
   std::string protocol_;
   TrackSetPtr tracks_;
+  CuePtr latest_cue_;
   std::unique_ptr<GopCache> gop_;
   std::vector<std::shared_ptr<SubscriberQueue>> subscribers_;
   // One steady output timeline across publisher sessions: each session's timestamps

@@ -125,6 +125,8 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
   switch (event.type) {
     case MediaEvent::Type::stream_closed:
       return false;
+    case MediaEvent::Type::cue:
+      return true;  // not carried in FLV yet
     case MediaEvent::Type::publisher_gone:
       return true;  // the hub resumes the same timeline with a new track announcement
     case MediaEvent::Type::tracks:

@@ -65,6 +65,8 @@ void HlsPackager::on_event(const MediaEvent& event) {
       // The stream may come back; what we have is a complete segment now.
       s.close_segment_at_last_packet();
       break;
+    case MediaEvent::Type::cue:
+      break;  // not carried in HLS yet
     case MediaEvent::Type::stream_closed: {
       s.close_segment_at_last_packet();
       std::lock_guard lock(s.mutex);

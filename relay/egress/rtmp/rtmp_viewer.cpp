@@ -84,6 +84,8 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
       return Action::keep;
     case MediaEvent::Type::stream_closed:
       return Action::close;
+    case MediaEvent::Type::cue:
+      return Action::keep;  // not carried over RTMP yet
     case MediaEvent::Type::packet:
       break;
   }

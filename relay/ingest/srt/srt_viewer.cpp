@@ -59,6 +59,8 @@ bool SrtViewer::pump() {
       case MediaEvent::Type::stream_closed:
         end_reason_ = "stream removed";
         return false;
+      case MediaEvent::Type::cue:
+        break;  // SRT viewers get the MPEG-TS as published: no timed metadata yet
     }
     if (out_.size() >= kMessageSize && !send_all()) return false;
   }
