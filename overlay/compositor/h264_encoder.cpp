@@ -113,13 +113,19 @@ Status H264Encoder::encode(const AVFrame* frame, int64_t pts, bool force_keyfram
   if (draining_) return make_error("H.264 encoder: encode after drain (open again first)");
   if (!frame || !is_yuv420p_8bit(*frame))
     return make_error("H.264 encoder: the frame must be 8-bit 4:2:0");
-  if (frame->width != settings_.width || frame->height != settings_.height)
+  // An odd-sized source (4:2:0 H.264 may crop to odd sizes) is encoded without its last
+  // column/row: the encoder is opened for the even size below it.
+  const bool fits = (frame->width == settings_.width || frame->width == settings_.width + 1) &&
+                    (frame->height == settings_.height || frame->height == settings_.height + 1);
+  if (!fits)
     return make_error("H.264 encoder: frame is " + std::to_string(frame->width) + "x" +
                       std::to_string(frame->height) + ", the encoder was opened for " +
                       std::to_string(settings_.width) + "x" + std::to_string(settings_.height));
   // A new reference to the caller's buffers (no pixel copy) carries our pts and type.
   if (int err = av_frame_ref(input_.get(), frame); err < 0) return av_failure("cannot reference the frame", err);
   input_->format = AV_PIX_FMT_YUV420P;  // yuvj420p: same layout, range is in the VUI
+  input_->width = settings_.width;
+  input_->height = settings_.height;
   input_->pts = pts;
   input_->pict_type = force_keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
   const int err = avcodec_send_frame(context_.get(), input_.get());

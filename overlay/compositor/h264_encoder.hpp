@@ -38,7 +38,8 @@ class H264Encoder {
   // Codec, size, fps and the avcC built from x264's SPS/PPS; valid after open().
   const VideoTrack& output_track() const { return track_; }
 
-  // Encodes `frame` (8-bit 4:2:0 of the opened size; not modified) at `pts` in
+  // Encodes `frame` (8-bit 4:2:0 of the opened size, or one more column/row when the
+  // source is odd-sized: that one is left out; not modified) at `pts` in
   // settings().time_base; `force_keyframe` makes it an IDR. Then call receive() until
   // it yields nothing.
   Status encode(const AVFrame* frame, int64_t pts, bool force_keyframe = false);

@@ -223,6 +223,28 @@ TEST(H264Encoder, RefusesBadSettingsAndFrames) {
   EXPECT_FALSE(encoder.encode(frame.get(), 0).ok());
 }
 
+TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
+  H264Encoder encoder;
+  ASSERT_TRUE(encoder.open(settings_for(320, 240, 50)).ok());
+  FramePtr frame(av_frame_alloc());
+  frame->width = 321;
+  frame->height = 241;
+  frame->format = AV_PIX_FMT_YUV420P;
+  ASSERT_EQ(av_frame_get_buffer(frame.get(), 0), 0);
+  for (int p = 0; p < 3; ++p) std::fill_n(frame->data[p], frame->linesize[p] * (p ? 121 : 241), 128);
+  ASSERT_TRUE(encoder.encode(frame.get(), 0).ok());
+  EXPECT_EQ(frame->width, 321);  // the caller's frame is untouched
+  auto packet = encoder.receive();
+  ASSERT_TRUE(packet.ok() && packet->has_value());
+  H264Decoder decoder;
+  ASSERT_TRUE(decoder.open(encoder.output_track()).ok());
+  ASSERT_TRUE(decoder.send(**packet).ok());
+  auto decoded = decoder.receive();
+  ASSERT_TRUE(decoded.ok() && *decoded);
+  EXPECT_EQ((*decoded)->width, 320);
+  EXPECT_EQ((*decoded)->height, 240);
+}
+
 TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
   H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 20)).ok());
