@@ -60,6 +60,12 @@ Result<Fingerprint> parse_fingerprint(std::string_view value, size_t line) {
   return Fingerprint{lower(algorithm), std::string(fp)};
 }
 
+// RFC 8122 §5 allows several a=fingerprint lines; keep the first sha-256 one (what
+// browsers and our DTLS check use), else the first.
+void keep_fingerprint(std::optional<Fingerprint>& kept, Fingerprint next) {
+  if (!kept || (kept->algorithm != "sha-256" && next.algorithm == "sha-256")) kept = std::move(next);
+}
+
 // Holds the codec of `pt` in `m`, adding it (without rtpmap yet) when `create`.
 Codec* find_codec(MediaSection& m, uint8_t pt) {
   for (auto& c : m.codecs)
@@ -99,7 +105,7 @@ Status apply_media_attribute(MediaSection& m, std::string_view name, std::string
   } else if (name == "fingerprint") {
     auto fp = parse_fingerprint(value, line);
     if (!fp) return fp.error();
-    if (!m.fingerprint) m.fingerprint = std::move(*fp);  // the first one: we use sha-256 ones anyway
+    keep_fingerprint(m.fingerprint, std::move(*fp));
   } else if (name == "rtpmap") {
     std::string_view rest = value;
     uint8_t pt = 0;
@@ -267,7 +273,7 @@ Result<SessionDescription> parse_sdp(std::string_view text) {
     } else if (name == "fingerprint") {
       auto fp = parse_fingerprint(attr_value, line_number);
       if (!fp) return fp.error();
-      if (!sd.fingerprint) sd.fingerprint = std::move(*fp);
+      keep_fingerprint(sd.fingerprint, std::move(*fp));
     } else if (name == "group") {
       std::string_view rest = attr_value;
       if (next_token(rest) == "BUNDLE") {

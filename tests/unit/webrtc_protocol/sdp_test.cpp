@@ -257,3 +257,13 @@ TEST(SdpCodecChoice, MainProfileSourcePicksTheOfferedMainPayloadType) {
   EXPECT_EQ(choice->payload_type, 116);
   EXPECT_TRUE(choice->same_profile);
 }
+
+TEST(SdpOffer, PrefersTheSha256FingerprintAmongSeveral) {
+  auto sd = parse_sdp(
+      "v=0\r\na=fingerprint:sha-1 AA:BB\r\na=fingerprint:SHA-256 CC:DD\r\na=fingerprint:sha-512 EE:FF\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n");
+  ASSERT_TRUE(sd.ok()) << sd.error().message;
+  ASSERT_TRUE(sd->fingerprint);
+  EXPECT_EQ(sd->fingerprint->algorithm, "sha-256");
+  EXPECT_EQ(sd->fingerprint->value, "CC:DD");
+}
