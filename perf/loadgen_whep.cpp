@@ -398,6 +398,9 @@ int main(int argc, char** argv) {
       if (v.state == Viewer::State::ice && now - v.last_stun_sent > std::chrono::milliseconds(500)) send_binding(v);
       if (v.state == Viewer::State::dtls) {
         if (auto t = v.dtls->timeout(); t && t->count() == 0) v.dtls->on_timeout();
+        // Like a browser: consent checks go on while DTLS runs, or a slow handshake
+        // loses its session to the server's 30 s consent timeout.
+        if (now - v.last_stun_sent > std::chrono::seconds(2)) send_binding(v);
       }
       if (v.state == Viewer::State::playing) {
         if (now - v.last_rr > std::chrono::seconds(1)) {
