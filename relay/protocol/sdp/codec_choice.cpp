@@ -24,9 +24,8 @@ std::optional<H264Profile> h264_profile(std::string_view plid) {
   if (ec != std::errc{} || ptr != plid.data() + 6) return std::nullopt;
   const unsigned profile_idc = value >> 16;
   const unsigned constraints = (value >> 8) & 0xFF;
-  const bool set0 = constraints & 0x80, set1 = constraints & 0x40, set3 = constraints & 0x10;
+  const bool set0 = constraints & 0x80, set1 = constraints & 0x40;
   const bool set4 = constraints & 0x08, set5 = constraints & 0x04;
-  (void)set3;
   switch (profile_idc) {
     case 0x42: return set1 ? H264Profile::constrained_baseline : H264Profile::baseline;
     case 0x4D: return set1 ? H264Profile::constrained_baseline : H264Profile::main;

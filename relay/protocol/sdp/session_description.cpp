@@ -1,6 +1,7 @@
 #include "protocol/sdp/session_description.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace anchorcast::sdp {
