@@ -91,6 +91,16 @@ class WhepAiortcTest(E2ETestCase):
         wait_for(lambda: server.stream("demo")["viewers"]["webrtc"] == 0, 5, "the viewer count to drop")
         self.assertEqual(delete_session(server.http_port, viewer.location), 404)
 
+    def test_rendition_source_plays(self):
+        server = self.start_server()
+        self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 30), "anchor")
+        server.wait_live("demo")
+        viewer = self.viewer(server, query="?rendition=source")
+        viewer.wait_answered(15)
+        self.assertEqual(viewer.status, 201)
+        wait_for(lambda: len(viewer.video_times) >= FPS, 10, "a second of video from ?rendition=source")
+        wait_for(lambda: viewer.audio_frames > 0, 5, "Opus audio from ?rendition=source")
+
     def test_signalling_errors_are_clear(self):
         server = self.start_server()
         port = server.http_port

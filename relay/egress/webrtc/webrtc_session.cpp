@@ -11,6 +11,7 @@ namespace {
 
 constexpr auto kSenderReportInterval = std::chrono::seconds(1);
 constexpr size_t kViewerCountQueue = 256;  // drained every tick; never meant to fill
+constexpr auto kMinReplayInterval = std::chrono::milliseconds(500);
 
 }  // namespace
 
@@ -202,7 +203,13 @@ void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
   for (const auto& nack : rtcp_in_.nacks) on_nack(nack.media_ssrc, nack.sequence, out);
   if (!rtcp_in_.keyframe_requests.empty()) {
     counters_.plis.add(rtcp_in_.keyframe_requests.size());
-    if (feed_subscription_) feed_subscription_->request_keyframe();
+    // Each replay resends the whole latest GOP: a viewer repeating PLI while the
+    // previous replay is still in flight gets that one, not another burst.
+    auto now = Clock::now();
+    if (feed_subscription_ && now - last_replay_ >= kMinReplayInterval) {
+      last_replay_ = now;
+      feed_subscription_->request_keyframe();
+    }
   }
 }
 

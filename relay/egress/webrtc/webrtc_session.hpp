@@ -114,6 +114,7 @@ class WebRtcSession {
   std::vector<uint8_t> rtcp_out_;  // reused
   OutgoingStream video_, audio_;
   Clock::time_point next_report_;
+  Clock::time_point last_replay_{};
   std::string failure_;
 };
 
