@@ -8,6 +8,10 @@
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/log.hpp"
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 namespace {
 
 constexpr const char* kUsage =
@@ -74,6 +78,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   anchorcast::log::set_min_level(parse_level(config->log_level));
+  // libav's own log (x264's settings banner and exit statistics are "info") stays quiet
+  // unless something is wrong; the compositor logs what matters in our format.
+  av_log_set_level(config->log_level == "debug" ? AV_LOG_INFO : AV_LOG_WARNING);
 
   // Block the stop signals in every thread (threads inherit the mask), then wait for
   // them here: no async-signal-safety puzzles, and the stop runs on this thread.
