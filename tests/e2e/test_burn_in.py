@@ -8,8 +8,8 @@ untouched `source` rendition over HTTP-FLV, frame by frame with their pts. The c
 - after `card.hide` the region matches the source again;
 - a sale's countdown region changes from one second to the next; stock 0 (sold out)
   changes the card against the in-stock render;
-- HLS and RTMP play show the composited video by default and the clean one with
-  ?rendition=source.
+- HLS, HTTP-FLV, RTMP play and WebRTC (WHEP, aiortc) show the composited video by
+  default and the clean one with ?rendition=source.
 The anchor sends still SMPTE bars, so any change in the main rendition is the overlay's.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import harness
 from harness import E2ETestCase, wait_for
 from merchant import SHOP2_TOKEN, Merchant, card, sale
+from whep_viewer import WhepViewer
 
 STREAM = "shop2"  # the harness's burn-in stream
 W, H = 640, 360   # viewers scale 1280x720 down by two: enough for region checks, 4x less memory
@@ -256,9 +257,20 @@ class BurnInTest(E2ETestCase):
             "flv": self.server.url(f"/flv/{STREAM}.flv"),
             "rtmp": self.server.rtmp_play_url(STREAM),
         }
-        for name, url in urls.items():
-            sep = "&" if "?" in url else "?"
-            main, clean = grab(url), grab(url + sep + "rendition=source")
+        def grab_webrtc(query: str) -> np.ndarray:
+            viewer = WhepViewer(self.server.http_port, STREAM, query)
+            viewer.keep_picture = True
+            viewer.start()
+            self.addCleanup(viewer.close)
+            wait_for(lambda: len(viewer.video_times) >= 10, 20, f"10 WebRTC frames of /whep/{STREAM}{query}")
+            picture = viewer.last_gray
+            h, w = picture.shape
+            return picture.reshape(H, h // H, W, w // W).mean(axis=(1, 3)).astype(np.uint8)
+
+        grabs = {name: (grab(url), grab(url + ("&" if "?" in url else "?") + "rendition=source"))
+                 for name, url in urls.items()}
+        grabs["webrtc"] = (grab_webrtc(""), grab_webrtc("?rendition=source"))
+        for name, (main, clean) in grabs.items():
             d = region(diff(main, clean), card_area)
             harness.report(f"{name}: card area differs by {d.mean():.1f} on average")
             self.assertGreater(d.mean(), 4, f"{name}: the default rendition shows no card")

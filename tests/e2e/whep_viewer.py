@@ -76,6 +76,8 @@ class WhepViewer:
         self.relay: Optional[LossyUdpRelay] = None
         self.video_times: list[float] = []   # time.monotonic() of each decoded video frame
         self.video_sizes: set[tuple[int, int]] = set()
+        self.last_gray = None  # the newest decoded picture as a numpy gray image, with keep_picture
+        self.keep_picture = False
         self.audio_frames = 0
         self.audio_samples = 0
         self.answer_sdp = ""
@@ -187,6 +189,8 @@ class WhepViewer:
             if track.kind == "video":
                 self.video_times.append(time.monotonic())
                 self.video_sizes.add((frame.width, frame.height))
+                if self.keep_picture:
+                    self.last_gray = frame.to_ndarray(format="gray")
             else:
                 self.audio_frames += 1
                 self.audio_samples += frame.samples
