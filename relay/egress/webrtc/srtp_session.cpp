@@ -79,16 +79,6 @@ Result<std::span<const uint8_t>> SrtpSession::protect_rtp(std::span<const uint8_
   return std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(len));
 }
 
-Result<size_t> SrtpSession::protect_rtp_in_place(std::span<uint8_t> buffer, size_t rtp_size) {
-  if (direction_ != Direction::outbound) return make_error("protect on an outbound SRTP session");
-  if (rtp_size < 12 || rtp_size > kMaxPacket || buffer.size() < rtp_size + kMaxTrailer)
-    return make_error("RTP packet length out of range");
-  int len = static_cast<int>(rtp_size);
-  srtp_err_status_t status = srtp_protect(session_.get(), buffer.data(), &len);
-  if (status != srtp_err_status_ok) return make_error(srtp_error_text("srtp_protect", status));
-  return static_cast<size_t>(len);
-}
-
 Result<std::span<const uint8_t>> SrtpSession::protect_rtcp(std::span<const uint8_t> rtcp) {
   if (direction_ != Direction::outbound) return make_error("protect on an inbound SRTP session");
   if (rtcp.size() < 8 || rtcp.size() > kMaxPacket) return make_error("RTCP packet length out of range");

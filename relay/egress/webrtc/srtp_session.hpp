@@ -1,6 +1,8 @@
 // One direction of SRTP/SRTCP (libsrtp2) keyed from DTLS: an outbound session protects
 // what we send, an inbound one unprotects what the peer sends. Protect copies into a
-// buffer the session owns and reuses: no allocation per packet.
+// buffer the session owns and reuses: no allocation per packet. Sessions send RTCP
+// through it; media RTP goes through SrtpRtpSealer (srtp_rtp_sealer.hpp), which this
+// class is the test oracle for.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +35,6 @@ class SrtpSession {
   // A repeated sequence number (a NACK retransmission) is allowed.
   Result<std::span<const uint8_t>> protect_rtp(std::span<const uint8_t> rtp);
   Result<std::span<const uint8_t>> protect_rtcp(std::span<const uint8_t> rtcp);
-  // The hot path: protects the `rtp_size`-byte packet at the start of `buffer` in place
-  // (a send slot; `buffer` has room for the trailer). Returns the SRTP size.
-  Result<size_t> protect_rtp_in_place(std::span<uint8_t> buffer, size_t rtp_size);
   // Inbound, in place: returns the plaintext prefix of `packet`.
   Result<std::span<uint8_t>> unprotect_rtp(std::span<uint8_t> packet);
   Result<std::span<uint8_t>> unprotect_rtcp(std::span<uint8_t> packet);
