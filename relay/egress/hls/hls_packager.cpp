@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "egress/hls/media_playlist.hpp"
+#include "egress/hls/overlay_date_ranges.hpp"
 #include "protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
@@ -20,6 +21,9 @@ struct HlsPackager::State {
   void open_segment(int64_t t_us);
   void close_segment(int64_t end_us);
   void close_segment_at_last_packet();
+  void on_cue(const CuePtr& cue);
+  void apply_cue_to_ranges(const Cue& cue);
+  void publish_locked();
 
   const HlsConfig config;
   const WallClock wall_clock;
@@ -40,10 +44,12 @@ struct HlsPackager::State {
   bool anchored = false;           // wall clock anchor for PROGRAM-DATE-TIME
   std::chrono::system_clock::time_point anchor_wall;
   int64_t anchor_us = 0;
+  CuePtr unplaced_cue;  // arrived before a wall-clock anchor existed: placed at the next
 
   // Shared with readers.
   mutable std::mutex mutex;
   MediaPlaylist playlist;
+  OverlayDateRanges date_ranges;
   std::string rendered;
 };
 
@@ -66,12 +72,13 @@ void HlsPackager::on_event(const MediaEvent& event) {
       s.close_segment_at_last_packet();
       break;
     case MediaEvent::Type::cue:
-      break;  // not carried in HLS yet
+      if (event.cue) s.on_cue(event.cue);
+      break;
     case MediaEvent::Type::stream_closed: {
       s.close_segment_at_last_packet();
       std::lock_guard lock(s.mutex);
       s.playlist.end();
-      s.rendered = s.playlist.render();
+      s.publish_locked();
       break;
     }
   }
@@ -115,6 +122,10 @@ void HlsPackager::State::open_segment(int64_t t_us) {
     anchored = true;
     anchor_wall = wall_clock();
     anchor_us = t_us;
+    if (unplaced_cue) {
+      apply_cue_to_ranges(*unplaced_cue);
+      unplaced_cue.reset();
+    }
   }
   open = true;
   any_segment_started = true;
@@ -139,8 +150,29 @@ void HlsPackager::State::close_segment(int64_t end_us) {
   segment.data = std::make_shared<const std::string>(buffer.begin(), buffer.end());
   std::lock_guard lock(mutex);
   playlist.add(std::move(segment));
-  rendered = playlist.render();
+  if (auto start = playlist.window_start()) date_ranges.trim(*start);
+  publish_locked();
 }
+
+void HlsPackager::State::on_cue(const CuePtr& cue) {
+  if (!anchored) {
+    // Its date needs the pts -> wall clock mapping the next segment sets up.
+    unplaced_cue = cue;
+    return;
+  }
+  apply_cue_to_ranges(*cue);
+}
+
+void HlsPackager::State::apply_cue_to_ranges(const Cue& cue) {
+  // The same mapping as EXT-X-PROGRAM-DATE-TIME, so a player that maps segment dates to
+  // media time finds the range start at the cue's pts.
+  const auto at = anchor_wall + std::chrono::microseconds(cue.pts_ms * 1000 - anchor_us);
+  std::lock_guard lock(mutex);
+  if (!date_ranges.apply_cue(cue.json, cue.version, at).ok()) return;  // not an overlay cue: nothing to list
+  if (!playlist.empty()) publish_locked();
+}
+
+void HlsPackager::State::publish_locked() { rendered = playlist.render(date_ranges.render()); }
 
 void HlsPackager::State::close_segment_at_last_packet() {
   // The last frame lasts about as long as the one before it.

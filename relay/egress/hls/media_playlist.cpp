@@ -4,21 +4,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "egress/hls/iso8601.hpp"
+
 namespace anchorcast {
 namespace {
-
-// RFC 8216 §4.3.2.6: an ISO/IEC 8601:2004 date-time with time zone and at least
-// millisecond accuracy.
-std::string format_program_date_time(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
-  return buf;
-}
 
 int ceil_seconds(int64_t us) { return static_cast<int>((us + 999999) / 1000000); }
 
@@ -71,9 +60,14 @@ void MediaPlaylist::add(HlsSegment segment) {
   while (retired_.size() > std::max(window_, segments_.size())) retired_.pop_front();
 }
 
-std::string MediaPlaylist::render() const {
+std::optional<std::chrono::system_clock::time_point> MediaPlaylist::window_start() const {
+  if (segments_.empty()) return std::nullopt;
+  return segments_.front().program_date_time;
+}
+
+std::string MediaPlaylist::render(std::string_view date_range_tags) const {
   std::string out;
-  out.reserve(128 + segments_.size() * 96);
+  out.reserve(128 + segments_.size() * 96 + date_range_tags.size());
   out += "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:";
   out += std::to_string(target_duration_s_);
   out += "\n#EXT-X-MEDIA-SEQUENCE:";
@@ -82,10 +76,17 @@ std::string MediaPlaylist::render() const {
   out += std::to_string(discontinuity_sequence_);
   out += '\n';
   char extinf[48];
+  bool first = true;
   for (const auto& s : segments_) {
     if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
     out += "#EXT-X-PROGRAM-DATE-TIME:";
-    out += format_program_date_time(s.program_date_time);
+    out += format_iso8601_ms(s.program_date_time);
+    if (first && !date_range_tags.empty()) {
+      out += '\n';
+      out += date_range_tags;
+      out.pop_back();  // the EXTINF line below starts with its own newline
+    }
+    first = false;
     // §4.3.2.1: decimal-floating-point seconds (version 3); 3 decimals = ms accuracy.
     std::snprintf(extinf, sizeof extinf, "\n#EXTINF:%.3f,\n", static_cast<double>(s.duration_us) / 1e6);
     out += extinf;

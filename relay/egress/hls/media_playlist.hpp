@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace anchorcast {
 
@@ -32,7 +34,13 @@ class MediaPlaylist {
   bool empty() const { return segments_.empty(); }
   uint64_t next_sequence() const { return next_sequence_; }
   int target_duration_s() const { return target_duration_s_; }
-  std::string render() const;
+  // The playlist text; `date_range_tags` (whole EXT-X-DATERANGE lines) go right after
+  // the first segment's EXT-X-PROGRAM-DATE-TIME, which RFC 8216 §4.3.2.7 requires a
+  // playlist with date ranges to have, and which hls.js anchors them to.
+  std::string render(std::string_view date_range_tags = {}) const;
+  // The EXT-X-PROGRAM-DATE-TIME of the first listed segment: date ranges that ended
+  // before it are no longer listed.
+  std::optional<std::chrono::system_clock::time_point> window_start() const;
   // A listed or recently removed segment.
   std::shared_ptr<const std::string> find(uint64_t sequence) const;
 
