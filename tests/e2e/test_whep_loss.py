@@ -49,6 +49,33 @@ class WhepLossTest(E2ETestCase):
         self.assertGreater(resent, 0)
         self.assertGreaterEqual(len(times), 0.75 * FPS * WINDOW_S)
 
+    def test_pli_after_a_blackout_restarts_the_viewer_at_a_keyframe(self):
+        """3 s with nothing getting through (more than aiortc's jitter buffer holds):
+        when packets flow again the viewer asks for a keyframe (PLI), the server
+        replays the latest GOP from its cache (never asking the anchor), and decoding
+        resumes within a second."""
+        server = self.start_server()
+        self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 60), "anchor")
+        server.wait_live("demo")
+        viewer = WhepViewer(server.http_port, "demo", relay_loss=0.0, webrtc_port=server.ports["webrtc"])
+        self.addCleanup(viewer.close)
+        viewer.start()
+        viewer.wait_answered(15)
+        wait_for(lambda: len(viewer.video_times) > 2 * FPS, 15, "two seconds of decoded video")
+        viewer.relay.loss = 1.0
+        wait_for(lambda: time.monotonic() >= viewer.video_times[-1] + 3, 10, "a 3 s blackout")
+        viewer.relay.loss = 0.0
+        restored = time.monotonic()
+        before = len(viewer.video_times)
+        wait_for(lambda: len(viewer.video_times) >= before + FPS, 10, "a second of video after the blackout")
+        first_after = next(t for t in viewer.video_times[before:] if t >= restored)
+        text = server.get("/metrics").body.decode()
+        plis = metric(text, "anchorcast_webrtc_keyframe_requests_total")
+        report(f"first frame {1000 * (first_after - restored):.0f} ms after the path came back; "
+               f"{plis:.0f} PLI/FIR, {metric(text, 'anchorcast_webrtc_nacked_packets_total'):.0f} NACKed")
+        self.assertGreater(plis, 0)
+        self.assertLess(first_after - restored, 1.0)
+
 
 if __name__ == "__main__":
     harness.main()
