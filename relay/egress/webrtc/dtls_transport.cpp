@@ -111,14 +111,25 @@ Status DtlsTransport::receive(std::span<const uint8_t> datagram) {
   if (datagram.size() < kRecordHeader) return make_error("DTLS datagram shorter than a record header");
   if (BIO_write(incoming_, datagram.data(), static_cast<int>(datagram.size())) <= 0)
     return fail("DTLS: buffering the datagram failed");
-  if (state_ == State::handshaking) return drive_handshake();
+  if (state_ == State::handshaking) {
+    auto st = drive_handshake();
+    // Records that came with the peer's last flight (read ahead) are read below.
+    if (!st || state_ != State::connected) return st;
+  }
+  return read_records();
+}
 
-  // Connected: nothing but alerts (close_notify) and retransmitted final flights arrive
-  // here; we offer no data channel, so application data is read and dropped.
-  unsigned char sink[1500];
+Status DtlsTransport::read_records() {
+  // Connected: application data (SCTP, when a data channel was negotiated), alerts
+  // (close_notify) and retransmitted final flights. A record is at most 2^14 bytes
+  // (RFC 6347 4.1): a smaller buffer would split one SCTP packet in two.
+  unsigned char record[16384];
   for (;;) {
-    int n = SSL_read(ssl_.get(), sink, sizeof sink);
-    if (n > 0) continue;
+    int n = SSL_read(ssl_.get(), record, sizeof record);
+    if (n > 0) {
+      if (on_data_) on_data_(std::span<const uint8_t>(record, static_cast<size_t>(n)));
+      continue;
+    }
     int err = SSL_get_error(ssl_.get(), n);
     flush_outgoing();
     if (err == SSL_ERROR_WANT_READ) return {};
@@ -206,6 +217,18 @@ void DtlsTransport::close() {
     flush_outgoing();
   }
   state_ = State::closed;
+}
+
+Status DtlsTransport::write(std::span<const uint8_t> data) {
+  if (state_ != State::connected) return make_error("DTLS: not connected");
+  if (data.empty() || data.size() > 16384) return make_error("DTLS: application data must be 1..16384 bytes");
+  int n = SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size()));
+  flush_outgoing();
+  if (n <= 0) {
+    ERR_clear_error();
+    return make_error("DTLS: write failed");
+  }
+  return {};
 }
 
 void DtlsTransport::flush_outgoing() {

@@ -42,6 +42,7 @@ class DtlsTransport {
  public:
   enum class State : uint8_t { handshaking, connected, failed, closed };
   using SendDatagram = std::function<void(std::span<const uint8_t>)>;
+  using ReceiveData = std::function<void(std::span<const uint8_t>)>;  // one application record
 
   // DTLS records are packed into datagrams of at most this many bytes.
   static constexpr size_t kMtu = 1200;
@@ -63,6 +64,10 @@ class DtlsTransport {
   void on_timeout();
   // Sends close_notify.
   void close();
+  // Application data (RFC 8261: one SCTP packet per record). Records that arrive go to
+  // `on_data`; write() sends one record once connected.
+  void set_data_handler(ReceiveData on_data) { on_data_ = std::move(on_data); }
+  Status write(std::span<const uint8_t> data);
 
   State state() const { return state_; }
   // Set once connected.
@@ -74,6 +79,7 @@ class DtlsTransport {
   Status finish_handshake();
   void flush_outgoing();
   Status fail(std::string message);
+  Status read_records();
 
   SslPtr ssl_;
   BIO* incoming_;  // owned by ssl_
@@ -81,6 +87,7 @@ class DtlsTransport {
   DtlsRole role_;
   PeerFingerprint peer_;
   SendDatagram send_;
+  ReceiveData on_data_;
   State state_ = State::handshaking;
   std::optional<SrtpKeys> keys_;
   std::vector<uint8_t> scratch_;

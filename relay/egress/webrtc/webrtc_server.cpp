@@ -62,6 +62,10 @@ WebRtcServer::WebRtcServer(Metrics& metrics)
           metrics.counter("anchorcast_webrtc_dtls_failures_total",
                           "DTLS handshakes that failed (fingerprint mismatch, alerts, bad records)"),
           metrics.counter("anchorcast_webrtc_srtp_errors_total", "SRTP protect failures"),
+          drop_counter(metrics, "sctp_invalid"),
+          drop_counter(metrics, "dcep_invalid"),
+          metrics.counter("anchorcast_webrtc_overlay_messages_total",
+                          "Overlay cues and snapshots sent on WebRTC data channels"),
       },
       sessions_started_(metrics.counter("anchorcast_webrtc_sessions_started_total", "WHEP sessions created")),
       sessions_ended_(metrics.counter("anchorcast_webrtc_sessions_ended_total",
@@ -91,6 +95,7 @@ Status WebRtcServer::listen(const ListenAddress& address) {
   auto ctx = DtlsContext::create(*certificate_, DtlsRole::server);
   if (!ctx) return make_error("webrtc: " + ctx.error().message);
   dtls_ = std::make_unique<DtlsContext>(std::move(*ctx));
+  if (!sctp_) sctp_ = std::make_unique<SctpLibrary>();
   auto socket = UdpSocket::bind(address);
   if (!socket) return socket.error();
   socket_ = std::make_unique<UdpSocket>(std::move(*socket));
@@ -173,7 +178,7 @@ void WebRtcServer::apply_commands() {
         // worker notifies every viewer of a stream for each packet it builds.
         if (first) wake();
       };
-      auto session = WebRtcSession::create(std::move(*c.setup), *dtls_, counters_, std::move(notify), now);
+      auto session = WebRtcSession::create(std::move(*c.setup), *dtls_, *sctp_, counters_, std::move(notify), now);
       if (!session) {
         log::warn("webrtc: session for '", stream_id, "' not started: ", session.error().message);
         std::lock_guard lock(commands_mutex_);
@@ -326,6 +331,7 @@ void WebRtcServer::pump_ready() {
 
 void WebRtcServer::tick() {
   auto now = WebRtcSession::Clock::now();
+  sctp_->advance(now);  // before the sessions' ticks, which send what its timers wrote
   std::vector<std::pair<uint64_t, std::string>> ended;
   for (auto& [handle, entry] : sessions_) {
     entry->session->on_tick(now, *batch_);

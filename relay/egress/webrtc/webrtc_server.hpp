@@ -16,6 +16,7 @@
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
+#include "egress/webrtc/sctp_library.hpp"
 #include "egress/webrtc/webrtc_session.hpp"
 
 namespace anchorcast::webrtc {
@@ -66,6 +67,8 @@ class WebRtcServer {
 
   std::unique_ptr<DtlsCertificate> certificate_;
   std::unique_ptr<DtlsContext> dtls_;
+  // usrsctp for every session's data channel; outlives the sessions (declared before).
+  std::unique_ptr<SctpLibrary> sctp_;
   std::unique_ptr<UdpSocket> socket_;
   uint16_t port_ = 0;
   int wake_fd_ = -1;

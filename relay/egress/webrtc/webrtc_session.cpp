@@ -3,7 +3,10 @@
 #include <cstring>
 
 #include "anchorcast/core/log.hpp"
+#include "protocol/dcep/dcep_message.hpp"
 #include "protocol/rtcp/rtcp_builder.hpp"
+#include "protocol/sctp/sctp_packet.hpp"
+#include "protocol/sdp/answer.hpp"
 
 namespace anchorcast::webrtc {
 
@@ -12,15 +15,16 @@ namespace {
 constexpr auto kSenderReportInterval = std::chrono::seconds(1);
 constexpr size_t kViewerCountQueue = 256;  // drained every tick; never meant to fill
 constexpr auto kMinReplayInterval = std::chrono::milliseconds(500);
+constexpr size_t kMaxInboundMessages = 64;  // per DTLS datagram; a viewer only opens channels
 
 }  // namespace
 
 Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup, const DtlsContext& dtls,
-                                                             SessionCounters& counters,
+                                                             SctpLibrary& sctp, SessionCounters& counters,
                                                              std::function<void()> notify,
                                                              Clock::time_point now) {
   if (!setup.feed || !setup.stream) return make_error("session without a stream");
-  std::unique_ptr<WebRtcSession> session(new WebRtcSession(std::move(setup), counters, now));
+  std::unique_ptr<WebRtcSession> session(new WebRtcSession(std::move(setup), sctp, counters, now));
   session->notify_ = std::move(notify);
   WebRtcSession* self = session.get();
   auto transport = DtlsTransport::create(dtls, session->setup_.remote_fingerprint,
@@ -29,6 +33,7 @@ Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup,
                                          });
   if (!transport) return transport.error();
   session->dtls_ = std::move(*transport);
+  session->dtls_->set_data_handler([self](std::span<const uint8_t> record) { self->on_dtls_data(record); });
   SubscribeOptions count_only;
   count_only.protocol = ViewerProtocol::webrtc;
   count_only.queue_capacity = kViewerCountQueue;
@@ -37,11 +42,13 @@ Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup,
   return session;
 }
 
-WebRtcSession::WebRtcSession(SessionSetup setup, SessionCounters& counters, Clock::time_point now)
+WebRtcSession::WebRtcSession(SessionSetup setup, SctpLibrary& sctp, SessionCounters& counters,
+                             Clock::time_point now)
     : setup_(std::move(setup)),
       counters_(counters),
       ice_(setup_.local, setup_.remote_ufrag, now),
-      next_report_(now + kSenderReportInterval) {
+      next_report_(now + kSenderReportInterval),
+      sctp_library_(sctp) {
   FeedDescription d = setup_.feed->description();
   video_.ssrc = d.video_ssrc;
   audio_.ssrc = d.audio_ssrc;
@@ -85,6 +92,87 @@ void WebRtcSession::on_dtls(std::span<const uint8_t> datagram, SendBatch& out) {
   if (dtls_->state() == DtlsTransport::State::closed && failure_.empty()) failure_ = "the viewer closed DTLS";
   if (before == DtlsTransport::State::handshaking && dtls_->state() == DtlsTransport::State::connected)
     on_dtls_connected();
+  flush_dtls(out);  // SCTP's INIT, or what usrsctp answered to the records just read
+}
+
+void WebRtcSession::start_sctp() {
+  if (!setup_.remote_sctp_port) return;
+  SctpAssociation::Callbacks callbacks;
+  callbacks.send_packet = [this](std::span<const uint8_t> packet) {
+    if (!dtls_->write(packet)) counters_.sctp_dropped.add();
+  };
+  callbacks.on_message = [this](uint16_t stream, uint32_t ppid, std::span<const uint8_t> bytes) {
+    if (inbound_.size() >= kMaxInboundMessages) return counters_.dcep_dropped.add();
+    inbound_.push_back({stream, ppid, {bytes.begin(), bytes.end()}});
+  };
+  callbacks.on_stream_reset = [this](uint16_t stream) {
+    if (overlay_stream_ == stream) overlay_stream_.reset();  // RFC 8831 §6.7: the viewer closed it
+  };
+  auto sctp = SctpAssociation::create(sctp_library_, sdp::kOurSctpPort, *setup_.remote_sctp_port, std::move(callbacks));
+  if (!sctp) {
+    log::warn("webrtc: session ", setup_.id, ": no data channel: ", sctp.error().message);
+    return;
+  }
+  sctp_ = std::move(*sctp);
+  if (auto st = sctp_->connect(); !st) {
+    log::warn("webrtc: session ", setup_.id, ": no data channel: ", st.error().message);
+    sctp_.reset();
+  }
+}
+
+void WebRtcSession::on_dtls_data(std::span<const uint8_t> record) {
+  // RFC 8261 §5: each record is one SCTP packet. Checked here so that garbage is
+  // counted (usrsctp drops it silently).
+  if (!sctp_ || !sctp::check_packet(record)) return counters_.sctp_dropped.add();
+  sctp_->receive(record);
+  // usrsctp only queued what it handed up; act on it now that it returned.
+  for (auto& m : inbound_) on_sctp_message(m.stream, m.ppid, m.bytes);
+  inbound_.clear();
+}
+
+void WebRtcSession::on_sctp_message(uint16_t stream, uint32_t ppid, std::span<const uint8_t> message) {
+  if (ppid == dcep::kPpidDcep) return on_dcep(stream, message);
+  // The overlay channel is one-way; whatever a viewer sends on a channel is ignored.
+}
+
+void WebRtcSession::on_dcep(uint16_t stream, std::span<const uint8_t> message) {
+  auto type = dcep::message_type(message);
+  if (!type) return counters_.dcep_dropped.add();
+  if (*type == dcep::kMessageAck) return;  // we open no channel ourselves
+  if (*type != dcep::kMessageOpen) return counters_.dcep_dropped.add();
+  auto open = dcep::parse_open(message);
+  if (!open) return counters_.dcep_dropped.add();
+  // RFC 8832 §6: the receiver of an OPEN answers with an ACK on the same stream. Every
+  // channel is acknowledged; only "overlay" carries anything.
+  dcep_out_.clear();
+  dcep::append_ack(dcep_out_);
+  if (auto st = sctp_->send(stream, dcep::kPpidDcep, dcep_out_); !st) {
+    log::info("webrtc: session ", setup_.id, ": DCEP ACK not sent: ", st.error().message);
+    return;
+  }
+  if (open->label != kOverlayChannelLabel || overlay_stream_) return;
+  overlay_stream_ = stream;
+  // A viewer who joins late gets the current overlay state at once (issue 7).
+  FeedCuePtr latest = setup_.feed->latest_cue();
+  send_overlay_text(latest ? latest->snapshot_message : empty_snapshot_message());
+}
+
+void WebRtcSession::send_overlay_text(const std::string& text) {
+  if (!sctp_ || !overlay_stream_) return;
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  if (auto st = sctp_->send(*overlay_stream_, dcep::kPpidString, bytes); !st) {
+    log::info("webrtc: session ", setup_.id, ": overlay message not sent: ", st.error().message);
+    return;
+  }
+  counters_.cues_sent.add();
+}
+
+void WebRtcSession::send_cues() {
+  cues_.clear();
+  feed_subscription_->pop_cues(cues_);
+  // Cues before the channel opened are covered by its snapshot (the newest cue).
+  for (const auto& cue : cues_) send_overlay_text(cue->cue_message);
+  cues_.clear();
 }
 
 void WebRtcSession::on_dtls_connected() {
@@ -106,6 +194,7 @@ void WebRtcSession::on_dtls_connected() {
   RtpFeedSubscribeOptions options;
   options.notify = notify_;
   feed_subscription_ = setup_.feed->attach(std::move(options));
+  start_sctp();
 }
 
 bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out) {
@@ -151,6 +240,8 @@ void WebRtcSession::pump_media(SendBatch& out) {
     s.last_wallclock_us = p.wallclock_us;
   }
   items_.clear();  // drop the packet references now, not at the next wake-up
+  send_cues();
+  flush_dtls(out);
 }
 
 void WebRtcSession::send_sender_reports(SendBatch& out) {
@@ -214,10 +305,8 @@ void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
 }
 
 void WebRtcSession::on_tick(Clock::time_point now, SendBatch& out) {
-  if (auto wait = dtls_->timeout(); wait && wait->count() == 0) {
-    dtls_->on_timeout();
-    flush_dtls(out);
-  }
+  if (auto wait = dtls_->timeout(); wait && wait->count() == 0) dtls_->on_timeout();
+  flush_dtls(out);  // DTLS retransmissions, and SCTP's (the server ran usrsctp's timers)
   if (now >= next_report_) {
     next_report_ = now + kSenderReportInterval;
     send_sender_reports(out);
@@ -229,6 +318,7 @@ void WebRtcSession::on_tick(Clock::time_point now, SendBatch& out) {
 }
 
 void WebRtcSession::close(SendBatch& out) {
+  sctp_.reset();  // its ABORT goes out before close_notify
   dtls_->close();
   flush_dtls(out);
 }

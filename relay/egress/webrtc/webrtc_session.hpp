@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "anchorcast/core/metrics.hpp"
@@ -17,6 +18,7 @@
 #include "egress/webrtc/dtls_transport.hpp"
 #include "egress/webrtc/feed/rtp_feed.hpp"
 #include "egress/webrtc/ice_lite_agent.hpp"
+#include "egress/webrtc/sctp_association.hpp"
 #include "egress/webrtc/srtp_rtp_sealer.hpp"
 #include "egress/webrtc/srtp_session.hpp"
 #include "egress/webrtc/udp_socket.hpp"
@@ -36,6 +38,8 @@ struct SessionSetup {
   // The offer's payload types for our codecs; nullopt: that medium is not sent.
   std::optional<uint8_t> video_payload_type;
   std::optional<uint8_t> audio_payload_type;
+  // The peer's SCTP port when the answer accepted a data channel section.
+  std::optional<uint16_t> remote_sctp_port;
 };
 
 // Counters the server registers once and every session bumps.
@@ -47,7 +51,13 @@ struct SessionCounters {
   Counter& dtls_dropped;     // DTLS datagrams refused without ending the association
   Counter& dtls_failed;      // handshakes that failed (bad fingerprint, alerts)
   Counter& srtp_errors;      // protect failures (never expected)
+  Counter& sctp_dropped;     // DTLS application data that is no SCTP packet of ours
+  Counter& dcep_dropped;     // DCEP messages that do not parse
+  Counter& cues_sent;        // overlay cue and snapshot messages sent
 };
+
+// The data channel a viewer opens to receive overlay cues (issue 7).
+inline constexpr std::string_view kOverlayChannelLabel = "overlay";
 
 class WebRtcSession {
  public:
@@ -55,8 +65,8 @@ class WebRtcSession {
 
   // `notify` is the feed's wake-up (any thread, cheap).
   static Result<std::unique_ptr<WebRtcSession>> create(SessionSetup setup, const DtlsContext& dtls,
-                                                       SessionCounters& counters, std::function<void()> notify,
-                                                       Clock::time_point now);
+                                                       SctpLibrary& sctp, SessionCounters& counters,
+                                                       std::function<void()> notify, Clock::time_point now);
   ~WebRtcSession();
 
   const std::string& id() const { return setup_.id; }
@@ -89,12 +99,19 @@ class WebRtcSession {
     uint32_t ssrc = 0;
   };
 
-  WebRtcSession(SessionSetup setup, SessionCounters& counters, Clock::time_point now);
+  WebRtcSession(SessionSetup setup, SctpLibrary& sctp, SessionCounters& counters, Clock::time_point now);
   void flush_dtls(SendBatch& out);
   void on_dtls_connected();
   bool send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out);
   void send_sender_reports(SendBatch& out);
   void on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& out);
+  // Data channel (SCTP over DTLS, DCEP, the overlay channel).
+  void on_dtls_data(std::span<const uint8_t> record);
+  void start_sctp();
+  void on_sctp_message(uint16_t stream, uint32_t ppid, std::span<const uint8_t> message);
+  void on_dcep(uint16_t stream, std::span<const uint8_t> message);
+  void send_overlay_text(const std::string& text);
+  void send_cues();
 
   SessionSetup setup_;
   SessionCounters& counters_;
@@ -116,6 +133,19 @@ class WebRtcSession {
   Clock::time_point next_report_;
   Clock::time_point last_replay_{};
   std::string failure_;
+  SctpLibrary& sctp_library_;
+  std::unique_ptr<SctpAssociation> sctp_;
+  // Messages usrsctp handed up during receive(), handled once it returned (we do not
+  // call back into usrsctp from its upcall).
+  struct InboundMessage {
+    uint16_t stream = 0;
+    uint32_t ppid = 0;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<InboundMessage> inbound_;
+  std::optional<uint16_t> overlay_stream_;  // set once the viewer opened "overlay"
+  std::vector<FeedCuePtr> cues_;             // reused
+  std::vector<uint8_t> dcep_out_;            // reused
 };
 
 }  // namespace anchorcast::webrtc

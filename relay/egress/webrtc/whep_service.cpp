@@ -73,6 +73,7 @@ std::variant<WhepAnswer, WhepRefusal> WhepService::offer(std::string_view stream
   options.candidate_port = server_.port();
   options.session_id = (sdp_session_id >> 2) | 1;  // RFC 8866 5.2: < 2^63, non-zero
   options.media = sender_media(description);
+  options.data_channels = true;  // the overlay channel (issue 7)
   auto answer = sdp::build_answer(*offer, options);
   if (!answer) return WhepRefusal{400, "bad_sdp", "SDP offer: " + answer.error().message};
 
@@ -86,6 +87,7 @@ std::variant<WhepAnswer, WhepRefusal> WhepService::offer(std::string_view stream
   setup.feed = std::move(feed);
   setup.video_payload_type = answer->video_payload_type;
   setup.audio_payload_type = answer->audio_payload_type;
+  setup.remote_sctp_port = answer->remote_sctp_port;
   server_.add_session(std::move(setup));
   log::info("webrtc: WHEP session ", session_id, " for '", id, "'", rendition == Rendition::source ? " (source)" : "",
             description.has_b_frames ? " (the source has B-frames: browsers may stutter)" : "");

@@ -14,6 +14,25 @@ bool in_bundle(const SessionDescription& offer, const std::string& mid) {
 
 bool is_rtp_protocol(std::string_view protocol) { return protocol.find("RTP/") != std::string_view::npos; }
 
+// RFC 8841 §4: "UDP/DTLS/SCTP" (or TCP/DTLS/SCTP) with the format "webrtc-datachannel"
+// and a=sctp-port. aiortc 1.4 still offers the draft-05 form, "DTLS/SCTP <port>" with
+// a=sctpmap: the SCTP port is the format; it is answered in the same form.
+bool is_legacy_data_channel(const MediaSection& m) { return m.protocol == "DTLS/SCTP"; }
+
+std::optional<uint16_t> data_channel_port(const MediaSection& m) {
+  if (m.type != MediaType::application || m.port == 0 || m.formats.empty()) return std::nullopt;
+  if (is_legacy_data_channel(m)) {
+    const std::string& f = m.formats.front();
+    if (f.empty() || f.size() > 5 || !std::all_of(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    const unsigned long port = std::stoul(f);
+    if (port == 0 || port > 65535) return std::nullopt;
+    return static_cast<uint16_t>(port);
+  }
+  if (!m.protocol.ends_with("/DTLS/SCTP") || m.formats.front() != "webrtc-datachannel") return std::nullopt;
+  return m.sctp_port.value_or(kOurSctpPort);  // RFC 8841 §5.2: 5000 when absent
+}
+
 void reject(std::string& sdp, const MediaSection& m) {
   sdp += "m=" + m.type_name + " 0 " + m.protocol + " " + (m.formats.empty() ? "0" : m.formats.front()) + "\r\n";
   sdp += "c=IN IP4 0.0.0.0\r\n";
@@ -56,7 +75,9 @@ Result<Answer> build_answer(const SessionDescription& offer, const AnswerOptions
       h264 = choose_h264(m, media.profile_level_id, media.video_payload_type);
     if (rtp && m.type == MediaType::audio && media.has_audio && !answer.audio_payload_type)
       opus = choose_opus(m, media.audio_payload_type);
-    if (!h264 && !opus) {
+    const auto sctp_port = options.data_channels && !answer.remote_sctp_port ? data_channel_port(m) : std::nullopt;
+    const bool data = sctp_port.has_value();
+    if (!h264 && !opus && !data) {
       reject(body, m);
       continue;
     }
@@ -74,6 +95,29 @@ Result<Answer> build_answer(const SessionDescription& offer, const AnswerOptions
       answer.remote_ice_pwd = *pwd;
       answer.remote_fingerprint = *fingerprint;
       have_transport = true;
+    }
+
+    if (data) {
+      const bool legacy = is_legacy_data_channel(m);
+      const std::string ours = std::to_string(kOurSctpPort);
+      body += "m=" + m.type_name + " " + port + " " + m.protocol + " " + (legacy ? ours : "webrtc-datachannel") + "\r\n";
+      body += "c=IN " + ip_kind + " " + options.candidate_ip + "\r\n";
+      body += "a=mid:" + m.mid + "\r\n";
+      body += "a=ice-ufrag:" + options.ice_ufrag + "\r\n";
+      body += "a=ice-pwd:" + options.ice_pwd + "\r\n";
+      body += "a=fingerprint:sha-256 " + options.fingerprint_sha256 + "\r\n";
+      body += "a=setup:passive\r\n";
+      if (legacy)
+        body += "a=sctpmap:" + ours + " webrtc-datachannel " + std::to_string(kOurSctpStreams) + "\r\n";
+      else
+        body += "a=sctp-port:" + ours + "\r\n";
+      body += "a=max-message-size:" + std::to_string(kOurMaxMessageSize) + "\r\n";
+      body += "a=candidate:1 1 udp 2130706431 " + options.candidate_ip + " " + port + " typ host\r\n";
+      body += "a=end-of-candidates\r\n";
+      answer.remote_sctp_port = sctp_port;
+      answer.data_mid = m.mid;
+      if (offer.bundle_mids.empty() || in_bundle(offer, m.mid)) bundled.push_back(m.mid);
+      continue;
     }
 
     const uint8_t pt = h264 ? h264->payload_type : *opus;

@@ -1,7 +1,9 @@
 // The SDP answer of a WHEP server (RFC 9725) that only sends: ICE-lite (RFC 8445 §2.5)
 // with one host candidate, DTLS role passive (RFC 8842 §5.3: the offerer is actpass),
 // BUNDLE on every accepted section, rtcp-mux, one H.264 and one Opus stream with our
-// SSRCs. Sections we do not serve (a data channel, a second video, no usable codec) are
+// SSRCs. With `data_channels`, the first SCTP data channel section (RFC 8841:
+// UDP/DTLS/SCTP webrtc-datachannel) is accepted on the same BUNDLE transport. Sections
+// we do not serve (a second video, no usable codec, a second or legacy data section) are
 // rejected with port 0 (RFC 8829 §5.3.1) and stay out of the BUNDLE group.
 #pragma once
 
@@ -37,7 +39,12 @@ struct AnswerOptions {
   uint16_t candidate_port = 0;
   uint64_t session_id = 1;  // o= sess-id
   SenderMedia media;
+  bool data_channels = false;  // answer an application (SCTP) section instead of port 0
 };
+
+inline constexpr uint16_t kOurSctpPort = 5000;           // a=sctp-port (RFC 8841 §5)
+inline constexpr uint32_t kOurMaxMessageSize = 262144;  // a=max-message-size (RFC 8841 §6)
+inline constexpr uint16_t kOurSctpStreams = 1024;       // the draft a=sctpmap's stream count
 
 // What the session needs from the negotiation besides the text.
 struct Answer {
@@ -49,6 +56,10 @@ struct Answer {
   std::string remote_ice_ufrag;  // of the first accepted section (the BUNDLE transport)
   std::string remote_ice_pwd;
   Fingerprint remote_fingerprint;
+  // Set when the data channel section was accepted: the peer's a=sctp-port (5000 when
+  // it sent none, RFC 8841 §5.2) and its mid.
+  std::optional<uint16_t> remote_sctp_port;
+  std::string data_mid;
 };
 
 // Fails with a message a WHEP client can act on (the 400 body) when the offer has no

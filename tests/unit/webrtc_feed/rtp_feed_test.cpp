@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "../media/media_fixtures.hpp"
 #include "aac_source.hpp"
@@ -303,6 +304,45 @@ TEST_F(RtpFeedTest, RegistrySharesOneFeedPerStreamAndRendition) {
 TEST_F(RtpFeedTest, CountsItselfAsAnInternalSubscriber) {
   auto feed = RtpFeed::create(stream_, "demo");
   EXPECT_EQ(stream_->snapshot().viewers[static_cast<int>(ViewerProtocol::webrtc)], 0);
+}
+
+// A cue's rtp_timestamp is the timestamp of the video frame with its pts: the client
+// matches them to the frame that shows the change (issue 7).
+TEST_F(RtpFeedTest, CuesCarryTheRtpTimestampOfTheFrameWithTheirPts) {
+  auto feed = RtpFeed::create(stream_, "demo");
+  Viewer viewer(*feed);
+  for (int i = 0; i < 6; ++i) publisher_->push(video_packet(i, i == 0));
+  auto cue = std::make_shared<Cue>();
+  cue->pts_ms = 3 * 40;  // frame 3
+  cue->version = 7;
+  cue->json = R"({"type":"overlays","version":7,"pts_ms":120,"overlays":[{"id":"c1","kind":"card"}]})";
+  stream_->push_cue(cue);
+  std::vector<FeedCuePtr> cues;
+  ASSERT_TRUE(viewer.wait_for([&](auto& items) {
+    viewer.subscription->pop_cues(cues);
+    size_t markers = 0;
+    for (auto& i : items) markers += i.packet->marker;
+    return markers >= 6 && !cues.empty();
+  }));
+  auto aus = depacketize(viewer.items);
+  ASSERT_GE(aus.size(), 4u);
+  ASSERT_EQ(cues.size(), 1u);
+  EXPECT_EQ(cues[0]->rtp_timestamp, aus[3].timestamp);
+  EXPECT_EQ(cues[0]->version, 7u);
+  EXPECT_NE(cues[0]->cue_message.find("\"rtp_timestamp\":" + std::to_string(aus[3].timestamp)), std::string::npos);
+  ASSERT_TRUE(feed->latest_cue());
+  EXPECT_EQ(feed->latest_cue().get(), cues[0].get());
+  EXPECT_EQ(feed->stats().cues, 1u);
+
+  // Not an object: counted, not forwarded, the latest stays.
+  auto bad = std::make_shared<Cue>();
+  bad->pts_ms = 200;
+  bad->json = "[1,2";
+  stream_->push_cue(bad);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (feed->stats().bad_cues == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(feed->stats().bad_cues, 1u);
+  EXPECT_EQ(feed->latest_cue().get(), cues[0].get());
 }
 
 }  // namespace

@@ -267,3 +267,111 @@ TEST(SdpOffer, PrefersTheSha256FingerprintAmongSeveral) {
   EXPECT_EQ(sd->fingerprint->algorithm, "sha-256");
   EXPECT_EQ(sd->fingerprint->value, "CC:DD");
 }
+
+namespace {
+
+// The transport lines of the offer's first section, as Chromium repeats them in each.
+std::string transport_lines(const std::string& offer) {
+  std::string out;
+  for (const char* key : {"a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=setup:"}) {
+    size_t at = offer.find(key);
+    if (at != std::string::npos) out += offer.substr(at, offer.find("\r\n", at) + 2 - at);
+  }
+  return out;
+}
+
+std::string chromium_offer_with_data_section() {
+  std::string offer = fixture("chromium_offer.sdp");
+  const std::string transport = transport_lines(offer);
+  offer.replace(offer.find("a=group:BUNDLE 0 1"), 18, "a=group:BUNDLE 0 1 2");
+  // As Chromium writes it after createDataChannel (RFC 8841 form).
+  offer +=
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"
+      "a=sctp-port:5001\r\na=max-message-size:262144\r\n" +
+      transport;
+  return offer;
+}
+
+AnswerOptions with_data_channels(AnswerOptions o) {
+  o.data_channels = true;
+  return o;
+}
+
+}  // namespace
+
+TEST(SdpAnswer, AcceptsAnRfc8841DataChannelSectionInTheBundle) {
+  auto sd = parse_sdp(chromium_offer_with_data_section());
+  ASSERT_TRUE(sd.ok()) << sd.error().message;
+  auto o = with_data_channels(options());
+  auto answer = build_answer(*sd, o);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->remote_sctp_port, 5001);
+  EXPECT_EQ(answer->data_mid, "2");
+  EXPECT_TRUE(contains(answer->sdp, "m=application 8000 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+  EXPECT_TRUE(contains(answer->sdp, "a=sctp-port:5000\r\n"));
+  EXPECT_TRUE(contains(answer->sdp, "a=max-message-size:262144\r\n"));
+  EXPECT_TRUE(contains(answer->sdp, "a=group:BUNDLE 0 1 2\r\n"));
+  auto parsed = parse_sdp(answer->sdp);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->media.size(), 3u);
+  const MediaSection& data = parsed->media[2];
+  EXPECT_EQ(data.type, MediaType::application);
+  EXPECT_EQ(data.port, 8000);
+  EXPECT_EQ(data.sctp_port, 5000);
+  EXPECT_EQ(parsed->ice_ufrag_of(data), o.ice_ufrag);
+  EXPECT_EQ(parsed->setup_of(data), "passive");
+  ASSERT_TRUE(parsed->fingerprint_of(data));
+  // The media sections are answered as without the data section.
+  auto plain = build_answer(*parse_sdp(fixture("chromium_offer.sdp")), options());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(answer->video_payload_type, plain->video_payload_type);
+  EXPECT_EQ(answer->audio_payload_type, plain->audio_payload_type);
+}
+
+TEST(SdpAnswer, AnswersAiortcsDraftDataSectionInItsOwnForm) {
+  auto sd = parse_sdp(fixture("aiortc_datachannel_offer.sdp"));
+  ASSERT_TRUE(sd.ok()) << sd.error().message;
+  auto answer = build_answer(*sd, with_data_channels(options("640c1f")));
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->remote_sctp_port, 5000);
+  EXPECT_TRUE(contains(answer->sdp, "m=application 8000 DTLS/SCTP 5000\r\n"));
+  EXPECT_TRUE(contains(answer->sdp, "a=sctpmap:5000 webrtc-datachannel 1024\r\n"));
+  EXPECT_FALSE(contains(answer->sdp, "a=sctp-port"));
+  EXPECT_TRUE(contains(answer->sdp, "a=group:BUNDLE 0 1 2\r\n"));
+  EXPECT_EQ(answer->audio_payload_type, 96);
+}
+
+TEST(SdpAnswer, OffersWithoutADataSectionAreAnsweredAsBefore) {
+  for (const char* name : {"chromium_offer.sdp", "firefox_offer.sdp", "aiortc_offer.sdp"}) {
+    auto sd = parse_sdp(fixture(name));
+    ASSERT_TRUE(sd.ok()) << name;
+    auto without = build_answer(*sd, options("640c1f"));
+    auto with = build_answer(*sd, with_data_channels(options("640c1f")));
+    ASSERT_TRUE(without.ok() && with.ok()) << name;
+    EXPECT_EQ(without->sdp, with->sdp) << name;
+    EXPECT_FALSE(with->remote_sctp_port) << name;
+  }
+}
+
+TEST(SdpAnswer, OnlyTheFirstDataSectionIsAcceptedAndBadPortsAreRejected) {
+  std::string offer = chromium_offer_with_data_section();
+  offer.replace(offer.find("a=group:BUNDLE 0 1 2"), 20, "a=group:BUNDLE 0 1 2 3");
+  offer += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:3\r\na=sctp-port:5000\r\n" +
+           transport_lines(offer);
+  auto sd = parse_sdp(offer);
+  ASSERT_TRUE(sd.ok()) << sd.error().message;
+  auto answer = build_answer(*sd, with_data_channels(options()));
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->data_mid, "2");
+  EXPECT_TRUE(contains(answer->sdp, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:3\r\n"));
+  EXPECT_TRUE(contains(answer->sdp, "a=group:BUNDLE 0 1 2\r\n"));
+
+  std::string legacy = fixture("aiortc_datachannel_offer.sdp");
+  legacy.replace(legacy.find("DTLS/SCTP 5000"), 14, "DTLS/SCTP 99999");
+  auto bad = parse_sdp(legacy);
+  ASSERT_TRUE(bad.ok()) << bad.error().message;
+  auto refused = build_answer(*bad, with_data_channels(options("640c1f")));
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_FALSE(refused->remote_sctp_port);
+  EXPECT_TRUE(contains(refused->sdp, "m=application 0 DTLS/SCTP 99999\r\n"));
+}

@@ -85,6 +85,27 @@ class RtpFeedQueue {
     return !overflow;
   }
 
+  // Worker thread. Each cue is the whole overlay state: past the bound the oldest goes.
+  void deliver_cue(const FeedCuePtr& cue) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (cues_.size() >= RtpFeed::kMaxPendingCues) cues_.erase(cues_.begin());
+      cues_.push_back(cue);
+      wake = armed_;
+      if (wake) armed_ = false;
+    }
+    if (wake && notify_) notify_();
+  }
+
+  size_t pop_cues(std::vector<FeedCuePtr>& out) {
+    std::lock_guard lock(mutex_);
+    const size_t n = cues_.size();
+    for (auto& c : cues_) out.push_back(std::move(c));
+    cues_.clear();
+    return n;
+  }
+
   void end() {
     bool wake = false;
     {
@@ -127,6 +148,7 @@ class RtpFeedQueue {
   const std::function<void()> notify_;
   std::mutex mutex_;
   std::vector<RtpFeedItem> items_;
+  std::vector<FeedCuePtr> cues_;
   bool armed_ = true;
   bool replay_requested_ = true;  // a new subscription starts with the latest GOP
   bool needs_keyframe_ = true;
@@ -167,6 +189,9 @@ struct RtpFeed::Worker {
   std::vector<RtpPacketPtr> video_history = std::vector<RtpPacketPtr>(kHistoryPackets);
   std::vector<RtpPacketPtr> audio_history = std::vector<RtpPacketPtr>(kHistoryPackets);
   std::atomic<uint64_t> video_packets{0}, audio_packets{0}, access_units{0}, opus_frames{0}, transcode_errors{0};
+  std::atomic<uint64_t> cues{0}, bad_cues{0};
+  mutable std::mutex cue_mutex;
+  FeedCuePtr latest_cue;  // under cue_mutex
 
   // Worker-thread state.
   std::unique_ptr<rtp::H264Packetizer> packetizer;
@@ -195,6 +220,7 @@ struct RtpFeed::Worker {
   void on_tracks(const TrackSet& tracks);
   void on_video(const Packet& packet);
   void on_audio(const Packet& packet);
+  void on_cue(const Cue& cue);
   void emit(std::shared_ptr<RtpPacket> packet);
   void end_all();
   int64_t since_origin_us(int64_t pts_us) {
@@ -259,7 +285,8 @@ void RtpFeed::Worker::handle(const MediaEvent& event) {
     case MediaEvent::Type::publisher_gone:
       break;  // packets resume on the same SSRCs when the anchor is back
     case MediaEvent::Type::cue:
-      break;  // no data channel yet
+      if (event.cue) on_cue(*event.cue);
+      break;
     case MediaEvent::Type::stream_closed:
       deliver();
       batch.clear();
@@ -370,6 +397,27 @@ void RtpFeed::Worker::on_video(const Packet& packet) {
     p->bytes.assign(scratch.begin(), scratch.begin() + static_cast<long>(n));
     emit(std::move(p));
   }
+}
+
+void RtpFeed::Worker::on_cue(const Cue& cue) {
+  // The video packets' mapping (on_video): the same origin, so a cue's timestamp is the
+  // RTP timestamp of the frame with that pts.
+  const int64_t offset_us = since_origin_us(cue.pts_ms * 1000);
+  const uint32_t ts = video_ts_base + static_cast<uint32_t>(rescale(offset_us, kMicros, k90kHz));
+  auto stamped = stamp_cue(cue, ts);
+  if (!stamped) {
+    ++bad_cues;
+    log_error("cue v" + std::to_string(cue.version) + " dropped: " + stamped.error().message);
+    return;
+  }
+  ++cues;
+  auto shared = std::make_shared<const FeedCue>(std::move(*stamped));
+  {
+    std::lock_guard lock(cue_mutex);
+    latest_cue = shared;
+  }
+  std::lock_guard lock(queues_mutex);
+  for (const auto& q : queues) q->deliver_cue(shared);
 }
 
 void RtpFeed::Worker::on_audio(const Packet& packet) {
@@ -490,6 +538,11 @@ RtpPacketPtr RtpFeed::find(MediaKind kind, uint16_t sequence) const {
   return p && p->sequence == sequence ? p : nullptr;
 }
 
+FeedCuePtr RtpFeed::latest_cue() const {
+  std::lock_guard lock(worker_->cue_mutex);
+  return worker_->latest_cue;
+}
+
 RtpFeedStats RtpFeed::stats() const {
   RtpFeedStats s;
   s.video_packets = worker_->video_packets;
@@ -497,6 +550,8 @@ RtpFeedStats RtpFeed::stats() const {
   s.access_units = worker_->access_units;
   s.opus_frames = worker_->opus_frames;
   s.transcode_errors = worker_->transcode_errors;
+  s.cues = worker_->cues;
+  s.bad_cues = worker_->bad_cues;
   std::lock_guard lock(worker_->queues_mutex);
   s.subscribers = static_cast<int>(worker_->queues.size());
   return s;
@@ -515,6 +570,7 @@ void RtpFeed::request_replay(RtpFeedQueue* queue) {
 
 RtpFeedSubscription::~RtpFeedSubscription() { feed_->detach(queue_.get()); }
 size_t RtpFeedSubscription::pop_all(std::vector<RtpFeedItem>& out) { return queue_->pop_all(out); }
+size_t RtpFeedSubscription::pop_cues(std::vector<FeedCuePtr>& out) { return queue_->pop_cues(out); }
 void RtpFeedSubscription::request_keyframe() { feed_->request_replay(queue_.get()); }
 bool RtpFeedSubscription::ended() const { return queue_->ended(); }
 uint64_t RtpFeedSubscription::dropped_packets() const { return queue_->dropped(); }

@@ -44,6 +44,13 @@
 // a NACKed out_seq back with its offset, and retransmits the packet with the same
 // out_seq (no RTX).
 //
+// Cues. Each timed-metadata cue of the stream (hub MediaEvent::Type::cue) is stamped
+// once on the worker with the video RTP timestamp of its pts (`FeedCue`, feed_cue.hpp)
+// and queued to every subscription beside its packets (at most kMaxPendingCues; past
+// that the oldest go: each cue is the whole overlay state). `pop_cues` drains them;
+// notify fires for a cue as for a packet, and pop_all then pop_cues misses none.
+// `latest_cue()` (any thread) is the newest, for a channel's snapshot when it opens.
+//
 // End. When the stream is removed the subscription's `ended()` turns true after the
 // last packet (notify is called); a publisher leaving is not an end — packets resume
 // when the anchor comes back, on the same SSRCs with contiguous sequence numbers.
@@ -57,6 +64,7 @@
 #include <vector>
 
 #include "anchorcast/hub/hub.hpp"
+#include "egress/webrtc/feed/feed_cue.hpp"
 #include "egress/webrtc/feed/rtp_packet.hpp"
 
 namespace anchorcast::webrtc {
@@ -104,6 +112,8 @@ class RtpFeedSubscription {
   // Appends every pending item to `out` (reuse `out`: no allocation once it has grown)
   // and re-arms notify. Returns how many were appended.
   size_t pop_all(std::vector<RtpFeedItem>& out);
+  // Appends the cues queued since the last call, oldest first (see Cues above).
+  size_t pop_cues(std::vector<FeedCuePtr>& out);
   // PLI/FIR: the latest GOP is delivered again, from its keyframe.
   void request_keyframe();
   bool ended() const;
@@ -124,12 +134,15 @@ struct RtpFeedStats {
   uint64_t access_units = 0;
   uint64_t opus_frames = 0;
   uint64_t transcode_errors = 0;
+  uint64_t cues = 0;
+  uint64_t bad_cues = 0;  // json that is not an object: not forwarded
   int subscribers = 0;
 };
 
 class RtpFeed : public std::enable_shared_from_this<RtpFeed> {
  public:
   static constexpr size_t kHistoryPackets = 2048;  // per SSRC, for NACK
+  static constexpr size_t kMaxPendingCues = 32;    // per subscription
 
   // Subscribes to `stream` and starts the worker. `label` names the feed in logs
   // ("demo/source").
@@ -141,6 +154,8 @@ class RtpFeed : public std::enable_shared_from_this<RtpFeed> {
   FeedDescription description() const;
   std::unique_ptr<RtpFeedSubscription> attach(RtpFeedSubscribeOptions options);
   RtpPacketPtr find(MediaKind kind, uint16_t sequence) const;
+  // The newest cue, or null before the first.
+  FeedCuePtr latest_cue() const;
   RtpFeedStats stats() const;
 
  private:
