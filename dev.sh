@@ -13,7 +13,7 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   libpango1.0-dev libcairo2-dev fonts-noto-cjk libsrtp2-dev libusrsctp-dev
-  ffmpeg python3 python3-websockets python3-numpy python3-aiortc chromium
+  ffmpeg python3 python3-websockets python3-numpy python3-aiortc chromium nodejs npm
 )
 JOBS=$(nproc)
 

@@ -280,6 +280,17 @@ size_t ControlPlane::overlay_count(std::string_view stream) const {
   return it == impl_->states.end() ? 0 : it->second.state.visible_count(wall_ms());
 }
 
+size_t ControlPlane::merchant_count(const std::string& stream) const {
+  std::lock_guard lock(impl_->state_mutex);
+  auto it = impl_->states.find(stream);
+  return it == impl_->states.end() ? 0 : it->second.links.size();
+}
+
+void ControlPlane::send_to_merchants(const std::string& stream, const std::string& message) {
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->broadcast(stream, message);
+}
+
 void ControlPlane::Impl::broadcast(const std::string& stream, const std::string& message) {
   // Caller holds state_mutex.
   auto it = states.find(stream);

@@ -14,6 +14,7 @@
 #include "http/control_socket.hpp"
 #include "http/hls_endpoint.hpp"
 #include "http/router.hpp"
+#include "http/stats_push.hpp"
 
 namespace anchorcast {
 
@@ -52,6 +53,7 @@ struct HttpServer::Impl {
 
   void accept();
   void start_session(tcp::socket socket);
+  void push_stats();
 
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -64,6 +66,8 @@ struct HttpServer::Impl {
   Counter& http_requests;
   std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
   std::unique_ptr<ControlSockets> control_sockets;    // null without a ControlPlane
+  std::unique_ptr<StatsPush> stats;                   // null without a ControlPlane
+  asio::steady_timer stats_timer{io};
   std::thread thread;
   bool stopped = false;
 };
@@ -251,6 +255,16 @@ void HttpServer::Impl::start_session(tcp::socket socket) {
   session->start();
 }
 
+// Merchants get viewer stats once a second (the contract's `stats` extension).
+void HttpServer::Impl::push_stats() {
+  stats_timer.expires_after(std::chrono::seconds(1));
+  stats_timer.async_wait([this](beast::error_code ec) {
+    if (ec || stopped) return;
+    stats->tick();
+    push_stats();
+  });
+}
+
 void HttpServer::Impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (stopped) return;
@@ -270,7 +284,10 @@ void HttpServer::Impl::accept() {
 
 HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control)
     : impl_(std::make_unique<Impl>(hub, metrics, config, control)) {
-  if (control) impl_->control_sockets = std::make_unique<ControlSockets>(impl_->io, *control);
+  if (control) {
+    impl_->control_sockets = std::make_unique<ControlSockets>(impl_->io, *control);
+    impl_->stats = std::make_unique<StatsPush>(hub, impl_->hls, impl_->router.viewer_events(), *control);
+  }
   for (const auto& stream : hub.streams()) impl_->hls.attach(hub, stream->id());
 }
 
@@ -293,6 +310,7 @@ Status HttpServer::listen(const ListenAddress& address) {
 
 void HttpServer::start() {
   impl_->accept();
+  if (impl_->stats) impl_->push_stats();
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
@@ -320,6 +338,7 @@ void HttpServer::stop() {
     impl_->stopped = true;
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->stats_timer.cancel();
     auto sessions = impl_->sessions;  // finish() erases from the set
     for (auto& s : sessions) s->close();
     impl_->hls.close();

@@ -137,6 +137,8 @@ RouteResult Router::route(const HttpRequest& req) {
 
   if (starts_with(path, "/control/")) return control_upgrade(req, path.substr(9));
   if (starts_with(path, "/whep/")) return handle_whep(whep_, req);
+  if (auto page = web(req)) return std::move(*page);
+  if (auto api = stream_api(req)) return std::move(*api);
   if (control_ && ((path == "/api/v1/streams" && req.method == "POST") || starts_with(path, "/api/v1/streams/") ||
                    path == "/api/v1/assets" || starts_with(path, "/api/v1/assets/")))
     return admin(req);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <variant>
 
 #include "anchorcast/core/metrics.hpp"
@@ -10,6 +11,7 @@
 #include "anchorcast/overlay/control_plane.hpp"
 #include "http/hls_endpoint.hpp"
 #include "http/http_message.hpp"
+#include "http/viewer_events.hpp"
 
 namespace anchorcast {
 
@@ -37,17 +39,25 @@ class Router {
   RouteResult route(const HttpRequest& request);
   // Before serving: /whep/ answers 503 until WebRTC egress is set.
   void set_whep(webrtc::WhepService* whep) { whep_ = whep; }
+  // Clicks and impressions counted by POST /api/v1/streams/{id}/events (HTTP thread).
+  const ViewerEvents& viewer_events() const { return events_; }
 
  private:
   HttpResponse streams_json() const;
   RouteResult control_upgrade(const HttpRequest& request, const std::string& id);
   HttpResponse admin(const HttpRequest& request);
+  // /api/v1/streams/{id}/{overlays,events,assets[/{asset}]} (stream_api.cpp); nullopt:
+  // not one of these paths.
+  std::optional<HttpResponse> stream_api(const HttpRequest& request);
+  // /watch/{id}, /console/{id}, /web/{file} (web_routes.cpp); nullopt: not a page path.
+  std::optional<HttpResponse> web(const HttpRequest& request);
 
   Hub& hub_;
   Metrics& metrics_;
   HlsEndpoint& hls_;
   ControlPlane* control_;
   webrtc::WhepService* whep_ = nullptr;
+  ViewerEvents events_;
 };
 
 }  // namespace anchorcast

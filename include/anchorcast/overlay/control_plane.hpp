@@ -70,6 +70,10 @@ class ControlPlane {
   // it is durable. Replies come in submission order.
   void submit(const std::string& stream, control::Command command, std::function<void(std::string)> reply);
   size_t overlay_count(std::string_view stream) const;
+  // Viewer stats (http/stats_push.hpp): how many merchants a stream has, and a message
+  // for each of them (queued like `applied` events).
+  size_t merchant_count(const std::string& stream) const;
+  void send_to_merchants(const std::string& stream, const std::string& message);
 
   // Admin API (blocking until committed).
   Result<std::shared_ptr<Stream>> create_stream(const StreamConfig& stream);
