@@ -48,10 +48,15 @@ class FlvMuxer {
   // onMetaData and the AVC/AAC sequence headers on new tracks (written just before the
   // next packet, at its time); one tag per H.264/AAC packet, from the first video
   // keyframe on. Timestamps are the packets' dts in ms on the hub's steady timeline,
-  // not rebased per viewer. Returns false once the stream is closed: end the response.
+  // not rebased per viewer. A cue becomes an onCuePoint script tag (AMF0 data, bytes
+  // shared by all viewers) stamped with its pts, also for a viewer who joined after it
+  // (the state holds since then; a player fires a cue in the past at once); a cue that
+  // comes before the first frame waits for it. Returns false once the stream is closed:
+  // end the response.
   bool on_event(const MediaEvent& event, FlvBatch& batch);
 
  private:
+  void write_cue(const CuePtr& cue, FlvBatch& batch);
   void write_tracks(const TrackSet& tracks, uint32_t timestamp_ms, FlvBatch& batch);
   void write_tag(uint8_t type, uint32_t timestamp_ms, std::span<const uint8_t> body_prefix,
                  const PacketPtr& payload_owner, std::span<const uint8_t> owned_body, FlvBatch& batch);
@@ -60,6 +65,7 @@ class FlvMuxer {
   TrackSetPtr tracks_;          // the tracks in force
   TrackSetPtr pending_tracks_;  // announced, headers not written yet
   bool waiting_for_keyframe_ = true;
+  CuePtr pending_cue_;  // came before the first frame was written
 };
 
 }  // namespace anchorcast

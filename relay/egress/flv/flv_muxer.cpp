@@ -1,5 +1,9 @@
 #include "anchorcast/egress/flv_muxer.hpp"
 
+#include <algorithm>
+#include <utility>
+
+#include "egress/flv/cue_point_bytes.hpp"
 #include "protocol/flv/audio_tag.hpp"
 #include "protocol/flv/flv_header.hpp"
 #include "protocol/flv/flv_tag.hpp"
@@ -126,7 +130,13 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
     case MediaEvent::Type::stream_closed:
       return false;
     case MediaEvent::Type::cue:
-      return true;  // not carried in FLV yet
+      if (!event.cue) return true;
+      if (!header_written_ || pending_tracks_ || waiting_for_keyframe_) {
+        pending_cue_ = event.cue;  // each cue is the whole state: the newest is enough
+        return true;
+      }
+      write_cue(event.cue, batch);
+      return true;
     case MediaEvent::Type::publisher_gone:
       return true;  // the hub resumes the same timeline with a new track announcement
     case MediaEvent::Type::tracks:
@@ -171,7 +181,14 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
     auto prefix = flv::audio_tag_prefix(*packet);
     if (prefix) write_tag(kTagAudio, t, *prefix, packet, {}, batch);
   }
+  if (pending_cue_) write_cue(std::exchange(pending_cue_, nullptr), batch);
   return true;
+}
+
+void FlvMuxer::write_cue(const CuePtr& cue, FlvBatch& batch) {
+  // FLV timestamps are 32-bit ms like the media tags' (see flv_time).
+  const uint32_t at = cue->pts_ms < 0 ? 0u : static_cast<uint32_t>(cue->pts_ms);
+  write_tag(kTagScript, at, {}, cue_point_bytes(cue), {}, batch);
 }
 
 }  // namespace anchorcast

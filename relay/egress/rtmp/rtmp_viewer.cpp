@@ -1,8 +1,10 @@
 #include "egress/rtmp/rtmp_viewer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "anchorcast/core/log.hpp"
+#include "egress/flv/cue_point_bytes.hpp"
 #include "protocol/flv/audio_tag.hpp"
 #include "protocol/flv/video_tag.hpp"
 #include "protocol/rtmp/messages.hpp"
@@ -85,7 +87,14 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
     case MediaEvent::Type::stream_closed:
       return Action::close;
     case MediaEvent::Type::cue:
-      return Action::keep;  // not carried over RTMP yet
+      if (!event.cue) return Action::keep;
+      // After onMetaData and the sequence headers, so a player has set the stream up.
+      if (pending_tracks_ || packets_sent_ == 0) {
+        pending_cue_ = event.cue;  // each cue is the whole state: the newest is enough
+      } else {
+        send_cue(event.cue, writer, batch);
+      }
+      return Action::keep;
     case MediaEvent::Type::packet:
       break;
   }
@@ -123,7 +132,17 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
     batch.add_media(writer, fields, *prefix, event.packet);
   }
   ++packets_sent_;
+  if (pending_cue_) send_cue(std::exchange(pending_cue_, nullptr), writer, batch);
   return Action::keep;
+}
+
+void RtmpViewer::send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch) {
+  rtmp::ChunkHeaderFields fields;
+  fields.csid = rtmp::csid::kStreamCommand;  // where onMetaData goes: data on the message stream
+  fields.type_id = rtmp::msg::kDataAmf0;
+  fields.stream_id = stream_id_;
+  fields.timestamp = cue->pts_ms < 0 ? 0u : static_cast<uint32_t>(cue->pts_ms);
+  batch.add_media(writer, fields, {}, cue_point_bytes(cue));
 }
 
 }  // namespace anchorcast

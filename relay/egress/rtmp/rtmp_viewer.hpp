@@ -1,7 +1,9 @@
 // The play side of an RTMP connection, without the socket: hub MediaEvents in, RTMP
 // messages (FLV tag bodies, Adobe FLV spec E.4) out into a write batch. Track
 // announcements become onMetaData plus the AVC and AAC sequence headers, sent just
-// before the next packet so they carry its timestamp.
+// before the next packet so they carry its timestamp. A cue becomes an onCuePoint data
+// message (type 18) on the play stream at the cue's pts, its bytes shared by every
+// viewer; one that comes before the first packet waits for it.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +25,13 @@ class RtmpViewer {
   uint64_t packets_sent() const { return packets_sent_; }
 
  private:
+  void send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch);
   void send_tracks(const TrackSet& tracks, uint32_t timestamp, const rtmp::ChunkWriter& writer,
                    RtmpPlayBatch& batch);
 
   uint32_t stream_id_;
   TrackSetPtr pending_tracks_;  // announced, not yet sent
+  CuePtr pending_cue_;          // came before any packet was sent
   uint64_t packets_sent_ = 0;
   bool warned_codec_ = false;
 };

@@ -130,3 +130,58 @@ TEST(RtmpViewer, DropsCodecsFlvCannotCarry) {
 
 }  // namespace
 }  // namespace anchorcast
+
+namespace anchorcast {
+namespace {
+
+MediaEvent cue_event(int64_t pts_ms, uint64_t version, std::string json) {
+  return MediaEvent::of_cue(std::make_shared<const Cue>(Cue{pts_ms, version, std::move(json)}));
+}
+
+TEST(RtmpViewerCue, CueIsAnOnCuePointDataMessageAtItsPts) {
+  rtmp::ChunkWriter writer(4096);
+  RtmpViewer viewer(1);
+  RtmpPlayBatch batch;
+  viewer.on_event(tracks_event(), writer, batch);
+  viewer.on_event(packet_event(MediaKind::video, 5000, 5000, true, 100), writer, batch);
+  const std::string json = R"({"type":"overlays","version":9,"pts_ms":5020,"overlays":[{"id":"c1","url":"https://x"}]})";
+  viewer.on_event(cue_event(5020, 9, json), writer, batch);
+  auto msgs = parse(batch, 4096);
+  ASSERT_EQ(msgs.size(), 5u);
+  const auto& m = msgs[4];
+  EXPECT_EQ(m.type_id, rtmp::msg::kDataAmf0);
+  EXPECT_EQ(m.stream_id, 1u);
+  EXPECT_EQ(m.timestamp, 5020u);
+  auto data = rtmp::parse_data(m);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->name, "onCuePoint");
+  ASSERT_EQ(data->values.size(), 1u);
+  EXPECT_EQ(data->values[0].get_string("name"), "overlay");
+  EXPECT_EQ(data->values[0].get_number("time"), 5.02);
+  const auto* params = data->values[0].get("parameters");
+  ASSERT_TRUE(params);
+  EXPECT_EQ(params->get_string("json"), json);
+  EXPECT_EQ(params->get_number("version"), 9.0);
+}
+
+TEST(RtmpViewerCue, CueBeforeTheFirstPacketFollowsItAndLongJsonSpansChunks) {
+  rtmp::ChunkWriter writer(128);
+  RtmpViewer viewer(1);
+  RtmpPlayBatch batch;
+  const std::string json = R"({"overlays":[],"pad":")" + std::string(5000, 'x') + R"("})";
+  viewer.on_event(cue_event(30, 2, json), writer, batch);
+  EXPECT_TRUE(batch.empty());
+  viewer.on_event(tracks_event(), writer, batch);
+  viewer.on_event(packet_event(MediaKind::video, 40, 40, true, 100), writer, batch);
+  auto msgs = parse(batch, 128);
+  ASSERT_EQ(msgs.size(), 5u);
+  EXPECT_EQ(msgs[3].type_id, rtmp::msg::kVideo);
+  ASSERT_EQ(msgs[4].type_id, rtmp::msg::kDataAmf0);
+  EXPECT_EQ(msgs[4].timestamp, 30u);
+  auto data = rtmp::parse_data(msgs[4]);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->values[0].get("parameters")->get_string("json"), json);
+}
+
+}  // namespace
+}  // namespace anchorcast
