@@ -12,7 +12,7 @@ import random
 import re
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
@@ -68,8 +68,19 @@ class LossyUdpRelay(asyncio.DatagramProtocol):
 
 class WhepViewer:
     def __init__(self, http_port: int, stream_id: str, query: str = "",
-                 relay_loss: Optional[float] = None, webrtc_port: Optional[int] = None):
+                 relay_loss: Optional[float] = None, webrtc_port: Optional[int] = None,
+                 data_channel: Optional[str] = None, frame_probe: Optional[Callable] = None):
         self.http_port = http_port
+        # A data channel opened before the offer (its application m-line goes in the offer):
+        # its text messages with their arrival time, and when it opened.
+        self.data_channel = data_channel
+        self.channel_messages: list[tuple[float, str]] = []
+        self.channel_open_at: Optional[float] = None
+        # With frame_probe: (RTP timestamp, frame_probe(frame)) of each decoded video frame.
+        # aiortc's frame.pts is the RTP timestamp less the first one it received (its
+        # receiver's TimestampMapper): the origin is added back (see rtp_timestamp_of).
+        self.frame_probe = frame_probe
+        self.frame_stamps: list[tuple[int, object]] = []
         self.path = f"/whep/{stream_id}{query}"
         self.relay_loss = relay_loss
         self.webrtc_port = webrtc_port
@@ -122,6 +133,11 @@ class WhepViewer:
                 self.relay.upstream.sendto(d, self.relay.server)
         self._loop.call_soon_threadsafe(send)
 
+    def run_on_loop(self, coroutine_fn, timeout: float = 10.0):
+        """Runs coroutine_fn(pc) on the viewer's loop and returns its result."""
+        fut = asyncio.run_coroutine_threadsafe(coroutine_fn(self._pc), self._loop)
+        return fut.result(timeout=timeout)
+
     def ice_ufrag(self) -> str:
         m = re.search(r"a=ice-ufrag:(\S+)", self.answer_sdp)
         return m.group(1) if m else ""
@@ -153,6 +169,18 @@ class WhepViewer:
             @pc.on("track")
             def on_track(track):
                 asyncio.ensure_future(self._consume(track))
+
+            if self.data_channel:
+                channel = pc.createDataChannel(self.data_channel)
+
+                @channel.on("open")
+                def on_open():
+                    self.channel_open_at = time.monotonic()
+
+                @channel.on("message")
+                def on_message(message):
+                    if isinstance(message, str):
+                        self.channel_messages.append((time.monotonic(), message))
 
             @pc.on("connectionstatechange")
             def on_state():
@@ -191,9 +219,22 @@ class WhepViewer:
                 self.video_sizes.add((frame.width, frame.height))
                 if self.keep_picture:
                     self.last_gray = frame.to_ndarray(format="gray")
+                if self.frame_probe:
+                    self.frame_stamps.append((self.rtp_timestamp_of(track, frame), self.frame_probe(frame)))
             else:
                 self.audio_frames += 1
                 self.audio_samples += frame.samples
+
+    def rtp_timestamp_of(self, track, frame) -> int:
+        """The RTP timestamp a decoded frame came with. aiortc 1.4 rebases it to its first
+        packet's (RTCRtpReceiver.__timestamp_mapper, private): read that origin back."""
+        for receiver in self._pc.getReceivers():
+            if receiver.track is track:
+                mapper = getattr(receiver, "_RTCRtpReceiver__timestamp_mapper", None)
+                origin = getattr(mapper, "_origin", None)
+                if origin is not None:
+                    return (frame.pts + origin) % (1 << 32)
+        raise AssertionError("aiortc's RTP timestamp origin is not readable (aiortc changed?)")
 
     async def _close(self) -> None:
         if self._pc:
