@@ -152,7 +152,11 @@ class WhepChromiumTest(E2ETestCase):
         expected = FPS * done["played_ms"] / 1000
         report(f"chromium presented {done['frames']} frames in {done['played_ms']:.0f} ms "
                f"(expected ~{expected:.0f}), decoded {video.get('framesDecoded')}")
-        self.assertGreaterEqual(done["frames"], 0.9 * expected)
+        # The decoder must keep up with the source; presentation (rVFC) runs 92-94 % of
+        # the source rate in headless Chromium here (its compositor skips a few frames at
+        # 30 fps while aiortc decodes 100 % of the same stream), so it gets 85 %.
+        self.assertGreaterEqual(video.get("framesDecoded", 0), 0.9 * expected)
+        self.assertGreaterEqual(done["frames"], 0.85 * expected)
         self.assertEqual((done["width"], done["height"]), (640, 360))
 
 
