@@ -72,6 +72,7 @@ struct Compositor::Worker {
   H264Encoder encoder;
   LayerAnimator animator;
   ScenePtr current_scene;
+  YuvColor source_color;
   CardSprites sprites;
   FramePtr canvas{av_frame_alloc()};
   std::unique_ptr<StreamPublisher> publisher;
@@ -241,6 +242,10 @@ Status Compositor::Worker::open_encoder(int width, int height) {
   s.fps = fps;
   s.bitrate_kbps = bitrate_kbps > 0 ? bitrate_kbps : default_bitrate_kbps(height);
   s.keyframe_interval = std::max(1, static_cast<int>(fps * kKeyframeSeconds + 0.5));
+  s.color = source_color;  // players convert the output as the anchor's encoder intended
+  // veryfast keeps p99 under 25 ms per frame on one core at 720p30, not at 1080p30
+  // (perf/RESULTS.md, compositor): there ultrafast does, and the bitrate pays for it.
+  s.preset = s.height >= 1000 ? "ultrafast" : "veryfast";
   if (auto st = encoder.open(s); !st) return st;
   log::info("compositor '", owner.source_->id(), "': encoding ", s.width, "x", s.height, " at ", s.bitrate_kbps,
             " kbps, ", s.preset);
@@ -303,8 +308,10 @@ void Compositor::Worker::composite(AVFrame& decoded, SteadyClock::time_point arr
     }
     return;
   }
+  YuvColor color = yuv_color_of(decoded);
   if (!encoder.is_open() || encoder.settings().width != (decoded.width & ~1) ||
-      encoder.settings().height != (decoded.height & ~1)) {
+      encoder.settings().height != (decoded.height & ~1) || !(color == source_color)) {
+    source_color = color;
     encoder.close();
     if (auto st = open_encoder(decoded.width, decoded.height); !st) {
       log::warn("compositor '", owner.source_->id(), "': ", st.error().message);
@@ -313,16 +320,21 @@ void Compositor::Worker::composite(AVFrame& decoded, SteadyClock::time_point arr
     }
     publish_tracks();
   }
-  if (auto st = copy_for_blending(decoded, *canvas); !st) {
-    errors.add();
-    return;
-  }
-  YuvFrameRef frame = yuv_frame_ref(*canvas);
-  YuvColor color = yuv_color_of(*canvas);
   int64_t now = wall_ms();
   auto layers = animator.layers(now);
+  // Nothing to draw: the decoded picture goes to the encoder as it is (no copy). Blending
+  // needs a copy: the decoded picture is also the decoder's reference for later frames.
+  std::erase_if(layers, [](const Layer& l) { return l.opacity <= 0; });
+  AVFrame* picture = &decoded;
+  if (!layers.empty()) {
+    if (auto st = copy_for_blending(decoded, *canvas); !st) {
+      errors.add();
+      return;
+    }
+    picture = canvas.get();
+  }
+  YuvFrameRef frame = yuv_frame_ref(*picture);
   for (const auto& layer : layers) {
-    if (layer.opacity <= 0) continue;
     const YuvaSprite& sprite = sprites.sprite(layer, frame.height, color);
     auto at = overlay::render::place(layer.record.overlay.position, sprite.width, sprite.height, frame.width,
                                      frame.height);
@@ -336,7 +348,7 @@ void Compositor::Worker::composite(AVFrame& decoded, SteadyClock::time_point arr
     renders.add(sprites.renders() - renders_seen);
     renders_seen = sprites.renders();
   }
-  if (auto st = encoder.encode(canvas.get(), decoded.pts, keyframe); !st) {
+  if (auto st = encoder.encode(picture, decoded.pts, keyframe); !st) {
     errors.add();
     return;
   }
