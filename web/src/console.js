@@ -142,7 +142,7 @@ function buildConsole() {
     sale_duration: el("input", { type: "number", min: 1, max: 604800, value: 60 }),
     at: el("input", { type: "datetime-local", step: 1 }),
   };
-  const saleOnly = [field("f-stock", t("stock"), f.stock), field("f-sale-duration", t("saleDuration"), f.sale_duration)];
+  const saleOnly = [field("f-stock", t("stock"), f.stock), field("f-sale_duration", t("saleDuration"), f.sale_duration)];
   const cardOnly = [field("f-duration", t("duration"), f.duration)];
   const syncKind = () => {
     const sale = f.kind.value === "sale";
@@ -155,7 +155,7 @@ function buildConsole() {
   const form = el("form", { class: "ac-panel ac-form", id: "product-form", onsubmit: (e) => { e.preventDefault(); submitProduct(); } },
     el("h2", { text: t("product") }),
     field("f-kind", t("kind"), f.kind), field("f-id", t("id"), f.id), field("f-title", t("title"), f.title),
-    field("f-price", t("price"), f.price), field("f-original", t("originalPrice"), f.original_price),
+    field("f-price", t("price"), f.price), field("f-original_price", t("originalPrice"), f.original_price),
     field("f-image", t("image"), f.image), field("f-url", t("url"), f.url), field("f-badge", t("badge"), f.badge),
     field("f-position", t("position"), f.position), field("f-locale", t("locale"), f.locale),
     ...cardOnly, ...saleOnly, field("f-at", t("scheduleAt"), f.at), ui.submit);

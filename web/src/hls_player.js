@@ -1,6 +1,7 @@
-// HLS playback through hls.js (bundled; Safari plays HLS natively). Exposes the
-// playlist's overlay DATERANGEs (CLASS="com.anchorcast.overlay", X-PAYLOAD base64 JSON)
-// and the wall-clock date of the frame on screen, for frame-accurate cues.
+// HLS playback through hls.js (bundled; Safari plays HLS natively). The playlist has one
+// DATERANGE per overlay and version (CLASS="com.anchorcast.overlay", X-PAYLOAD = base64 of
+// the overlay's JSON, END-DATE once it is gone); with hls.js's date of the frame on screen
+// (EXT-X-PROGRAM-DATE-TIME) they give the overlays of that very frame.
 import Hls from "hls.js";
 
 const OVERLAY_CLASS = "com.anchorcast.overlay";
@@ -25,33 +26,51 @@ function decodePayload(value) {
   }
 }
 
+const MAX_RANGES = 512;
+
+// The overlays visible at `dateMs`: per overlay id, its newest version whose range covers it.
+export function overlaysAt(ranges, dateMs) {
+  const byId = new Map();
+  let version = 0;
+  for (const r of ranges) {
+    if (r.startMs > dateMs || (r.endMs !== null && r.endMs <= dateMs)) continue;
+    const old = byId.get(r.overlay.id);
+    if (!old || r.version > old.version) byId.set(r.overlay.id, r);
+  }
+  const visible = [...byId.values()].sort((a, b) => a.startMs - b.startMs);
+  for (const r of ranges) if (r.startMs <= dateMs) version = Math.max(version, r.version);
+  return { type: "overlays", version, overlays: visible.map((r) => r.overlay) };
+}
+
 export function startHls(video, url, { onEnded } = {}) {
-  const cues = new Map(); // DATERANGE id -> {startMs, cue}
+  const ranges = new Map(); // DATERANGE ID -> {startMs, endMs, version, overlay}
+  const none = { playingDateMs: () => null, cueAt: () => null, hasCues: () => false };
   if (!Hls.isSupported()) {
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = url;
       video.play().catch(() => {});
       const onError = () => onEnded?.("native HLS error");
       video.addEventListener("error", onError, { once: true });
-      return {
-        kind: "hls", close() { video.removeEventListener("error", onError); video.removeAttribute("src"); video.load(); },
-        playingDateMs: () => null, dateRangeCues: () => [],
-      };
+      return { kind: "hls", ...none,
+        close() { video.removeEventListener("error", onError); video.removeAttribute("src"); video.load(); } };
     }
     throw new Error("this browser plays neither WebRTC nor HLS");
   }
   const hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2, backBufferLength: 10 });
   hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-    const ranges = data.details?.dateRanges || {};
-    for (const [id, range] of Object.entries(ranges)) {
-      if (cues.has(id) || range.class !== OVERLAY_CLASS) continue;
-      const cue = decodePayload(range.attr?.["X-PAYLOAD"]);
-      const start = range.startDate?.getTime?.();
-      if (cue && Number.isFinite(start)) cues.set(id, { startMs: start, cue });
+    // Re-read every refresh: a range gets its END-DATE when the overlay goes away.
+    for (const [id, range] of Object.entries(data.details?.dateRanges || {})) {
+      if (range.class !== OVERLAY_CLASS) continue;
+      const overlay = ranges.get(id)?.overlay || decodePayload(range.attr?.["X-PAYLOAD"]);
+      const startMs = range.startDate?.getTime?.();
+      if (!overlay || typeof overlay.id !== "string" || !Number.isFinite(startMs)) continue;
+      const end = range.endDate?.getTime?.();
+      ranges.set(id, { startMs, endMs: Number.isFinite(end) ? end : null,
+        version: Number(range.attr?.["X-VERSION"]) || 0, overlay });
     }
-    if (cues.size > 64) {
-      const sorted = [...cues.entries()].sort((a, b) => a[1].startMs - b[1].startMs);
-      for (const [id] of sorted.slice(0, cues.size - 64)) cues.delete(id);
+    if (ranges.size > MAX_RANGES) {
+      const closed = [...ranges.entries()].filter(([, r]) => r.endMs !== null).sort((a, b) => a[1].endMs - b[1].endMs);
+      for (const [id] of closed.slice(0, ranges.size - MAX_RANGES)) ranges.delete(id);
     }
   });
   hls.on(Hls.Events.ERROR, (_, data) => {
@@ -62,12 +81,18 @@ export function startHls(video, url, { onEnded } = {}) {
   hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
   hls.loadSource(url);
   hls.attachMedia(video);
+  const playingDateMs = () => hls.playingDate?.getTime?.() ?? null;
   return {
     kind: "hls",
     hls,
     close() { hls.destroy(); },
-    // EXT-X-PROGRAM-DATE-TIME of the position on screen (hls.js maps it per fragment).
-    playingDateMs: () => hls.playingDate?.getTime?.() ?? null,
-    dateRangeCues: () => [...cues.values()].sort((a, b) => a.startMs - b.startMs),
+    playingDateMs,
+    hasCues: () => ranges.size > 0,
+    rangeCount: () => ranges.size,
+    // The overlays of the frame on screen, or null before hls.js knows its date.
+    cueAt() {
+      const date = playingDateMs();
+      return date === null || !ranges.size ? null : overlaysAt(ranges.values(), date);
+    },
   };
 }

@@ -22,7 +22,8 @@ export class Player {
     this.session = null;
     this.frames = 0;
     this.lastFrameAt = 0;
-    this.stats = { frames: 0, transport: null, fallbacks: 0, restarts: 0, lastError: null, dateRangeCues: 0 };
+    this.stats = { frames: 0, transport: null, fallbacks: 0, restarts: 0, lastError: null, dateRangeCues: 0,
+      cueSource: "poll" };
 
     this.video = el("video", { class: "ac-video", autoplay: true, muted: true, playsinline: true });
     this.video.muted = true;
@@ -59,33 +60,39 @@ export class Player {
     this.stage.dataset.mode = this.feed.mode || "";
     // Cues from the poll wait for the next frame; without video they apply shortly anyway.
     this.pendingCue = this.feed.cue;
+    if (this.session?.hasCues?.()) return; // pushed cues apply on their frames
     clearTimeout(this.cueTimer);
     this.cueTimer = setTimeout(() => this.applyCue(), this.session ? 300 : 0);
   }
 
-  // The cue for the frame on screen: HLS DATERANGEs by the frame's program date when the
-  // playlist has them, else the newest polled cue.
-  applyCue() {
+  // The overlays of the frame on screen: from the WebRTC data channel by the frame's RTP
+  // timestamp, or from the HLS DATERANGEs by the frame's program date; until either has
+  // delivered anything, the newest polled cue (good to a poll interval, not a frame).
+  applyCue(frameMeta) {
     clearTimeout(this.cueTimer);
-    const ranges = this.session?.dateRangeCues?.() || [];
-    this.stats.dateRangeCues = ranges.length;
-    if (ranges.length) {
-      const playing = this.session.playingDateMs();
-      if (playing !== null) {
-        let current = null;
-        for (const r of ranges) if (r.startMs <= playing) current = r.cue;
-        if (current) return this.view.show(current);
-      }
-    }
-    if (this.pendingCue !== undefined) this.view.show(this.pendingCue);
+    const pushed = this.session?.hasCues?.();
+    this.stats.cueSource = pushed ? (this.session.kind === "webrtc" ? "datachannel" : "daterange") : "poll";
+    this.stats.dateRangeCues = this.session?.rangeCount?.() ?? 0;
+    // Pushed cues make the poll a liveness check only.
+    this.feed.intervalMs = pushed ? 1000 : 250;
+    let cue = pushed ? this.session.cueAt(frameMeta?.rtpTimestamp) : null;
+    if (!pushed) cue = this.pendingCue;
+    if (cue === undefined || cue === null && pushed) return;
+    const key = cue ? `${cue.version}|${cue.overlays.map((o) => `${o.id}:${o.shown_at_ms}:${o.stock}:${o.status}`).join(",")}` : "";
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    this.view.show(cue);
+    // What the tests compare: the cue's stamp against the frame it was first shown on.
+    this.stats.applied = { version: cue?.version ?? null, source: this.stats.cueSource, at_ms: Date.now(),
+      cue_rtp: cue?.rtp_timestamp ?? null, frame_rtp: frameMeta?.rtpTimestamp ?? null };
   }
 
   watchFrames() {
-    const onFrame = () => {
+    const onFrame = (_now, meta) => {
       this.frames++;
       this.stats.frames = this.frames;
       this.lastFrameAt = performance.now();
-      this.applyCue();
+      this.applyCue(meta);
       this.video.requestVideoFrameCallback(onFrame);
     };
     if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) this.video.requestVideoFrameCallback(onFrame);

@@ -36,6 +36,7 @@ export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = f
   const pc = new RTCPeerConnection(relayOnly ? { iceTransportPolicy: "relay" } : {});
   let location = null;
   let ended = false;
+  const cues = []; // data channel messages, oldest first
   const close = () => {
     if (ended) return;
     ended = true;
@@ -45,6 +46,17 @@ export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = f
   try {
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
+    // The server's overlay cues: a snapshot when it opens, then one cue per change, each
+    // with the RTP timestamp of the first video frame it applies to.
+    const channel = pc.createDataChannel("overlay");
+    channel.addEventListener("message", (e) => {
+      if (typeof e.data !== "string" || e.data.length > 4 << 20) return;
+      try {
+        const msg = JSON.parse(e.data);
+        if ((msg.type === "cue" || msg.type === "snapshot") && Array.isArray(msg.overlays)) cues.push(msg);
+        if (cues.length > 64) cues.splice(0, cues.length - 64);
+      } catch { /* not JSON: ignored */ }
+    });
     const media = new MediaStream();
     pc.addEventListener("track", (e) => {
       media.addTrack(e.track);
@@ -78,5 +90,19 @@ export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = f
       disconnectTimer = setTimeout(() => !ended && onEnded?.("ICE disconnected"), 4000);
     }
   });
-  return { kind: "webrtc", pc, close };
+  return {
+    kind: "webrtc",
+    pc,
+    close,
+    hasCues: () => cues.length > 0,
+    // The overlays of the frame with RTP timestamp `rtp` (rVFC metadata.rtpTimestamp): the
+    // newest cue stamped at or before it (32-bit wrap-around). Without a timestamp, the newest.
+    cueAt(rtp) {
+      if (!cues.length) return null;
+      if (!Number.isFinite(rtp)) return cues[cues.length - 1];
+      let current = null;
+      for (const c of cues) if (c.type === "snapshot" || ((rtp - c.rtp_timestamp) | 0) >= 0) current = c;
+      return current;
+    },
+  };
 }
