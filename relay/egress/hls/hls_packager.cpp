@@ -5,6 +5,7 @@
 
 #include "egress/hls/media_playlist.hpp"
 #include "egress/hls/overlay_date_ranges.hpp"
+#include "protocol/id3/id3_tag.hpp"
 #include "protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
@@ -31,6 +32,11 @@ struct HlsPackager::State {
 
   // Feeding thread only.
   mpegts::TsMuxer muxer;
+  // The newest cue as an ID3 tag: written into the segment at the cue's pts, and again
+  // at the start of every later segment so a player joining there gets the state. The
+  // segments have an ID3 stream only while there is one (ffprobe warns about a stream
+  // with no packets).
+  std::vector<uint8_t> cue_id3;
   TrackSetPtr tracks;
   bool any_segment_started = false;
   bool pending_discontinuity = false;
@@ -135,7 +141,9 @@ void HlsPackager::State::open_segment(int64_t t_us) {
   pending_discontinuity = false;
   segment_wall = anchor_wall + std::chrono::microseconds(t_us - anchor_us);
   buffer.clear();
+  muxer.set_timed_metadata(!cue_id3.empty());
   muxer.write_tables(buffer);  // every segment starts with PAT/PMT (RFC 8216 §3.2)
+  if (!cue_id3.empty()) (void)muxer.write_timed_metadata(t_us * 90 / 1000, cue_id3, buffer);
 }
 
 void HlsPackager::State::close_segment(int64_t end_us) {
@@ -155,6 +163,24 @@ void HlsPackager::State::close_segment(int64_t end_us) {
 }
 
 void HlsPackager::State::on_cue(const CuePtr& cue) {
+  // Timed metadata for Safari and hls.js (FRAG_PARSING_METADATA): the cue JSON in a TXXX
+  // frame. A cue too big for one PES even without inline images is left out of the
+  // segments; the playlist's date ranges still carry it.
+  auto tag = id3::build_txxx_tag("anchorcast", compact_cue_json(cue->json), mpegts::kMaxTimedMetadataSize);
+  if (tag) {
+    cue_id3 = std::move(*tag);
+    if (open) {
+      if (!muxer.timed_metadata()) {
+        // The first cue: a new PMT (H.222.0 §2.4.4.9 allows one mid-stream) adds the
+        // ID3 stream right here.
+        muxer.set_timed_metadata(true);
+        muxer.write_tables(buffer);
+      }
+      (void)muxer.write_timed_metadata(cue->pts_ms * 90, cue_id3, buffer);
+    }
+  } else {
+    cue_id3.clear();
+  }
   if (!anchored) {
     // Its date needs the pts -> wall clock mapping the next segment sets up.
     unplaced_cue = cue;

@@ -60,21 +60,36 @@ void write_pat_packet(uint16_t transport_stream_id, uint16_t program_number, uin
 
 void write_pmt_packet(uint16_t pmt_pid, uint16_t program_number, uint8_t version, uint16_t pcr_pid,
                       std::span<const PmtStream> streams, uint8_t continuity_counter,
-                      std::span<uint8_t, kPacketSize> out) {
+                      std::span<uint8_t, kPacketSize> out, std::span<const uint8_t> program_info) {
   if (streams.size() > 8) streams = streams.first(8);
+  // Room for the section after the TS header and pointer_field: 8 of header, PCR_PID 2,
+  // program_info_length 2, CRC 4, then descriptors and 5 + ES_info per stream.
+  constexpr size_t kRoom = kPacketSize - 5 - 8 - 2 - 2 - 4;
+  auto stream_bytes = [](const PmtStream& s) { return 5 + s.es_info.size(); };
+  size_t used = program_info.size();
+  if (used > kRoom) {
+    program_info = {};
+    used = 0;
+  }
+  size_t fitting = 0;
+  for (; fitting < streams.size() && used + stream_bytes(streams[fitting]) <= kRoom; ++fitting)
+    used += stream_bytes(streams[fitting]);
+  streams = streams.first(fitting);
   uint8_t* s = out.data() + write_psi_header(pmt_pid, continuity_counter, out);
-  // 5 of header, PCR_PID 2, program_info_length 2, 5 per stream (no descriptors), CRC 4.
-  size_t n = write_section_header(0x02, 5 + 4 + 5 * streams.size() + 4, program_number, version, s);
+  // section_length: 5 of header, PCR_PID 2, program_info_length 2, descriptors, CRC 4.
+  size_t n = write_section_header(0x02, 5 + 4 + used + 4, program_number, version, s);
   s[n++] = static_cast<uint8_t>(0xE0 | ((pcr_pid >> 8) & 0x1F));
   s[n++] = static_cast<uint8_t>(pcr_pid);
-  s[n++] = 0xF0;  // reserved '1111', program_info_length 0
-  s[n++] = 0x00;
+  s[n++] = static_cast<uint8_t>(0xF0 | ((program_info.size() >> 8) & 0x0F));  // reserved '1111'
+  s[n++] = static_cast<uint8_t>(program_info.size());
+  n = static_cast<size_t>(std::copy(program_info.begin(), program_info.end(), s + n) - s);
   for (const auto& stream : streams) {
     s[n++] = stream.stream_type;
     s[n++] = static_cast<uint8_t>(0xE0 | ((stream.pid >> 8) & 0x1F));
     s[n++] = static_cast<uint8_t>(stream.pid);
-    s[n++] = 0xF0;  // reserved '1111', ES_info_length 0
-    s[n++] = 0x00;
+    s[n++] = static_cast<uint8_t>(0xF0 | ((stream.es_info.size() >> 8) & 0x0F));  // reserved '1111'
+    s[n++] = static_cast<uint8_t>(stream.es_info.size());
+    n = static_cast<size_t>(std::copy(stream.es_info.begin(), stream.es_info.end(), s + n) - s);
   }
   write_crc(s, n);
 }

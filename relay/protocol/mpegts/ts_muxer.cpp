@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
 
 #include "protocol/aac/adts.hpp"
 #include "protocol/h264/annexb.hpp"
@@ -27,6 +28,19 @@ void write_pcr(uint8_t* p, int64_t pcr_90khz) {
   p[4] = static_cast<uint8_t>(((base & 1) << 7) | 0x7E);
   p[5] = 0x00;
 }
+
+// H.222.0 §2.6.58 metadata_pointer_descriptor as Apple's spec fills it: application
+// format 0xFFFF + "ID3 ", metadata format 0xFF + "ID3 ", service 0, no locator record,
+// MPEG_carriage_flags 0 (same TS), program_number.
+std::array<uint8_t, 17> metadata_pointer_descriptor(uint16_t program_number) {
+  return {0x25, 15,  0xFF, 0xFF, 'I',  'D', '3', ' ', 0xFF, 'I', 'D', '3', ' ', 0x00, 0x1F,
+          static_cast<uint8_t>(program_number >> 8), static_cast<uint8_t>(program_number)};
+}
+
+// §2.6.60 metadata_descriptor: the same identifiers, service 0, decoder_config_flags 0,
+// no DSM-CC, reserved bits set.
+constexpr std::array<uint8_t, 15> kMetadataDescriptor = {0x26, 13,  0xFF, 0xFF, 'I', 'D', '3', ' ',
+                                                         0xFF, 'I', 'D',  '3',  ' ', 0x00, 0x0F};
 
 }  // namespace
 
@@ -65,6 +79,12 @@ Status TsMuxer::set_tracks(const TrackSet& tracks) {
   return result;
 }
 
+void TsMuxer::set_timed_metadata(bool on) {
+  if (on == options_.timed_metadata) return;
+  options_.timed_metadata = on;
+  if (tables_written_once_) pmt_version_ = static_cast<uint8_t>((pmt_version_ + 1) & 0x1F);  // §2.4.4.9
+}
+
 void TsMuxer::write_tables(std::vector<uint8_t>& out) {
   tables_written_once_ = true;
   const size_t at = out.size();
@@ -72,15 +92,21 @@ void TsMuxer::write_tables(std::vector<uint8_t>& out) {
   write_pat_packet(options_.transport_stream_id, options_.program_number, options_.pmt_pid, 0, cc_pat_,
                    std::span<uint8_t, kPacketSize>(out.data() + at, kPacketSize));
   cc_pat_ = (cc_pat_ + 1) & 0x0F;
-  std::array<PmtStream, 2> streams;
+  std::array<PmtStream, 3> streams;
   size_t n = 0;
-  if (has_video_) streams[n++] = {kStreamTypeH264, options_.video_pid};
-  if (has_audio_) streams[n++] = {kStreamTypeAdtsAac, options_.audio_pid};
+  if (has_video_) streams[n++] = {kStreamTypeH264, options_.video_pid, {}};
+  if (has_audio_) streams[n++] = {kStreamTypeAdtsAac, options_.audio_pid, {}};
+  const auto pointer = metadata_pointer_descriptor(options_.program_number);
+  std::span<const uint8_t> program_info;
+  if (options_.timed_metadata) {
+    streams[n++] = {kStreamTypeMetadataPes, options_.metadata_pid, kMetadataDescriptor};
+    program_info = pointer;
+  }
   // §2.4.4.9: PCR_PID 0x1FFF when no PCR is carried (a program with no streams yet).
   const uint16_t pcr_pid = has_video_ ? options_.video_pid : has_audio_ ? options_.audio_pid : 0x1FFF;
   write_pmt_packet(options_.pmt_pid, options_.program_number, pmt_version_, pcr_pid,
                    std::span<const PmtStream>(streams.data(), n), cc_pmt_,
-                   std::span<uint8_t, kPacketSize>(out.data() + at + kPacketSize, kPacketSize));
+                   std::span<uint8_t, kPacketSize>(out.data() + at + kPacketSize, kPacketSize), program_info);
   cc_pmt_ = (cc_pmt_ + 1) & 0x0F;
 }
 
@@ -116,6 +142,21 @@ Status TsMuxer::write_packet(const Packet& packet, std::vector<uint8_t>& out) {
   if (pcr < 0 && dts >= 0) pcr = 0;
   write_pes(options_.audio_pid, cc_audio_, std::span<const uint8_t>(header.data(), header_size), packet.keyframe,
             !has_video_, pcr, out);
+  return {};
+}
+
+Status TsMuxer::write_timed_metadata(int64_t pts_90khz, std::span<const uint8_t> id3_tag,
+                                    std::vector<uint8_t>& out) {
+  if (!options_.timed_metadata) return make_error("TS muxer has no timed metadata stream");
+  if (id3_tag.size() > kMaxTimedMetadataSize)
+    return make_error("timed metadata of " + std::to_string(id3_tag.size()) + " bytes does not fit one PES (max " +
+                      std::to_string(kMaxTimedMetadataSize) + ")");
+  std::array<uint8_t, kMaxPesHeaderSize> header;
+  const size_t header_size = write_pes_header(kStreamIdPrivate1, pts_90khz, pts_90khz, id3_tag.size(), false, header);
+  pieces_.clear();
+  pieces_.push_back(id3_tag);
+  write_pes(options_.metadata_pid, cc_metadata_, std::span<const uint8_t>(header.data(), header_size), false, false, 0,
+            out);
   return {};
 }
 
