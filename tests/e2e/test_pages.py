@@ -66,7 +66,7 @@ class PagesTest(E2ETestCase):
             report(f"{name}: {json.dumps(outcome, ensure_ascii=False)[:400]}")
         failed = {n: c["error"] for n, c in result["checks"].items() if not c["ok"]}
         self.assertEqual(failed, {}, "browser checks failed")
-        self.assertEqual(len(result["checks"]), 9)
+        self.assertEqual(len(result["checks"]), 11)
 
     def test_events_endpoint_caps_size_and_rate(self):
         server = self.start_server()

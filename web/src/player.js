@@ -89,6 +89,7 @@ export class Player {
 
   watchFrames() {
     const onFrame = (_now, meta) => {
+      this.lastFrameMeta = meta;
       this.frames++;
       this.stats.frames = this.frames;
       this.lastFrameAt = performance.now();
@@ -141,7 +142,10 @@ export class Player {
     if (!this.useHls && this.options.transport !== "hls") {
       try {
         return await startWhep(this.video, `${location.origin}/whep${base}`,
-          { iceTimeoutMs: ICE_TIMEOUT_MS, relayOnly: this.options.relayOnly, onEnded });
+          { iceTimeoutMs: ICE_TIMEOUT_MS, relayOnly: this.options.relayOnly, onEnded,
+            // A cue whose frame is already on screen (it crossed SCTP slower than the frame
+            // crossed RTP) applies now rather than on the next frame.
+            onCue: () => this.applyCue(this.lastFrameMeta) });
       } catch (e) {
         if (e.kind !== "ice" || this.options.transport === "webrtc") throw e;
         // UDP is blocked on this network: HLS from now on, for this page.

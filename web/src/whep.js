@@ -32,7 +32,7 @@ function waitConnected(pc, ms) {
 
 // `relayOnly`: only TURN relays may carry media, and none is configured, so ICE has no
 // path at all: the browser's real failure path when UDP is blocked (used by ?ice=relay).
-export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = false, onEnded } = {}) {
+export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = false, onEnded, onCue } = {}) {
   const pc = new RTCPeerConnection(relayOnly ? { iceTransportPolicy: "relay" } : {});
   let location = null;
   let ended = false;
@@ -53,8 +53,11 @@ export async function startWhep(video, url, { iceTimeoutMs = 4000, relayOnly = f
       if (typeof e.data !== "string" || e.data.length > 4 << 20) return;
       try {
         const msg = JSON.parse(e.data);
-        if ((msg.type === "cue" || msg.type === "snapshot") && Array.isArray(msg.overlays)) cues.push(msg);
-        if (cues.length > 64) cues.splice(0, cues.length - 64);
+        if ((msg.type === "cue" || msg.type === "snapshot") && Array.isArray(msg.overlays)) {
+          cues.push(msg);
+          if (cues.length > 64) cues.splice(0, cues.length - 64);
+          onCue?.();
+        }
       } catch { /* not JSON: ignored */ }
     });
     const media = new MediaStream();
