@@ -129,7 +129,9 @@ TEST(HlsTimedId3, CueIsWrittenAtItsPtsAndRepeatedAtTheNextSegmentStart) {
 
 // FFmpeg reads our ID3 stream as timed_id3 (its mpegts demuxer keys on stream_type 0x15
 // plus the metadata_descriptor's "ID3 "), first segment included, and decodes the rest
-// without a warning.
+// without a warning. (FFmpeg drops the first 5 bytes of each 0x15 PES, taking them for
+// an H.222.0 §2.12.4 AU cell header that Apple's format has not; the TXXX frame stays
+// whole, which is what is looked for here.)
 TEST(HlsTimedId3, FfprobeSeesATimedId3StreamCarryingTheCue) {
   const auto flv = fixtures::load_small_flv();
   HlsPackager hls({.target_duration_ms = 1000, .window_segments = 10},
