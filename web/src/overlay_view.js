@@ -9,7 +9,7 @@ import { cardLabels } from "./i18n.js";
 const DESIGN_HEIGHT = 1080;
 const SIZE_1080 = { card: [480, 184], sale: [480, 248] };
 const SAFE_MARGIN = 0.04;
-const ENDED_SHOWN_MS = 5000; // how long a client-drawn ended sale stays ("ended", then gone)
+const ENDED_SHOWN_MS = 3000; // as the server's renderer: "ended" for 3 s, then gone
 
 function even(v) { return Math.round(v) & ~1; }
 
