@@ -19,7 +19,8 @@ nlohmann::json ingest_json(const StreamSnapshot& s) {
   nlohmann::json ingest = {{"protocol", s.protocol}};
   if (s.tracks && s.tracks->video) {
     const auto& v = *s.tracks->video;
-    ingest["video"] = {{"codec", codec_name(v.codec)}, {"width", v.width}, {"height", v.height}, {"fps", v.fps}};
+    ingest["video"] = {{"codec", codec_name(v.codec)}, {"width", v.width},   {"height", v.height},
+                       {"fps", v.fps},              {"b_frames", s.b_frames}};
   } else {
     ingest["video"] = nullptr;
   }

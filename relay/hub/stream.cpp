@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "anchorcast/core/log.hpp"
 #include "anchorcast/core/secret.hpp"
 #include "hub/gop_cache.hpp"
 #include "hub/subscriber_queue.hpp"
@@ -53,6 +54,7 @@ Result<std::unique_ptr<StreamPublisher>> Stream::begin_publish(std::string proto
   if (live_) return make_error("stream '" + id_ + "' already has a live publisher (" + protocol_ + ")");
   live_ = true;
   new_session_ = true;
+  b_frames_ = false;
   protocol_ = std::move(protocol);
   offset_pending_ = any_packet_;
   gop_->clear();
@@ -102,6 +104,12 @@ int64_t Stream::push(Packet&& packet) {
   }
   last_dts_us_ = std::max(last_dts_us_, dts_us + offset_us_);
   any_packet_ = true;
+  if (packet.kind == MediaKind::video && packet.pts != packet.dts && !b_frames_) {
+    // Browsers' WebRTC decoders mishandle reordered frames: say so where operators look.
+    b_frames_ = true;
+    log::warn("stream '", id_, "': the source has B-frames (pts != dts); WebRTC viewers may stutter. "
+              "Set the encoder's B-frames to 0 (OBS: profile baseline, or x264 option bframes=0)");
+  }
   bytes_in_.fetch_add(packet.payload.size(), std::memory_order_relaxed);
   packets_in_.fetch_add(1, std::memory_order_relaxed);
 
@@ -168,6 +176,7 @@ StreamSnapshot Stream::snapshot() const {
     s.live = live_;
     s.protocol = protocol_;
     s.tracks = live_ ? tracks_ : nullptr;
+    s.b_frames = live_ && b_frames_;
   }
   s.id = id_;
   for (int i = 0; i < static_cast<int>(ViewerProtocol::count_); ++i)

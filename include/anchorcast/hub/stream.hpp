@@ -44,6 +44,7 @@ struct StreamSnapshot {
   uint64_t packets_in = 0;
   uint64_t packets_dropped = 0;  // skipped for slow viewers
   uint64_t sessions = 0;         // publisher sessions since start
+  bool b_frames = false;         // the live source's video has reordered frames
 };
 
 class Stream : public std::enable_shared_from_this<Stream> {
@@ -104,6 +105,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool offset_pending_ = false;
   int64_t last_dts_us_ = 0;
   bool any_packet_ = false;
+  bool b_frames_ = false;  // this publisher session's video has pts != dts
 
   std::atomic<int> viewers_[static_cast<int>(ViewerProtocol::count_)] = {};
   std::atomic<uint64_t> bytes_in_{0};

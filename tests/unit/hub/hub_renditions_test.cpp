@@ -62,5 +62,27 @@ TEST(Renditions, RemovingAStreamClosesBothRenditions) {
   EXPECT_FALSE(main->begin_publish("compositor").ok());
 }
 
+TEST(StreamSnapshot, FlagsASourceWithBFramesUntilTheNextSession) {
+  auto stream = std::make_shared<Stream>("s", "k");
+  {
+    auto pub = std::move(stream->begin_publish("rtmp").value());
+    Packet p;
+    p.kind = MediaKind::video;
+    p.keyframe = true;
+    p.dts = 0;
+    p.pts = 0;
+    pub->push(Packet(p));
+    EXPECT_FALSE(stream->snapshot().b_frames);
+    p.keyframe = false;
+    p.dts = 33;
+    p.pts = 100;  // reordered
+    pub->push(std::move(p));
+    EXPECT_TRUE(stream->snapshot().b_frames);
+  }
+  EXPECT_FALSE(stream->snapshot().b_frames);  // not live
+  auto again = std::move(stream->begin_publish("rtmp").value());
+  EXPECT_FALSE(stream->snapshot().b_frames);
+}
+
 }  // namespace
 }  // namespace anchorcast
