@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <usrsctp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -118,6 +119,30 @@ Status SctpAssociation::connect() {
 void SctpAssociation::receive(std::span<const uint8_t> packet) {
   if (closed_) return;
   usrsctp_conninput(route_, packet.data(), packet.size(), 0);
+  // RFC 8831 §6.7: a channel closes when both directions of its stream are reset; the
+  // peer reset its half, we answer with ours (not from inside usrsctp's upcall).
+  for (uint16_t stream : to_reset_) send_reset(stream);
+  to_reset_.clear();
+}
+
+void SctpAssociation::reset_stream(uint16_t stream) {
+  if (closed_ || !established_) return;
+  if (std::find(reset_by_us_.begin(), reset_by_us_.end(), stream) != reset_by_us_.end()) return;
+  if (reset_by_us_.size() >= kStreams) return;
+  reset_by_us_.push_back(stream);
+  send_reset(stream);
+}
+
+void SctpAssociation::send_reset(uint16_t stream) {
+  if (closed_ || !established_) return;
+  alignas(sctp_reset_streams) uint8_t buffer[sizeof(sctp_reset_streams) + sizeof(uint16_t)] = {};
+  auto* request = reinterpret_cast<sctp_reset_streams*>(buffer);
+  request->srs_assoc_id = SCTP_ALL_ASSOC;
+  request->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+  request->srs_number_streams = 1;
+  request->srs_stream_list[0] = stream;
+  // Fails when a reset is already in flight: the peer then closes by timeout, harmless.
+  (void)usrsctp_setsockopt(socket_, IPPROTO_SCTP, SCTP_RESET_STREAMS, buffer, sizeof buffer);
 }
 
 Status SctpAssociation::send(uint16_t stream, uint32_t ppid, std::span<const uint8_t> message) {
@@ -165,6 +190,10 @@ void SctpAssociation::on_notification(std::span<const uint8_t> bytes) {
       for (size_t i = 0; i < count; ++i) {
         uint16_t stream;
         std::memcpy(&stream, bytes.data() + sizeof event + i * sizeof stream, sizeof stream);
+        if (auto ours = std::find(reset_by_us_.begin(), reset_by_us_.end(), stream); ours != reset_by_us_.end())
+          reset_by_us_.erase(ours);  // the answer to our reset: closed both ways
+        else if (to_reset_.size() < kStreams)
+          to_reset_.push_back(stream);
         if (callbacks_.on_stream_reset) callbacks_.on_stream_reset(stream);
       }
       break;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "anchorcast/core/result.hpp"
 #include "egress/webrtc/sctp_library.hpp"
@@ -48,6 +49,9 @@ class SctpAssociation {
   // A whole message on `stream`, reliable and ordered. Fails when the association is not
   // up or its send buffer is full.
   Status send(uint16_t stream, uint32_t ppid, std::span<const uint8_t> message);
+  // Resets our outgoing half of `stream` (closes a channel, RFC 8831 §6.7). A peer's
+  // reset is answered with ours by receive().
+  void reset_stream(uint16_t stream);
   bool established() const { return established_; }
   bool closed() const { return closed_; }
 
@@ -57,6 +61,7 @@ class SctpAssociation {
   SctpAssociation(SctpLibrary& library, uint16_t remote_port, Callbacks callbacks);
   void on_output(std::span<const uint8_t> packet) { callbacks_.send_packet(packet); }
   void on_notification(std::span<const uint8_t> notification);
+  void send_reset(uint16_t stream);
 
   SctpLibrary& library_;
   SctpLibrary::Route* route_ = nullptr;
@@ -65,6 +70,11 @@ class SctpAssociation {
   Callbacks callbacks_;
   bool established_ = false;
   bool closed_ = false;
+  // Streams the peer reset, whose outgoing half we reset once usrsctp returned.
+  std::vector<uint16_t> to_reset_;
+  // Streams we reset and whose peer half is not reset yet: the peer's reset of one of
+  // them is its answer, not a new close to answer (else the two ends ping-pong).
+  std::vector<uint16_t> reset_by_us_;
 };
 
 }  // namespace anchorcast::webrtc

@@ -25,6 +25,7 @@ struct Peer {
     std::string text;
   };
   std::vector<Message> received;
+  std::vector<uint16_t> resets;
   bool up = false;
 };
 
@@ -40,6 +41,7 @@ SctpAssociation::Callbacks callbacks_for(Peer& p) {
     p.received.push_back({stream, ppid, std::string(bytes.begin(), bytes.end())});
   };
   c.on_established = [&p] { p.up = true; };
+  c.on_stream_reset = [&p](uint16_t stream) { p.resets.push_back(stream); };
   return c;
 }
 
@@ -95,6 +97,17 @@ TEST(SctpAssociation, ConnectsBothWaysAndCarriesDcepAndText) {
   ASSERT_EQ(client.received.size(), 1u);
   EXPECT_EQ(client.received[0].ppid, dcep::kPpidString);
   EXPECT_EQ(client.received[0].text, cue);
+
+  // The viewer closes the channel: its reset reaches us and ours answers it.
+  client.sctp->reset_stream(0);
+  exchange(server, client, library);
+  EXPECT_EQ(server.resets, std::vector<uint16_t>{0});
+  EXPECT_EQ(client.resets, std::vector<uint16_t>{0});
+  // A later channel on the same stream closes the same way (nothing left over).
+  client.sctp->reset_stream(0);
+  exchange(server, client, library);
+  EXPECT_EQ(server.resets, (std::vector<uint16_t>{0, 0}));
+  EXPECT_EQ(client.resets, (std::vector<uint16_t>{0, 0}));
 }
 
 TEST(SctpAssociation, GarbageFromThePeerDoesNotEndTheAssociation) {
