@@ -14,22 +14,57 @@ open a data channel "overlay" before their offer (aiortc 1.4 offers the draft
 - a viewer who joins while the card is up gets it in its snapshot;
 - on the metadata stream a cue arrives with an rtp_timestamp among the live frames';
 - garbage SCTP inside DTLS and malformed DCEP are counted in /metrics, and the channel
-  keeps working.
+  keeps working;
+- headless Chromium (RFC 8841 SDP, its own SCTP stack) gets the snapshot and a cue.
 """
 
 import asyncio
 import json
 import re
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 import harness
 from harness import E2ETestCase, report, wait_for
 from merchant import DEMO_TOKEN, SHOP2_TOKEN, Merchant, card
+from test_whep_chromium import CHROMIUM, PageServer
 from whep_viewer import WhepViewer
 
 FRAME_TICKS = 3000  # one frame at 30 fps in 90 kHz
+
+# Headless Chromium (its own SCTP, dcsctp, in the RFC 8841 SDP form) opens "overlay" and
+# reports every message it receives to the test (see test_whep_chromium.py).
+CHROMIUM_PAGE = """<!doctype html>
+<html><body><video id="v" autoplay muted playsinline></video><script>
+const report = (what, data) => fetch("/report", {method: "POST",
+  body: JSON.stringify(Object.assign({what}, data))});
+window.onerror = (msg) => report("error", {message: String(msg)});
+(async () => {
+  try {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver("video", {direction: "recvonly"});
+    pc.addTransceiver("audio", {direction: "recvonly"});
+    const channel = pc.createDataChannel("overlay");
+    channel.onopen = () => report("open", {});
+    channel.onmessage = (e) => report("message", {data: e.data});
+    pc.ontrack = (e) => { document.getElementById("v").srcObject = e.streams[0] || new MediaStream([e.track]); };
+    await pc.setLocalDescription(await pc.createOffer());
+    report("offer", {sdp: pc.localDescription.sdp});
+    const resp = await fetch("%(whep)s", {method: "POST", headers: {"Content-Type": "application/sdp"},
+                                          body: pc.localDescription.sdp});
+    const answer = await resp.text();
+    report("answer", {status: resp.status, sdp: answer});
+    if (resp.status === 201) await pc.setRemoteDescription({type: "answer", sdp: answer});
+  } catch (e) {
+    report("error", {message: String(e)});
+  }
+})();
+</script></body></html>
+"""
 U32 = 1 << 32
 
 
@@ -217,6 +252,37 @@ class WhepDataChannelTest(E2ETestCase):
         cue = self.wait_message(viewer, "cue", "a cue after the garbage", lambda m: "c9" in ids(m))
         self.assertEqual(cue["version"], shown["version"])
         self.assertEqual(viewer.connection_state, "connected")
+
+    def test_chromium_receives_the_snapshot_and_cues(self):
+        if not Path(CHROMIUM).exists():
+            self.skipTest("chromium is not installed")
+        page = PageServer(CHROMIUM_PAGE % {"whep": self.server.url("/whep/demo")})
+        self.addCleanup(page.close)
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp))
+        self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
+        self.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                    "--remote-debugging-port=0", "--allow-loopback-in-peer-connection",
+                    "--autoplay-policy=no-user-gesture-required",
+                    f"http://{harness.HOST}:{page.port}/"], "chromium")
+
+        def page_messages(kind: str) -> list[dict]:
+            if page.find("error"):
+                raise AssertionError(f"page error: {page.find('error')}; reports {page.reports}")
+            return [m for m in (json.loads(r["data"]) for r in list(page.reports) if r.get("what") == "message")
+                    if m.get("type") == kind]
+
+        wait_for(lambda: page_messages("snapshot"), 30, "Chromium's snapshot on the overlay channel")
+        offer = page.find("offer")["sdp"]
+        self.assertIn("UDP/DTLS/SCTP webrtc-datachannel", offer)
+        self.assertIn("a=sctp-port:5000", page.find("answer")["sdp"])
+        shown = self.merchant_call("demo", DEMO_TOKEN, card("1", "k1"))
+        cues = wait_for(lambda: [m for m in page_messages("cue") if "k1" in ids(m)], 10,
+                        "Chromium to receive the card's cue")
+        self.assertEqual(cues[0]["version"], shown["version"])
+        self.assertIsInstance(cues[0]["rtp_timestamp"], int)
+        report(f"chromium: snapshot then cue v{cues[0]['version']} rtp_timestamp {cues[0]['rtp_timestamp']}")
 
 
 if __name__ == "__main__":
