@@ -7,9 +7,9 @@ then hides it. The checks, on what players read:
   an END-DATE not before its START-DATE. A segment cut after the change has a timed_id3
   data stream (ffprobe) whose ID3 TXXX frames carry the cue JSON (extracted with ffmpeg);
   ffmpeg reads the segment without errors.
-- HTTP-FLV: a viewer connected before the change gets an onCuePoint script tag (AMF0)
-  stamped with the `applied` pts_ms whose JSON lists the card; burn-in too, where that
-  pts is the composited frame that first shows it. A viewer who joins later gets the
+- HTTP-FLV and RTMP play: a viewer connected before the change gets an onCuePoint script
+  tag / data message (AMF0) stamped with the `applied` pts_ms whose JSON lists the card;
+  burn-in too (FLV), where that pts is the composited frame that first shows it. A viewer who joins later gets the
   current state cue right after the cached first frames.
 """
 
@@ -17,8 +17,11 @@ import asyncio
 import base64
 import json
 import re
+import socket
 import struct
 import subprocess
+import threading
+import time
 
 import harness
 from harness import E2ETestCase, wait_for
@@ -98,6 +101,114 @@ def overlay_cues(path) -> list[tuple[int, int, dict]]:
     return cues
 
 
+# ---- RTMP play (RTMP spec 1.0 §5.3 chunking, §7.2 commands) ---------------------------
+
+class RtmpPlayer:
+    """connect, createStream, play; then de-chunks what the server sends on a thread and
+    keeps every message's (type, timestamp, payload)."""
+
+    def __init__(self, server, stream_id):
+        self.messages: list[tuple[int, int, bytes]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.client = harness.RtmpClient(server.rtmp_port)
+        self.client.handshake()
+        self.client.send(harness.chunk_message(3, 20, harness.connect_command(server.rtmp_port)))
+        self.client.send(harness.chunk_message(3, 20, harness.amf0("createStream") + harness.amf0(2) +
+                                               harness.amf0(None)))
+        self.client.sock.settimeout(0.5)
+        self.stream_id = stream_id
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.messages)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        self.client.close()
+
+    def _read(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            if self._stop.is_set():
+                raise EOFError
+            try:
+                data = self.client.sock.recv(n - len(buf))
+            except socket.timeout:
+                continue
+            if not data:
+                raise EOFError
+            buf += data
+        return bytes(buf)
+
+    def _run(self):
+        chunk_size, streams, played = 128, {}, False
+        try:
+            while True:
+                first = self._read(1)[0]
+                fmt, csid = first >> 6, first & 0x3F
+                if csid == 0:
+                    csid = 64 + self._read(1)[0]
+                elif csid == 1:
+                    b = self._read(2)
+                    csid = 64 + b[0] + 256 * b[1]
+                st = streams.setdefault(csid, {"ts": 0, "delta": 0, "len": 0, "type": 0, "buf": b""})
+                if fmt <= 2:
+                    ts = int.from_bytes(self._read(3), "big")
+                    if fmt <= 1:
+                        st["len"] = int.from_bytes(self._read(3), "big")
+                        st["type"] = self._read(1)[0]
+                    if fmt == 0:
+                        self._read(4)  # message stream id
+                    if ts == 0xFFFFFF:
+                        ts = int.from_bytes(self._read(4), "big")
+                    if fmt == 0:
+                        st["ts"], st["delta"] = ts, 0
+                    else:
+                        st["delta"] = ts
+                        st["ts"] += ts
+                elif not st["buf"]:
+                    st["ts"] += st["delta"]  # §5.3.1.2.4: a new message on a type 3 header
+                st["buf"] += self._read(min(chunk_size, st["len"] - len(st["buf"])))
+                if len(st["buf"]) < st["len"]:
+                    continue
+                kind, payload, st["buf"] = st["type"], st["buf"], b""
+                if kind == 1:
+                    chunk_size = struct.unpack(">I", payload)[0] & 0x7FFFFFFF
+                elif kind == 20 and not played and payload.startswith(harness.amf0("_result")):
+                    values, p = [], 0
+                    while p < len(payload):
+                        value, p = amf0_value(payload, p)
+                        values.append(value)
+                    if values[1] == 2:  # createStream's result: the stream id
+                        sid = int(values[3])
+                        self.client.send(harness.chunk_message(8, 20, harness.amf0("play") + harness.amf0(3) +
+                                                               harness.amf0(None) + harness.amf0(self.stream_id),
+                                                               stream_id=sid))
+                        played = True
+                with self._lock:
+                    self.messages.append((kind, st["ts"], payload))
+        except (EOFError, OSError):
+            pass
+
+
+def rtmp_cues(player) -> list[tuple[int, dict]]:
+    cues = []
+    for kind, ts, payload in player.snapshot():
+        if kind != 18:
+            continue
+        values, p = [], 0
+        while p < len(payload):
+            value, p = amf0_value(payload, p)
+            values.append(value)
+        if values and values[0] == "onCuePoint" and values[1].get("name") == "overlay":
+            cues.append((ts, json.loads(values[1]["parameters"]["json"])))
+    return cues
+
+
 # ---- HLS -----------------------------------------------------------------------------
 
 DATERANGE = re.compile(r"^#EXT-X-DATERANGE:(.*)$", re.M)
@@ -148,13 +259,16 @@ class TimedMetadataTest(E2ETestCase):
             return next((c for c in overlay_cues(path) if predicate(c)), None)
         return wait_for(found, timeout, what, interval=0.1)
 
-    def test_metadata_stream_hls_daterange_id3_and_flv_cues(self):
+    def test_metadata_stream_hls_daterange_id3_flv_and_rtmp_cues(self):
         stream = "demo"
         self.start_anchor(stream)
         harness.wait_playlist_with_segment(self.server, stream, timeout=20)
         early_path = self.tmp / "early.flv"
         early = self.flv_reader(self.server, f"/flv/{stream}.flv", save_to=early_path)
         wait_for(lambda: early.frames(), 15, "the early FLV viewer's first frame")
+        rtmp = RtmpPlayer(self.server, stream)
+        self.addCleanup(rtmp.close)
+        wait_for(lambda: any(k == 9 for k, _, _ in rtmp.snapshot()), 15, "the RTMP player's first video message")
 
         async def show():
             m = await Merchant.open(self.server, stream, DEMO_TOKEN)
@@ -176,6 +290,11 @@ class TimedMetadataTest(E2ETestCase):
         self.assertEqual(len(cards), 1, cue)
         self.assertEqual(cards[0]["url"], PRODUCT_URL)
         self.assertEqual(cards[0]["kind"], "card")
+        # RTMP play: the same cue as a data message (type 18) on the play stream.
+        rtmp_ts, rtmp_cue = wait_for(lambda: next((c for c in rtmp_cues(rtmp) if c[1]["version"] == version), None),
+                                     15, f"an onCuePoint for version {version} over RTMP play", interval=0.1)
+        self.assertEqual(rtmp_ts, pts_ms)
+        self.assertEqual([o["url"] for o in rtmp_cue["overlays"] if o["id"] == "c1"], [PRODUCT_URL])
 
         # (a) HLS: a DATERANGE for the card, its payload the card object.
         def card_range():
