@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include "anchorcast/core/log.hpp"
 #include "egress/hls/media_playlist.hpp"
 #include "egress/hls/overlay_date_ranges.hpp"
 #include "protocol/id3/id3_tag.hpp"
@@ -37,6 +38,7 @@ struct HlsPackager::State {
   // segments have an ID3 stream only while there is one (ffprobe warns about a stream
   // with no packets).
   std::vector<uint8_t> cue_id3;
+  bool warned_cue_size = false;
   TrackSetPtr tracks;
   bool any_segment_started = false;
   bool pending_discontinuity = false;
@@ -179,6 +181,11 @@ void HlsPackager::State::on_cue(const CuePtr& cue) {
       (void)muxer.write_timed_metadata(cue->pts_ms * 90, cue_id3, buffer);
     }
   } else {
+    if (!cue_id3.empty() || !warned_cue_size) {
+      log::warn("hls: cue version ", cue->version, " does not fit one TS PES (", tag.error().message,
+                "); segments carry no ID3 until a smaller cue, the playlist's DATERANGEs still do");
+      warned_cue_size = true;
+    }
     cue_id3.clear();
   }
   if (!anchored) {

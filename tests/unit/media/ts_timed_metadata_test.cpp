@@ -2,6 +2,7 @@
 // Streaming"): PMT entries and descriptors, PES framing, and the HLS packager's use.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <fstream>
 
@@ -69,6 +70,21 @@ TEST(TsTimedMetadata, A2KiBTagIsOnePesWithPtsOnPrivateStream1) {
   EXPECT_EQ(ts.pes[1].pts, 90 * 12400);
 }
 
+TEST(TsTimedMetadata, PmtLeavesOutStreamsThatWouldOverflowThePacket) {
+  const std::vector<uint8_t> info(30, 0xAA);  // opaque to the writer: only its length matters
+  std::array<mpegts::PmtStream, 8> streams;
+  for (uint16_t i = 0; i < streams.size(); ++i) streams[i] = {0x06, static_cast<uint16_t>(0x200 + i), info};
+  std::array<uint8_t, mpegts::kPacketSize> packet;
+  mpegts::write_pmt_packet(0x1000, 1, 0, 0x1FFF, streams, 0, packet);
+  // inspect_ts finds the PMT through a PAT.
+  std::vector<uint8_t> ts(mpegts::kPacketSize);
+  mpegts::write_pat_packet(1, 1, 0x1000, 0, 0, std::span<uint8_t, mpegts::kPacketSize>(ts.data(), mpegts::kPacketSize));
+  ts.insert(ts.end(), packet.begin(), packet.end());
+  auto inspected = fixtures::inspect_ts(ts);
+  EXPECT_TRUE(inspected.errors.empty()) << inspected.errors.front();  // CRC over a section that fits
+  EXPECT_EQ(inspected.stream_types.size(), 4u);  // 167 bytes of room: 4 x 35
+}
+
 TEST(TsTimedMetadata, RefusesATagOverOnePes) {
   mpegts::TsMuxer muxer({.timed_metadata = true});
   std::vector<uint8_t> out;
@@ -125,6 +141,22 @@ TEST(HlsTimedId3, CueIsWrittenAtItsPtsAndRepeatedAtTheNextSegmentStart) {
   EXPECT_EQ(pts0, std::vector<int64_t>{520 * 90});
   EXPECT_EQ(cue_texts(ts1, &pts1), std::vector<std::string>{json});
   EXPECT_EQ(pts1, std::vector<int64_t>{1000 * 90});  // the state, for a player starting here
+}
+
+TEST(HlsTimedId3, CueTooBigForOnePesLeavesTheSegmentsWithoutId3ButInThePlaylist) {
+  HlsPackager hls({.target_duration_ms = 1000, .window_segments = 6},
+                  [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)); });
+  hls.on_event(MediaEvent::of_tracks(std::make_shared<const TrackSet>(fixtures::load_small_flv().tracks), true));
+  const std::string huge = R"({"type":"overlays","version":1,"pts_ms":0,"overlays":[{"id":"c1","note":")" +
+                           std::string(70000, 'n') + R"("}]})";
+  hls.on_event(MediaEvent::of_cue(std::make_shared<const Cue>(Cue{0, 1, huge})));
+  for (int64_t t = 0; t < 2040; t += 40) hls.on_event(MediaEvent::of_packet(video(t, t % 1000 == 0)));
+  auto seg = hls.segment("seg-1.ts");
+  ASSERT_TRUE(seg);
+  auto ts = fixtures::inspect_ts(std::span(reinterpret_cast<const uint8_t*>(seg->data()), seg->size()));
+  EXPECT_FALSE(ts.stream_types.contains(0x102));
+  EXPECT_TRUE(cue_texts(ts).empty());
+  EXPECT_NE(hls.playlist()->find("ID=\"c1-v1\""), std::string::npos);
 }
 
 // FFmpeg reads our ID3 stream as timed_id3 (its mpegts demuxer keys on stream_type 0x15
