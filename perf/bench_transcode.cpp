@@ -161,7 +161,7 @@ void BM_Transcode(benchmark::State& state, int height, const char* preset) {
       state.SkipWithError("cannot open the codecs");
       return;
     }
-    FramePtr target(av_frame_alloc());
+    AvFramePtr target(av_frame_alloc());
     YuvaSprite card, clock;
     // Wall time per frame is the added latency on a free core; on a shared machine the
     // thread's CPU time per frame is the same figure without the waits for a core.
@@ -256,15 +256,15 @@ void BM_Decode(benchmark::State& state) {
         }
       }
     } else {
-      CodecContextPtr c(avcodec_alloc_context3(avcodec_find_decoder(AV_CODEC_ID_H264)));
+      AvCodecContextPtr c(avcodec_alloc_context3(avcodec_find_decoder(AV_CODEC_ID_H264)));
       c->extradata = static_cast<uint8_t*>(av_mallocz(in.track.decoder_config.size() + AV_INPUT_BUFFER_PADDING_SIZE));
       std::copy(in.track.decoder_config.begin(), in.track.decoder_config.end(), c->extradata);
       c->extradata_size = static_cast<int>(in.track.decoder_config.size());
       c->thread_count = frame_threads;
       c->thread_type = FF_THREAD_FRAME;
       if (avcodec_open2(c.get(), nullptr, nullptr) < 0) return state.SkipWithError("open");
-      PacketPtrAv pkt(av_packet_alloc());
-      FramePtr frame(av_frame_alloc());
+      AvPacketPtr pkt(av_packet_alloc());
+      AvFramePtr frame(av_frame_alloc());
       for (size_t i = 0; i < in.packets.size(); ++i) {
         pkt->data = const_cast<uint8_t*>(in.packets[i].payload.data());
         pkt->size = static_cast<int>(in.packets[i].payload.size());

@@ -4,7 +4,7 @@ extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
-#include "compositor/av_handles.hpp"
+#include "codec/av_handles.hpp"
 
 namespace anchorcast::compositor {
 

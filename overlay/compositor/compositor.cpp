@@ -74,7 +74,7 @@ struct Compositor::Worker {
   ScenePtr current_scene;
   YuvColor source_color;
   CardSprites sprites;
-  FramePtr canvas{av_frame_alloc()};
+  AvFramePtr canvas{av_frame_alloc()};
   std::unique_ptr<StreamPublisher> publisher;
   TrackSetPtr source_tracks;
   double fps = kDefaultFps;

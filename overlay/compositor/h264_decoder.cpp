@@ -38,7 +38,7 @@ Status H264Decoder::open(const VideoTrack& track) {
 
   const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_H264);
   if (!codec) return make_error("H.264 decoder: libavcodec was built without an H.264 decoder");
-  CodecContextPtr context(avcodec_alloc_context3(codec));
+  AvCodecContextPtr context(avcodec_alloc_context3(codec));
   if (!context) return make_error("H.264 decoder: out of memory");
   context->extradata = static_cast<uint8_t*>(av_mallocz(extradata->size() + AV_INPUT_BUFFER_PADDING_SIZE));
   if (!context->extradata) return make_error("H.264 decoder: out of memory");

@@ -5,7 +5,7 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "compositor/av_handles.hpp"
+#include "codec/av_handles.hpp"
 
 namespace anchorcast::compositor {
 
@@ -44,9 +44,9 @@ class H264Decoder {
  private:
   int threads_;
   VideoTrack track_;
-  CodecContextPtr context_;
-  FramePtr frame_;
-  PacketPtrAv packet_;
+  AvCodecContextPtr context_;
+  AvFramePtr frame_;
+  AvPacketPtr packet_;
   TimeBase time_base_ = kMillis;
   bool time_base_known_ = false;
   bool draining_ = false;

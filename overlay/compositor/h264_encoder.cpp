@@ -61,7 +61,7 @@ Status H264Encoder::open(const EncoderSettings& settings) {
   if (Status ok = check(settings); !ok) return ok;
   const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
   if (!codec) return make_error("H.264 encoder: libavcodec was built without libx264");
-  CodecContextPtr context(avcodec_alloc_context3(codec));
+  AvCodecContextPtr context(avcodec_alloc_context3(codec));
   input_.reset(av_frame_alloc());
   packet_.reset(av_packet_alloc());
   if (!context || !input_ || !packet_) return make_error("H.264 encoder: out of memory");

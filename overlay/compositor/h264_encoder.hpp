@@ -9,7 +9,7 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "compositor/av_handles.hpp"
+#include "codec/av_handles.hpp"
 #include "compositor/yuv_color.hpp"
 
 namespace anchorcast::compositor {
@@ -55,9 +55,9 @@ class H264Encoder {
  private:
   EncoderSettings settings_;
   VideoTrack track_;
-  CodecContextPtr context_;
-  FramePtr input_;
-  PacketPtrAv packet_;
+  AvCodecContextPtr context_;
+  AvFramePtr input_;
+  AvPacketPtr packet_;
   bool draining_ = false;
 };
 

@@ -1,64 +1,54 @@
 #include "control/image_decoder.hpp"
 
 #include <cstring>
-#include <memory>
-
-extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavutil/error.h>
-}
 
 namespace anchorcast::control {
 
 namespace {
 
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-
-std::string av_error_text(int rc) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(rc, buf, sizeof buf);
-  return buf;
+Result<AvFramePtr> decode_frame(std::string_view bytes, const std::string& mime) {
+  AVCodecID id = mime == "image/png"    ? AV_CODEC_ID_PNG
+                 : mime == "image/jpeg" ? AV_CODEC_ID_MJPEG
+                                        : AV_CODEC_ID_WEBP;
+  // FFmpeg's MJPEG decoder returns a grey frame for a JPEG with a frame header and no
+  // scan (T.81 B.2.3: SOS, FF DA): refuse those first.
+  if (id == AV_CODEC_ID_MJPEG && bytes.find("\xFF\xDA") == std::string_view::npos)
+    return make_error("no image data: missing start of scan");
+  const AVCodec* codec = avcodec_find_decoder(id);
+  if (!codec) return make_error("no decoder in this FFmpeg build");
+  AvCodecContextPtr ctx(avcodec_alloc_context3(codec));
+  if (!ctx) return make_error("out of memory");
+  ctx->thread_count = 1;
+  ctx->err_recognition = AV_EF_EXPLODE | AV_EF_CRCCHECK;  // refuse damage, never conceal it
+  if (int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0) return make_error(av_error_text(rc));
+  AvPacketPtr packet(av_packet_alloc());
+  AvFramePtr frame(av_frame_alloc());
+  if (!packet || !frame || av_new_packet(packet.get(), static_cast<int>(bytes.size())) < 0)
+    return make_error("out of memory");
+  std::memcpy(packet->data, bytes.data(), bytes.size());  // av_new_packet pads the buffer
+  packet->flags |= AV_PKT_FLAG_KEY;
+  if (int rc = avcodec_send_packet(ctx.get(), packet.get()); rc < 0) return make_error(av_error_text(rc));
+  (void)avcodec_send_packet(ctx.get(), nullptr);  // drain
+  if (int rc = avcodec_receive_frame(ctx.get(), frame.get()); rc < 0) return make_error(av_error_text(rc));
+  return frame;
 }
 
 }  // namespace
 
+Result<AvFramePtr> decode_image_frame(std::string_view bytes, const ImageInfo& info) {
+  auto frame = decode_frame(bytes, info.mime);
+  if (!frame) return make_error("cannot be decoded as " + info.mime + " (" + frame.error().message + ")");
+  const AVFrame& f = **frame;
+  if (f.width != info.width || f.height != info.height)
+    return make_error("cannot be decoded as " + info.mime + " (the header says " + std::to_string(info.width) + "x" +
+                      std::to_string(info.height) + ", the pixels are " + std::to_string(f.width) + "x" +
+                      std::to_string(f.height) + ")");
+  return frame;
+}
+
 Status verify_image_decodes(const DecodedImage& image) {
-  const std::string& mime = image.info.mime;
-  AVCodecID id = mime == "image/png"    ? AV_CODEC_ID_PNG
-                 : mime == "image/jpeg" ? AV_CODEC_ID_MJPEG
-                                        : AV_CODEC_ID_WEBP;
-  auto fail = [&](const std::string& why) { return make_error("cannot be decoded as " + mime + " (" + why + ")"); };
-  // FFmpeg's MJPEG decoder returns a grey frame for a JPEG with a frame header and no
-  // scan (T.81 B.2.3: SOS, FF DA): refuse those first.
-  if (id == AV_CODEC_ID_MJPEG && image.bytes.find("\xFF\xDA") == std::string::npos)
-    return fail("no image data: missing start of scan");
-  const AVCodec* codec = avcodec_find_decoder(id);
-  if (!codec) return fail("no decoder in this FFmpeg build");
-  std::unique_ptr<AVCodecContext, CodecContextDeleter> ctx(avcodec_alloc_context3(codec));
-  if (!ctx) return fail("out of memory");
-  ctx->thread_count = 1;
-  ctx->err_recognition = AV_EF_EXPLODE | AV_EF_CRCCHECK;  // refuse damage, never conceal it
-  if (int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0) return fail(av_error_text(rc));
-  std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
-  std::unique_ptr<AVFrame, FrameDeleter> frame(av_frame_alloc());
-  if (!packet || !frame || av_new_packet(packet.get(), static_cast<int>(image.bytes.size())) < 0)
-    return fail("out of memory");
-  std::memcpy(packet->data, image.bytes.data(), image.bytes.size());  // av_new_packet pads the buffer
-  packet->flags |= AV_PKT_FLAG_KEY;
-  if (int rc = avcodec_send_packet(ctx.get(), packet.get()); rc < 0) return fail(av_error_text(rc));
-  (void)avcodec_send_packet(ctx.get(), nullptr);  // drain
-  if (int rc = avcodec_receive_frame(ctx.get(), frame.get()); rc < 0) return fail(av_error_text(rc));
-  if (frame->width != image.info.width || frame->height != image.info.height)
-    return fail("the header says " + std::to_string(image.info.width) + "x" + std::to_string(image.info.height) +
-                ", the pixels are " + std::to_string(frame->width) + "x" + std::to_string(frame->height));
+  auto frame = decode_image_frame(image.bytes, image.info);
+  if (!frame) return frame.error();
   return {};
 }
 

@@ -4,10 +4,19 @@
 // Not in the fuzz build: it needs libavcodec.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "anchorcast/core/result.hpp"
+#include "codec/av_handles.hpp"
 #include "control/image_probe.hpp"
 
 namespace anchorcast::control {
+
+// The one frame of a PNG, JPEG or WebP whose header probe_image read as `info`, decoded
+// with damage refused rather than concealed, and its size checked against the header:
+// "cannot be decoded as image/png (Invalid data found when processing input)".
+Result<AvFramePtr> decode_image_frame(std::string_view bytes, const ImageInfo& info);
 
 // "cannot be decoded as image/png (Invalid data found when processing input)".
 Status verify_image_decodes(const DecodedImage& image);

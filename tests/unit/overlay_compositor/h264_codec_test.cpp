@@ -215,7 +215,7 @@ TEST(H264Encoder, RefusesBadSettingsAndFrames) {
   bad_preset.preset = "ludicrous";
   EXPECT_FALSE(encoder.open(bad_preset).ok());
   ASSERT_TRUE(encoder.open(settings_for(640, 360, 50)).ok());
-  FramePtr frame(av_frame_alloc());
+  AvFramePtr frame(av_frame_alloc());
   frame->width = 320;
   frame->height = 240;
   frame->format = AV_PIX_FMT_YUV420P;
@@ -226,7 +226,7 @@ TEST(H264Encoder, RefusesBadSettingsAndFrames) {
 TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
   H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 50)).ok());
-  FramePtr frame(av_frame_alloc());
+  AvFramePtr frame(av_frame_alloc());
   frame->width = 321;
   frame->height = 241;
   frame->format = AV_PIX_FMT_YUV420P;
@@ -248,7 +248,7 @@ TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
 TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
   H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 20)).ok());
-  FramePtr frame(av_frame_alloc());
+  AvFramePtr frame(av_frame_alloc());
   frame->width = 320;
   frame->height = 240;
   frame->format = AV_PIX_FMT_YUV420P;
@@ -349,7 +349,7 @@ TEST(Compositing, DecodeBlendEncodeChangesOnlyTheSpriteRegion) {
 
   std::vector<OwnedYuvFrame> decoded_source, blended;
   std::vector<Packet> output;
-  FramePtr target(av_frame_alloc());
+  AvFramePtr target(av_frame_alloc());
   for (const Packet& p : source.packets) {
     ASSERT_TRUE(decoder.send(p).ok());
     auto frame = decoder.receive();

@@ -1,5 +1,7 @@
 #include "egress/webrtc/feed/opus_transcoder.hpp"
 
+#include "codec/av_handles.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/audio_fifo.h>
@@ -14,40 +16,22 @@ extern "C" {
 namespace anchorcast::webrtc {
 namespace {
 
-struct CodecContextFree {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameFree {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct PacketFree {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct SwrFree {
-  void operator()(SwrContext* s) const { swr_free(&s); }
-};
 struct FifoFree {
   void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
 };
-
-std::string av_error(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 constexpr int64_t kReanchorThreshold48k = OpusTranscoder::kSampleRate / 10;  // 100 ms
 
 }  // namespace
 
 struct OpusTranscoder::State {
-  std::unique_ptr<AVCodecContext, CodecContextFree> decoder;
-  std::unique_ptr<AVCodecContext, CodecContextFree> encoder;
-  std::unique_ptr<SwrContext, SwrFree> resampler;
+  AvCodecContextPtr decoder;
+  AvCodecContextPtr encoder;
+  SwrContextPtr resampler;
   std::unique_ptr<AVAudioFifo, FifoFree> fifo;
-  std::unique_ptr<AVFrame, FrameFree> decoded;
-  std::unique_ptr<AVFrame, FrameFree> to_encode;
-  std::unique_ptr<AVPacket, PacketFree> packet;
+  AvFramePtr decoded;
+  AvFramePtr to_encode;
+  AvPacketPtr packet;
   std::string encoder_name;
   // Input layout/rate the resampler was set up for (AAC may change mid-stream with SBR).
   int in_rate = 0;
@@ -82,7 +66,7 @@ Result<std::unique_ptr<OpusTranscoder>> OpusTranscoder::create(std::span<const u
   std::copy(asc.begin(), asc.end(), s->decoder->extradata);
   s->decoder->extradata_size = static_cast<int>(asc.size());
   if (int rc = avcodec_open2(s->decoder.get(), aac, nullptr); rc < 0)
-    return make_error("AAC decoder refused the AudioSpecificConfig: " + av_error(rc));
+    return make_error("AAC decoder refused the AudioSpecificConfig: " + av_error_text(rc));
 
   // Debian's FFmpeg has libopus; the native encoder is the fallback (it is
   // "experimental" there, hence strict -2).
@@ -112,7 +96,7 @@ Result<std::unique_ptr<OpusTranscoder>> OpusTranscoder::create(std::span<const u
   }
   const int rc = avcodec_open2(e, opus, &options);
   av_dict_free(&options);
-  if (rc < 0) return make_error("Opus encoder did not open: " + av_error(rc));
+  if (rc < 0) return make_error("Opus encoder did not open: " + av_error_text(rc));
   if (e->frame_size != kFrameSamples)
     return make_error("Opus encoder wants " + std::to_string(e->frame_size) + "-sample frames, not 960");
 
@@ -134,7 +118,7 @@ Status OpusTranscoder::push(std::span<const uint8_t> aac_frame, int64_t pts_us, 
   int rc = avcodec_send_packet(s.decoder.get(), s.packet.get());
   s.packet->data = nullptr;
   s.packet->size = 0;
-  if (rc < 0 && rc != AVERROR(EAGAIN)) return make_error("AAC decoder refused a frame: " + av_error(rc));
+  if (rc < 0 && rc != AVERROR(EAGAIN)) return make_error("AAC decoder refused a frame: " + av_error_text(rc));
   return drain_decoder(out);
 }
 
@@ -143,7 +127,7 @@ Status OpusTranscoder::drain_decoder(std::vector<OpusFrame>& out) {
   while (true) {
     int rc = avcodec_receive_frame(s.decoder.get(), s.decoded.get());
     if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
-    if (rc < 0) return make_error("AAC decoding failed: " + av_error(rc));
+    if (rc < 0) return make_error("AAC decoding failed: " + av_error_text(rc));
     AVFrame* in = s.decoded.get();
     if (in->sample_rate != s.in_rate || in->ch_layout.nb_channels != s.in_channels || in->format != s.in_format) {
       SwrContext* swr = nullptr;
@@ -182,7 +166,7 @@ Status OpusTranscoder::drain_decoder(std::vector<OpusFrame>& out) {
     av_frame_unref(in);
     if (converted < 0) {
       av_freep(&planes[0]);
-      return make_error("resampling failed: " + av_error(converted));
+      return make_error("resampling failed: " + av_error_text(converted));
     }
     rc = av_audio_fifo_write(s.fifo.get(), reinterpret_cast<void**>(planes), converted);
     av_freep(&planes[0]);
@@ -207,11 +191,11 @@ Status OpusTranscoder::encode_ready(std::vector<OpusFrame>& out) {
     f->pts = s.fifo_start_48k;
     s.fifo_start_48k += kFrameSamples;
     int rc = avcodec_send_frame(s.encoder.get(), f);
-    if (rc < 0) return make_error("Opus encoder refused a frame: " + av_error(rc));
+    if (rc < 0) return make_error("Opus encoder refused a frame: " + av_error_text(rc));
     while (true) {
       rc = avcodec_receive_packet(s.encoder.get(), s.packet.get());
       if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) break;
-      if (rc < 0) return make_error("Opus encoding failed: " + av_error(rc));
+      if (rc < 0) return make_error("Opus encoding failed: " + av_error_text(rc));
       OpusFrame frame;
       frame.data.assign(s.packet->data, s.packet->data + s.packet->size);
       // The encoder's pts is the input frame's pts minus its delay; keep the input's so
