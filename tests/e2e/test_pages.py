@@ -6,12 +6,17 @@ sends testsrc2 — then runs the browser script and checks its report: WebRTC pl
 ICE-failure path falls back to HLS, a card shown from the console reaches the video within
 500 ms, a tap on it reaches the console's counters, metadata cards are drawn by the page
 and their countdowns tick, merchant strings are escaped, phone viewport and Chinese UI.
-The events endpoint's caps are checked over plain HTTP.
+A second browser script (tests/browser/reconnect.mjs) follows the watch page through an
+anchor's absence: offline before the anchor starts, playing, offline when the anchor's
+connection drops, playing again by itself when it returns. The events endpoint's caps are
+checked over plain HTTP.
 
 Screenshots are kept in a folder outside the test's temp folder (printed)."""
 
 import json
 import os
+import select
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -67,6 +72,55 @@ class PagesTest(E2ETestCase):
         failed = {n: c["error"] for n, c in result["checks"].items() if not c["ok"]}
         self.assertEqual(failed, {}, "browser checks failed")
         self.assertEqual(len(result["checks"]), 11)
+
+    def test_watch_page_rides_out_the_anchor_leaving(self):
+        node = shutil.which("node")
+        modules = Path(harness.BINARY).parent / "web" / "npm" / "node_modules"
+        if not Path(CHROMIUM).exists() or not node:
+            self.skipTest("chromium or node is not installed")
+        server = self.start_server()
+        artifacts = Path(tempfile.mkdtemp(prefix=f"anchorcast-pages-reconnect-{time.strftime('%H%M%S')}-"))
+        log = open(self.tmp / "reconnect.log", "w")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen(
+            [node, str(SCRIPT.parent / "reconnect.mjs"), "--base", server.url(""), "--modules", str(modules),
+             "--out", str(artifacts), "--stream", "demo"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.addCleanup(proc.kill)
+        self.addCleanup(proc.stdout.close)
+        key = harness.key_of("demo")
+        url = server.rtmp_publish_url(key)
+
+        def step(expected: str) -> dict:
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            self.assertTrue(ready, f"no word from the browser script waiting for {expected}")
+            line = proc.stdout.readline()
+            if not line:
+                self.fail(f"browser script ended: {(self.tmp / 'reconnect.log').read_text()[-3000:]}")
+            msg = json.loads(line)
+            report(f"watch page: {msg}")
+            self.assertEqual(msg["step"], expected, msg)
+            return msg
+
+        def go() -> None:
+            proc.stdin.write("next\n")
+            proc.stdin.flush()
+
+        self.assertEqual(step("offline")["badge"], "Offline")
+        first = self.spawn(anchor(url, "testsrc2=size=640x360:rate=30"), "anchor-1")
+        go()
+        step("playing")
+        first.stop(signal.SIGKILL)  # the anchor's connection drops
+        server.wait_live("demo", live=False)
+        go()
+        step("offline_again")
+        self.spawn(anchor(url, "testsrc2=size=640x360:rate=30"), "anchor-2")
+        go()
+        back = step("playing_again")
+        report(f"screenshots in {artifacts}")
+        self.assertIn(back["transport"], ("webrtc", "hls"))
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=30), 0)
 
     def test_events_endpoint_caps_size_and_rate(self):
         server = self.start_server()
