@@ -184,6 +184,8 @@ await check("click_reaches_console_counters", async () => {
   const viewers = await burnConsole.$eval("#viewers", (n) => Number(n.textContent));
   await shot(burnConsole, "console_stats");
   if (!url.startsWith(productUrl)) throw new Error(`the tap opened ${url}, not the card's url`);
+  const errors = await burnConsole.$$eval("#log li.ac-error", (n) => n.map((li) => li.textContent));
+  if (errors.length) throw new Error(`the console reported errors: ${errors}`);
   if (viewers < 1) throw new Error(`viewers ${viewers}`);
   return { opened: url, clicks, impressions, viewers, counter_delay_ms: Date.now() - t0 };
 });
@@ -242,8 +244,13 @@ await check("metadata_sale_countdown_ticks", async () => {
   const first = await poll(() => metaWatch.$eval(sel, (n) => n.textContent).catch(() => null), 5000, "the sale's countdown");
   const second = await poll(() => metaWatch.$eval(sel, (n) => n.textContent).then((t) => t !== first && t), 3000, "the countdown ticking");
   const stock = await metaWatch.$eval('.ac-drawn[data-id="s1"] .ac-stock-text', (n) => n.textContent);
+  const text = await metaWatch.$eval('.ac-drawn[data-id="s1"]', (n) => n.textContent);
+  const card = await metaWatch.locator('.ac-drawn[data-id="s1"]').boundingBox();
+  const strip = await metaWatch.locator('.ac-drawn[data-id="s1"] .ac-countdown').boundingBox();
   await shot(metaWatch, "metadata_sale", ".ac-stage");
   if (!/^0[01]:\d\d$/.test(first)) throw new Error(`countdown ${first}`);
+  if (/null|undefined/.test(text)) throw new Error(`stray text in the card: ${text}`);
+  if (strip.y + strip.height > card.y + card.height + 1) throw new Error("the countdown falls outside the card");
   return { first, second, stock };
 });
 

@@ -63,13 +63,16 @@ function note(text, kind = "ok") {
 
 async function call(command, what) {
   const reply = await client.send(command);
-  if (reply.type === "ack") note(`${t("ok")}: ${what}${reply.scheduled ? ` (${reply.scheduled})` : ""}`);
-  if (reply.type === "ack" && reply.scheduled) {
+  if (reply.type !== "ack") {
+    note(`${t("error")}: ${what}: ${reply.code}: ${reply.message}`, "error");
+    return reply;
+  }
+  note(`${t("ok")}: ${what}${reply.scheduled ? ` (${reply.scheduled})` : ""}`);
+  if (reply.scheduled) {
     scheduled = scheduled.filter((s) => s.id !== reply.scheduled);
     scheduled.push({ id: reply.scheduled, at_ms: command.at_ms, command });
     renderScheduled();
   }
-  else note(`${t("error")}: ${what}: ${reply.code}: ${reply.message}`, "error");
   return reply;
 }
 

@@ -11,6 +11,11 @@ export function el(tag, props = {}, ...children) {
     else if (key in node && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
+  return append(node, ...children);
+}
+
+// Node.append() would turn null into the text "null": skipped here, like false.
+export function append(node, ...children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));

@@ -3,7 +3,7 @@
 // drew them into the frames, so the page only lays invisible links over the same places
 // (overlay/render/placement.cpp: 4 % safe margins; card 480x184 and sale 480x248 at 1080p,
 // scaled by the video height). Either way a tap opens the product's url and is reported.
-import { el, safeUrl } from "./dom.js";
+import { append, el, safeUrl } from "./dom.js";
 import { cardLabels } from "./i18n.js";
 
 const DESIGN_HEIGHT = 1080;
@@ -100,7 +100,7 @@ export class OverlayView {
       image.classList.add("ac-placeholder");
     }
     image.append(el("span", { class: "ac-veil", text: labels.soldOut }));
-    node.append(
+    append(node,
       image,
       el("div", { class: "ac-body" },
         el("div", { class: "ac-title", text: o.title || "" }),
@@ -109,7 +109,7 @@ export class OverlayView {
           o.original_price ? el("s", { class: "ac-original", text: o.original_price }) : null)),
       o.badge ? el("span", { class: "ac-badge", text: o.badge }) : null);
     if (kind === "sale") {
-      node.append(el("div", { class: "ac-strip" },
+      append(node, el("div", { class: "ac-strip" },
         el("span", { class: "ac-countdown" }),
         el("div", { class: "ac-stock" }, el("span", { class: "ac-stock-text" }), el("div", { class: "ac-bar" }, el("i")))));
     }
