@@ -135,7 +135,7 @@ async function armFrameSampler(page, rect) {
   }, rect);
 }
 
-let burnWatch, burnConsole;
+let burnWatch, burnConsole, hlsWatch;
 
 await check("watch_plays_webrtc", async () => {
   burnWatch = await context.newPage();
@@ -197,11 +197,35 @@ await check("hls_fallback_when_ice_fails", async () => {
     45000, "HLS frames after the WebRTC attempt failed");
   const hit = await poll(() => page.$('.ac-overlay[data-id="c1"]'), 5000, "the card's tap area over HLS");
   await shot(page, "watch_hls_fallback", ".ac-stage");
-  await page.close();
+  hlsWatch = page;
   if (s.fallbacks !== 1) throw new Error(`fallbacks ${s.fallbacks}`);
   // hls.js surfaces the playlist's overlay DATERANGEs and the page draws from them.
   if (s.cueSource !== "daterange") throw new Error(`cues from ${s.cueSource}, not the playlist's DATERANGEs`);
   return { transport: s.transport, frames: s.frames, why: s.lastError, cue_source: s.cueSource, daterange_overlays: s.dateRangeCues, tap_area: !!hit };
+});
+
+await check("hls_tap_area_follows_the_picture", async () => {
+  // Over HLS the picture runs seconds behind; the tap area must appear with the frame that
+  // shows the card (the playlist's DATERANGE by hls.js's date of that frame), not before.
+  const [vw, vh] = await hlsWatch.$eval("video", (v) => [v.videoWidth, v.videoHeight]);
+  const cw = Math.round(480 * vh / 1080) & ~1, ch = Math.round(184 * vh / 1080) & ~1;
+  const x = (vw - Math.round(vw * 0.04) - cw) & ~1, y = Math.round(vh * 0.04) & ~1;
+  await armFrameSampler(hlsWatch, { x: x + 4, y: y + 4, width: cw - 8, height: ch - 8 });
+  await hlsWatch.evaluate(() => {
+    window.hitAt = null;
+    new MutationObserver(() => {
+      if (!window.hitAt && document.querySelector('.ac-overlay[data-id="c5"]')) window.hitAt = Date.now();
+    }).observe(document.querySelector(".ac-layer"), { childList: true, subtree: true });
+  });
+  const t0 = await showCard(burnConsole, { id: "c5", title: "HLS card", price: "¥1", original_price: "", url: productUrl,
+    badge: "", position: "top-right" });
+  const pixelAt = await poll(() => hlsWatch.evaluate(() => window.sampler.changedAt), 20000, "the card in the HLS picture");
+  const hitAt = await poll(() => hlsWatch.evaluate(() => window.hitAt), 5000, "the tap area over HLS");
+  await shot(hlsWatch, "hls_card", ".ac-stage");
+  await hlsWatch.close();
+  const apart = hitAt - pixelAt;
+  if (Math.abs(apart) > 250) throw new Error(`tap area ${apart} ms from the picture showing the card`);
+  return { picture_after_click_ms: pixelAt - t0, tap_area_minus_picture_ms: apart };
 });
 
 let metaWatch, metaConsole;

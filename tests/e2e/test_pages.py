@@ -71,7 +71,7 @@ class PagesTest(E2ETestCase):
             report(f"{name}: {json.dumps(outcome, ensure_ascii=False)[:400]}")
         failed = {n: c["error"] for n, c in result["checks"].items() if not c["ok"]}
         self.assertEqual(failed, {}, "browser checks failed")
-        self.assertEqual(len(result["checks"]), 11)
+        self.assertEqual(len(result["checks"]), 12)
 
     def test_watch_page_rides_out_the_anchor_leaving(self):
         node = shutil.which("node")

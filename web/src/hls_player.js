@@ -87,12 +87,14 @@ export function startHls(video, url, { onEnded } = {}) {
     hls,
     close() { hls.destroy(); },
     playingDateMs,
-    hasCues: () => ranges.size > 0,
+    // The playlist's DATERANGEs cover every overlay still visible, so once hls.js knows the
+    // date of the frame on screen they are the whole state; a polled cue would run ahead of
+    // the picture by the HLS latency (seconds).
+    hasCues: () => playingDateMs() !== null,
     rangeCount: () => ranges.size,
-    // The overlays of the frame on screen, or null before hls.js knows its date.
     cueAt() {
       const date = playingDateMs();
-      return date === null || !ranges.size ? null : overlaysAt(ranges.values(), date);
+      return date === null ? null : overlaysAt(ranges.values(), date);
     },
   };
 }

@@ -75,8 +75,9 @@ export class Player {
     this.stats.dateRangeCues = this.session?.rangeCount?.() ?? 0;
     // Pushed cues make the poll a liveness check only.
     this.feed.intervalMs = pushed ? 1000 : 250;
-    let cue = pushed ? this.session.cueAt(frameMeta?.rtpTimestamp) : null;
-    if (!pushed) cue = this.pendingCue;
+    // HLS before hls.js knows the frame's date: a polled cue would run seconds ahead.
+    if (!pushed && this.session?.kind === "hls") return;
+    const cue = pushed ? this.session.cueAt(frameMeta?.rtpTimestamp) : this.pendingCue;
     if (cue === undefined || cue === null && pushed) return;
     const key = cue ? `${cue.version}|${cue.overlays.map((o) => `${o.id}:${o.shown_at_ms}:${o.stock}:${o.status}`).join(",")}` : "";
     if (key === this.shownKey) return;
