@@ -93,8 +93,7 @@ Result<std::unique_ptr<SctpAssociation>> SctpAssociation::create(SctpLibrary& li
 SctpAssociation::~SctpAssociation() {
   if (socket_) {
     usrsctp_set_ulpinfo(socket_, nullptr);
-    usrsctp_shutdown(socket_, SHUT_RDWR);
-    usrsctp_close(socket_);  // sends the ABORT through our route, still open here
+    usrsctp_close(socket_);  // SO_LINGER 0: an ABORT, sent through our route, still open here
   }
   if (route_) {
     usrsctp_deregister_address(route_);

@@ -17,7 +17,6 @@ namespace anchorcast::webrtc {
 namespace {
 
 struct Peer {
-  std::unique_ptr<SctpAssociation> sctp;
   std::deque<std::vector<uint8_t>> to_other;  // packets it sent, not yet delivered
   struct Message {
     uint16_t stream;
@@ -27,6 +26,8 @@ struct Peer {
   std::vector<Message> received;
   std::vector<uint16_t> resets;
   bool up = false;
+  // Last: its destructor sends an ABORT through the callbacks into the members above.
+  std::unique_ptr<SctpAssociation> sctp;
 };
 
 SctpAssociation::Callbacks callbacks_for(Peer& p) {
