@@ -13,8 +13,11 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   libpango1.0-dev libcairo2-dev fonts-noto-cjk libsrtp2-dev libusrsctp-dev
-  ffmpeg python3 python3-websockets python3-numpy python3-aiortc chromium nodejs npm
+  ffmpeg python3 python3-websockets python3-numpy python3-aiortc chromium
 )
+# Node and npm build the web pages; Debian's packages unless a node with its npm is
+# already installed (e.g. NodeSource's nodejs, which ships npm and conflicts with Debian's).
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 JOBS=$(nproc)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
