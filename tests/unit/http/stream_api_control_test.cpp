@@ -10,6 +10,7 @@
 #include "anchorcast/overlay/control_plane.hpp"
 #include "http/router.hpp"
 #include "http/stats_push.hpp"
+#include "router_rig.hpp"
 
 namespace anchorcast {
 namespace {
@@ -17,31 +18,9 @@ namespace {
 // A 1x1 RGBA PNG (the smallest real one: it must decode, uploads are decoded before the answer).
 const std::string kPng("\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0d\x49\x44\x41\x54\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82", 70);
 
-class StreamApiControlTest : public ::testing::Test {
+class StreamApiControlTest : public ::testing::Test, protected test_support::RouterRig {
  protected:
-  StreamApiControlTest()
-      : dir_(std::filesystem::temp_directory_path() / ("anchorcast-stream-api-" + std::to_string(::getpid()))),
-        config_(make_config(dir_.string())),
-        hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
-        control_(hub_, metrics_, config_),
-        router_(hub_, metrics_, hls_, &control_) {
-    for (const auto& s : config_.streams) EXPECT_TRUE(hub_.add(s.id, s.publish_key).ok());
-    EXPECT_TRUE(control_.open().ok());
-    control_.start();
-  }
-  ~StreamApiControlTest() override {
-    control_.stop();
-    std::filesystem::remove_all(dir_);
-  }
-  static Config make_config(const std::string& dir) {
-    std::filesystem::remove_all(dir);
-    Config c;
-    c.data_dir = dir;
-    c.admin_token = "admin-secret";
-    c.streams.push_back(StreamConfig{"demo", "demo-key", OverlayMode::metadata, {"tok-demo"}});
-    c.streams.push_back(StreamConfig{"other", "other-key", OverlayMode::metadata, {"tok-other"}});
-    return c;
-  }
+  StreamApiControlTest() : RouterRig("stream-api") {}
   HttpResponse call(std::string method, std::string target, std::string token = "", std::string body = "") {
     HttpRequest r;
     r.method = std::move(method);
@@ -55,14 +34,6 @@ class StreamApiControlTest : public ::testing::Test {
     return std::get<HttpResponse>(router_.route(r));
   }
 
-  std::filesystem::path dir_;
-  Config config_;
-  std::vector<std::function<void()>> posted_;
-  Hub hub_;
-  Metrics metrics_;
-  HlsEndpoint hls_;
-  ControlPlane control_;
-  Router router_;
 };
 
 TEST_F(StreamApiControlTest, MerchantsUploadWithTheirOwnStreamsToken) {

@@ -9,6 +9,7 @@
 #include "anchorcast/overlay/control_plane.hpp"
 #include "http/router.hpp"
 #include "test_images.hpp"
+#include "router_rig.hpp"
 
 namespace anchorcast {
 namespace {
@@ -29,32 +30,10 @@ HttpRequest request(std::string method, std::string target, std::vector<std::pai
 
 const std::pair<std::string, std::string> kUpgrade{"upgrade", "websocket"};
 
-class RouterControlTest : public ::testing::Test {
+class RouterControlTest : public ::testing::Test, protected test_support::RouterRig {
  protected:
   RouterControlTest()
-      : dir_(std::filesystem::temp_directory_path() / ("anchorcast-router-control-" + std::to_string(::getpid()))),
-        config_(make_config(dir_.string())),
-        hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
-        control_(hub_, metrics_, config_),
-        router_(hub_, metrics_, hls_, &control_) {
-    for (const auto& s : config_.streams) EXPECT_TRUE(hub_.add(s.id, s.publish_key).ok());
-    EXPECT_TRUE(control_.open().ok());
-    control_.start();
-  }
-  ~RouterControlTest() override {
-    control_.stop();
-    std::filesystem::remove_all(dir_);
-  }
-  static Config make_config(const std::string& dir) {
-    std::filesystem::remove_all(dir);
-    Config c;
-    c.data_dir = dir;
-    c.admin_token = "admin-secret";
-    c.control.allowed_origins = {"https://shop.example"};
-    c.streams.push_back(StreamConfig{"demo", "demo-key", OverlayMode::metadata, {"tok-demo"}});
-    c.streams.push_back(StreamConfig{"other", "other-key", OverlayMode::metadata, {"tok-other"}});
-    return c;
-  }
+      : RouterRig("router-control", [](Config& c) { c.control.allowed_origins = {"https://shop.example"}; }) {}
   int status(const HttpRequest& r) {
     auto result = router_.route(r);
     if (std::holds_alternative<ControlUpgrade>(result)) return 101;
@@ -63,14 +42,6 @@ class RouterControlTest : public ::testing::Test {
   }
   HttpResponse response(const HttpRequest& r) { return std::get<HttpResponse>(router_.route(r)); }
 
-  std::filesystem::path dir_;
-  Config config_;
-  std::vector<std::function<void()>> posted_;
-  Hub hub_;
-  Metrics metrics_;
-  HlsEndpoint hls_;
-  ControlPlane control_;
-  Router router_;
 };
 
 TEST_F(RouterControlTest, UpgradeOnlyWithThisStreamsToken) {
