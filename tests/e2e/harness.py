@@ -34,6 +34,10 @@ from typing import Callable, Optional
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 # Set by main() from --binary before unittest runs.
 BINARY: str = ""
 
@@ -904,6 +908,16 @@ class E2ETestCase(unittest.TestCase):
                     continue
                 raise
         raise AssertionError("unreachable")
+
+    def open_chromium(self, url: str, name: str = "chromium") -> Child:
+        """Headless Chromium (Debian's, which ./dev.sh installs) on `url`, with the flags
+        the issues name, its own throw-away profile, loopback WebRTC and autoplay."""
+        self.assertTrue(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: ./dev.sh installs Debian's chromium")
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp))
+        self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
+        return self.spawn([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
+                           "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+                           url], name)
 
     def spawn(self, cmd: list[str], name: str) -> Child:
         child = Child(cmd, self.tmp / f"{name}.log", name)

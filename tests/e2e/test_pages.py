@@ -26,7 +26,7 @@ from pathlib import Path
 import harness
 from harness import E2ETestCase, report, wait_for
 
-CHROMIUM = "/usr/bin/chromium"
+from harness import CHROMIUM
 DEMO_TOKEN = next(s for s in harness.STREAMS if s["id"] == "demo")["merchant_tokens"][0]
 SHOP2_TOKEN = next(s for s in harness.STREAMS if s["id"] == "shop2")["merchant_tokens"][0]
 SCRIPT = harness.REPO_ROOT / "tests" / "browser" / "pages.mjs"
@@ -44,8 +44,7 @@ class PagesTest(E2ETestCase):
     def test_watch_and_console_in_chromium(self):
         node = shutil.which("node")
         modules = Path(harness.BINARY).parent / "web" / "npm" / "node_modules"
-        if not Path(CHROMIUM).exists() or not node:
-            self.skipTest("chromium or node is not installed")
+        self.assertTrue(Path(CHROMIUM).exists() and node, "chromium and node are missing: ./dev.sh installs them")
         self.assertTrue((modules / "playwright-core").is_dir(),
                         f"{modules}/playwright-core missing: the build runs npm ci (web/CMakeLists.txt)")
         server = self.start_server()
@@ -76,8 +75,7 @@ class PagesTest(E2ETestCase):
     def test_watch_page_rides_out_the_anchor_leaving(self):
         node = shutil.which("node")
         modules = Path(harness.BINARY).parent / "web" / "npm" / "node_modules"
-        if not Path(CHROMIUM).exists() or not node:
-            self.skipTest("chromium or node is not installed")
+        self.assertTrue(Path(CHROMIUM).exists() and node, "chromium and node are missing: ./dev.sh installs them")
         server = self.start_server()
         artifacts = Path(tempfile.mkdtemp(prefix=f"anchorcast-pages-reconnect-{time.strftime('%H%M%S')}-"))
         log = open(self.tmp / "reconnect.log", "w")

@@ -21,17 +21,14 @@ open a data channel "overlay" before their offer (aiortc 1.4 offers the draft
 import asyncio
 import json
 import re
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 import harness
 from harness import E2ETestCase, report, wait_for
 from merchant import DEMO_TOKEN, SHOP2_TOKEN, Merchant, card
-from test_whep_chromium import CHROMIUM, PageServer
+from test_whep_chromium import PageServer
 from whep_viewer import WhepViewer
 
 FRAME_TICKS = 3000  # one frame at 30 fps in 90 kHz
@@ -254,18 +251,9 @@ class WhepDataChannelTest(E2ETestCase):
         self.assertEqual(viewer.connection_state, "connected")
 
     def test_chromium_receives_the_snapshot_and_cues(self):
-        if not Path(CHROMIUM).exists():
-            self.skipTest("chromium is not installed")
         page = PageServer(CHROMIUM_PAGE % {"whep": self.server.url("/whep/demo")})
         self.addCleanup(page.close)
-        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp))
-        self.addCleanup(shutil.rmtree, profile, ignore_errors=True)
-        self.spawn([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                    "--remote-debugging-port=0", "--allow-loopback-in-peer-connection",
-                    "--autoplay-policy=no-user-gesture-required",
-                    f"http://{harness.HOST}:{page.port}/"], "chromium")
+        self.open_chromium(f"http://{harness.HOST}:{page.port}/")
 
         def page_messages(kind: str) -> list[dict]:
             if page.find("error"):
