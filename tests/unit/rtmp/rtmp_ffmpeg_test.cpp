@@ -37,7 +37,7 @@ int last_frame_count(const std::string& log) {
 class RtmpFfmpeg : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg not installed";
+    ASSERT_TRUE(have_ffmpeg()) << "ffmpeg is missing: ./dev.sh installs it";
     ASSERT_TRUE(hub.add("demo", "demo-key").ok());
     ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}).ok());
     loop.start();
