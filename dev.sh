@@ -103,11 +103,16 @@ case "$cmd" in
          -preset veryfast -tune zerolatency -g 30 -c:a aac -f flv rtmp://127.0.0.1:1935/live/demo-key
 
   Watch
+       page      http://$host:8080/watch/demo     (WebRTC, HLS fallback)
+       WHEP      POST http://$host:8080/whep/demo (WebRTC; webrtc.public_ip must be an
+                 address the viewer reaches: config/anchorcast.json has 127.0.0.1)
        HLS       http://$host:8080/hls/demo/index.m3u8
        HTTP-FLV  http://$host:8080/flv/demo.flv
        RTMP      rtmp://$host:1935/live/demo      (ffplay, VLC)
-  Merchants (WebSocket, JSON commands)
-       ws://$host:8080/control/demo?token=demo-merchant
+  Merchants
+       console   http://$host:8080/console/demo   (token: demo-merchant)
+       WebSocket ws://$host:8080/control/demo?token=demo-merchant
+  Add ?rendition=source to any viewer URL for the video without burned-in cards.
   Operate
        http://$host:8080/api/v1/streams   http://$host:8080/metrics   http://$host:8080/healthz
 
