@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocol/bits/byte_writer.hpp"
+
 namespace anchorcast::dcep {
 namespace {
 
@@ -9,11 +11,6 @@ uint16_t read_u16(std::span<const uint8_t> b, size_t at) { return static_cast<ui
 
 uint32_t read_u32(std::span<const uint8_t> b, size_t at) {
   return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
-}
-
-void write_u16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
 }
 
 bool is_known_channel_type(uint8_t t) {
@@ -69,10 +66,10 @@ void append_open(const OpenMessage& message, std::vector<uint8_t>& out) {
   const size_t protocol_size = std::min<size_t>(message.protocol.size(), 0xFFFF);
   out.push_back(kMessageOpen);
   out.push_back(static_cast<uint8_t>(message.channel_type));
-  write_u16(out, message.priority);
+  bits::append_be16(out, message.priority);
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(message.reliability_parameter >> shift));
-  write_u16(out, static_cast<uint16_t>(label_size));
-  write_u16(out, static_cast<uint16_t>(protocol_size));
+  bits::append_be16(out, static_cast<uint16_t>(label_size));
+  bits::append_be16(out, static_cast<uint16_t>(protocol_size));
   out.insert(out.end(), message.label.begin(), message.label.begin() + static_cast<long>(label_size));
   out.insert(out.end(), message.protocol.begin(), message.protocol.begin() + static_cast<long>(protocol_size));
 }

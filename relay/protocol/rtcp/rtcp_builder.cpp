@@ -1,23 +1,16 @@
 #include "protocol/rtcp/rtcp_builder.hpp"
 
+#include "protocol/bits/byte_writer.hpp"
+
 namespace anchorcast::rtcp {
 namespace {
-
-void put16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void put32(std::vector<uint8_t>& out, uint32_t v) {
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v));
-}
 
 // Writes a header with a length to be fixed by end_packet(); returns its offset.
 size_t begin_packet(std::vector<uint8_t>& out, uint8_t count, uint8_t type) {
   const size_t at = out.size();
   out.push_back(static_cast<uint8_t>(0x80 | (count & 0x1F)));
   out.push_back(type);
-  put16(out, 0);
+  bits::append_be16(out, 0);
   return at;
 }
 
@@ -28,15 +21,15 @@ void end_packet(std::vector<uint8_t>& out, size_t at) {
 }
 
 void put_report_block(std::vector<uint8_t>& out, const ReportBlock& r) {
-  put32(out, r.source_ssrc);
+  bits::append_be32(out, r.source_ssrc);
   out.push_back(r.fraction_lost);
   const uint32_t lost = static_cast<uint32_t>(r.cumulative_lost) & 0xFFFFFF;
   out.push_back(static_cast<uint8_t>(lost >> 16));
-  put16(out, static_cast<uint16_t>(lost));
-  put32(out, r.highest_sequence);
-  put32(out, r.jitter);
-  put32(out, r.last_sr);
-  put32(out, r.delay_since_last_sr);
+  bits::append_be16(out, static_cast<uint16_t>(lost));
+  bits::append_be32(out, r.highest_sequence);
+  bits::append_be32(out, r.jitter);
+  bits::append_be32(out, r.last_sr);
+  bits::append_be32(out, r.delay_since_last_sr);
 }
 
 }  // namespace
@@ -52,12 +45,12 @@ uint64_t ntp_from_unix_us(int64_t unix_us) {
 Status append_sender_report(const SenderInfo& s, std::span<const ReportBlock> reports, std::vector<uint8_t>& out) {
   if (reports.size() > 31) return make_error("an RTCP SR holds at most 31 report blocks");
   const size_t at = begin_packet(out, static_cast<uint8_t>(reports.size()), kSenderReport);
-  put32(out, s.ssrc);
-  put32(out, static_cast<uint32_t>(s.ntp_timestamp >> 32));
-  put32(out, static_cast<uint32_t>(s.ntp_timestamp));
-  put32(out, s.rtp_timestamp);
-  put32(out, s.packet_count);
-  put32(out, s.octet_count);
+  bits::append_be32(out, s.ssrc);
+  bits::append_be32(out, static_cast<uint32_t>(s.ntp_timestamp >> 32));
+  bits::append_be32(out, static_cast<uint32_t>(s.ntp_timestamp));
+  bits::append_be32(out, s.rtp_timestamp);
+  bits::append_be32(out, s.packet_count);
+  bits::append_be32(out, s.octet_count);
   for (const auto& r : reports) put_report_block(out, r);
   end_packet(out, at);
   return {};
@@ -66,7 +59,7 @@ Status append_sender_report(const SenderInfo& s, std::span<const ReportBlock> re
 Status append_receiver_report(uint32_t ssrc, std::span<const ReportBlock> reports, std::vector<uint8_t>& out) {
   if (reports.size() > 31) return make_error("an RTCP RR holds at most 31 report blocks");
   const size_t at = begin_packet(out, static_cast<uint8_t>(reports.size()), kReceiverReport);
-  put32(out, ssrc);
+  bits::append_be32(out, ssrc);
   for (const auto& r : reports) put_report_block(out, r);
   end_packet(out, at);
   return {};
@@ -75,7 +68,7 @@ Status append_receiver_report(uint32_t ssrc, std::span<const ReportBlock> report
 Status append_sdes_cname(uint32_t ssrc, std::string_view cname, std::vector<uint8_t>& out) {
   if (cname.size() > 255) return make_error("an RTCP CNAME is at most 255 bytes");
   const size_t at = begin_packet(out, 1, kSourceDescription);
-  put32(out, ssrc);
+  bits::append_be32(out, ssrc);
   out.push_back(1);
   out.push_back(static_cast<uint8_t>(cname.size()));
   out.insert(out.end(), cname.begin(), cname.end());
@@ -88,7 +81,7 @@ Status append_sdes_cname(uint32_t ssrc, std::string_view cname, std::vector<uint
 
 void append_bye(uint32_t ssrc, std::vector<uint8_t>& out) {
   const size_t at = begin_packet(out, 1, kBye);
-  put32(out, ssrc);
+  bits::append_be32(out, ssrc);
   end_packet(out, at);
 }
 
@@ -96,8 +89,8 @@ Status append_nack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const ui
   if (lost.empty()) return make_error("a generic NACK needs at least one lost sequence number");
   if (lost.size() > 16000) return make_error("too many lost sequence numbers for one NACK");
   const size_t at = begin_packet(out, kFmtNack, kTransportFeedback);
-  put32(out, sender_ssrc);
-  put32(out, media_ssrc);
+  bits::append_be32(out, sender_ssrc);
+  bits::append_be32(out, media_ssrc);
   size_t i = 0;
   while (i < lost.size()) {
     const uint16_t pid = lost[i++];
@@ -112,8 +105,8 @@ Status append_nack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const ui
       blp = static_cast<uint16_t>(blp | (1u << (distance - 1)));
       ++i;
     }
-    put16(out, pid);
-    put16(out, blp);
+    bits::append_be16(out, pid);
+    bits::append_be16(out, blp);
   }
   end_packet(out, at);
   return {};
@@ -121,8 +114,8 @@ Status append_nack(uint32_t sender_ssrc, uint32_t media_ssrc, std::span<const ui
 
 void append_pli(uint32_t sender_ssrc, uint32_t media_ssrc, std::vector<uint8_t>& out) {
   const size_t at = begin_packet(out, kFmtPli, kPayloadFeedback);
-  put32(out, sender_ssrc);
-  put32(out, media_ssrc);
+  bits::append_be32(out, sender_ssrc);
+  bits::append_be32(out, media_ssrc);
   end_packet(out, at);
 }
 

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "protocol/bits/byte_writer.hpp"
+
 namespace anchorcast::rtmp {
 
 Amf0Value Amf0Value::make_number(double v) {
@@ -284,15 +286,6 @@ class Decoder {
   uint32_t values_ = 0;
 };
 
-void put_u16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
-}
-
 void put_double(std::vector<uint8_t>& out, double d) {
   uint64_t bits = std::bit_cast<uint64_t>(d);
   for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(bits >> s));
@@ -302,7 +295,7 @@ void put_key(std::vector<uint8_t>& out, std::string_view key) {
   // Property names are UTF-8-empty-or-short strings; a longer key cannot be encoded,
   // so it is cut (callers never build such keys).
   size_t n = key.size() > 0xFFFF ? 0xFFFF : key.size();
-  put_u16(out, static_cast<uint16_t>(n));
+  bits::append_be16(out, static_cast<uint16_t>(n));
   out.insert(out.end(), key.begin(), key.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
@@ -311,7 +304,7 @@ void put_properties(std::vector<uint8_t>& out, const std::vector<Amf0Property>& 
     put_key(out, p.key);
     encode_amf0(p.value, out);
   }
-  put_u16(out, 0);
+  bits::append_be16(out, 0);
   out.push_back(0x09);
 }
 
@@ -347,10 +340,10 @@ void encode_amf0(const Amf0Value& v, std::vector<uint8_t>& out) {
     case Amf0Type::long_string:
       if (v.type == Amf0Type::string && v.string.size() <= 0xFFFF) {
         out.push_back(0x02);
-        put_u16(out, static_cast<uint16_t>(v.string.size()));
+        bits::append_be16(out, static_cast<uint16_t>(v.string.size()));
       } else {
         out.push_back(0x0C);
-        put_u32(out, static_cast<uint32_t>(v.string.size()));
+        bits::append_be32(out, static_cast<uint32_t>(v.string.size()));
       }
       out.insert(out.end(), v.string.begin(), v.string.end());
       return;
@@ -362,23 +355,23 @@ void encode_amf0(const Amf0Value& v, std::vector<uint8_t>& out) {
     case Amf0Type::undefined: out.push_back(0x06); return;
     case Amf0Type::ecma_array:
       out.push_back(0x08);
-      put_u32(out, static_cast<uint32_t>(v.properties.size()));
+      bits::append_be32(out, static_cast<uint32_t>(v.properties.size()));
       put_properties(out, v.properties);
       return;
     case Amf0Type::object_end:
       // Only meaningful inside an object, where put_properties writes it.
-      put_u16(out, 0);
+      bits::append_be16(out, 0);
       out.push_back(0x09);
       return;
     case Amf0Type::strict_array:
       out.push_back(0x0A);
-      put_u32(out, static_cast<uint32_t>(v.elements.size()));
+      bits::append_be32(out, static_cast<uint32_t>(v.elements.size()));
       for (const auto& e : v.elements) encode_amf0(e, out);
       return;
     case Amf0Type::date:
       out.push_back(0x0B);
       put_double(out, v.number);
-      put_u16(out, static_cast<uint16_t>(v.timezone));
+      bits::append_be16(out, static_cast<uint16_t>(v.timezone));
       return;
   }
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocol/bits/byte_writer.hpp"
+
 namespace anchorcast::rtmp {
 
 namespace {
@@ -24,16 +26,6 @@ void put_basic_header(std::vector<uint8_t>& out, unsigned fmt, uint32_t csid) {
   }
 }
 
-void put_be24(std::vector<uint8_t>& out, uint32_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 16));
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-
-void put_be32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
-}
-
 }  // namespace
 
 void ChunkWriter::frame(const ChunkHeaderFields& f, std::span<const std::span<const uint8_t>> parts,
@@ -53,11 +45,11 @@ void ChunkWriter::frame(const ChunkHeaderFields& f, std::span<const std::span<co
   // skipped packet never leaves the peer with a wrong delta.
   size_t start = headers.size();
   put_basic_header(headers, 0, f.csid);
-  put_be24(headers, extended ? kExtendedMarker : f.timestamp);
-  put_be24(headers, length);
+  bits::append_be24(headers, extended ? kExtendedMarker : f.timestamp);
+  bits::append_be24(headers, length);
   headers.push_back(f.type_id);
   for (int s = 0; s < 32; s += 8) headers.push_back(static_cast<uint8_t>(f.stream_id >> s));  // LE
-  if (extended) put_be32(headers, f.timestamp);
+  if (extended) bits::append_be32(headers, f.timestamp);
   header_piece(start);
 
   uint32_t left_in_chunk = chunk_size_;
@@ -69,7 +61,7 @@ void ChunkWriter::frame(const ChunkHeaderFields& f, std::span<const std::span<co
         // 5.3.1.2.4 fmt 3 continuation; 5.3.1.3: it repeats the extended timestamp.
         start = headers.size();
         put_basic_header(headers, 3, f.csid);
-        if (extended) put_be32(headers, f.timestamp);
+        if (extended) bits::append_be32(headers, f.timestamp);
         header_piece(start);
         left_in_chunk = chunk_size_;
       }

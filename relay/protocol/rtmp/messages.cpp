@@ -1,17 +1,10 @@
 #include "protocol/rtmp/messages.hpp"
 
+#include "protocol/bits/byte_writer.hpp"
+
 namespace anchorcast::rtmp {
 
 namespace {
-
-void put_be16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-
-void put_be32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
-}
 
 uint32_t be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
@@ -28,7 +21,7 @@ Message control(uint8_t type_id, std::vector<uint8_t> payload) {
 
 Message u32_control(uint8_t type_id, uint32_t v) {
   std::vector<uint8_t> p;
-  put_be32(p, v);
+  bits::append_be32(p, v);
   return control(type_id, std::move(p));
 }
 
@@ -74,23 +67,23 @@ Message make_window_ack_size(uint32_t window) { return u32_control(msg::kWindowA
 
 Message make_set_peer_bandwidth(uint32_t window, PeerBandwidthLimit limit) {
   std::vector<uint8_t> p;
-  put_be32(p, window);
+  bits::append_be32(p, window);
   p.push_back(static_cast<uint8_t>(limit));
   return control(msg::kSetPeerBandwidth, std::move(p));
 }
 
 Message make_user_control(UserControlEvent event, uint32_t value) {
   std::vector<uint8_t> p;
-  put_be16(p, static_cast<uint16_t>(event));
-  put_be32(p, value);
+  bits::append_be16(p, static_cast<uint16_t>(event));
+  bits::append_be32(p, value);
   return control(msg::kUserControl, std::move(p));
 }
 
 Message make_set_buffer_length(uint32_t stream_id, uint32_t buffer_ms) {
   std::vector<uint8_t> p;
-  put_be16(p, static_cast<uint16_t>(UserControlEvent::set_buffer_length));
-  put_be32(p, stream_id);
-  put_be32(p, buffer_ms);
+  bits::append_be16(p, static_cast<uint16_t>(UserControlEvent::set_buffer_length));
+  bits::append_be32(p, stream_id);
+  bits::append_be32(p, buffer_ms);
   return control(msg::kUserControl, std::move(p));
 }
 

@@ -1,22 +1,15 @@
 #include "protocol/stun/stun_builder.hpp"
 
+#include "protocol/bits/byte_writer.hpp"
 #include "protocol/stun/message_integrity.hpp"
 #include "protocol/stun/stun_crc32.hpp"
 
 namespace anchorcast::stun {
 namespace {
 
-void put16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void put32(std::vector<uint8_t>& out, uint32_t v) {
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v));
-}
 void put64(std::vector<uint8_t>& out, uint64_t v) {
-  put32(out, static_cast<uint32_t>(v >> 32));
-  put32(out, static_cast<uint32_t>(v));
+  bits::append_be32(out, static_cast<uint32_t>(v >> 32));
+  bits::append_be32(out, static_cast<uint32_t>(v));
 }
 
 void set_length(std::vector<uint8_t>& out) {
@@ -27,15 +20,15 @@ void set_length(std::vector<uint8_t>& out) {
 
 void put_header(std::vector<uint8_t>& out, uint16_t type, const TransactionId& transaction_id) {
   out.clear();
-  put16(out, type);
-  put16(out, 0);
-  put32(out, kMagicCookie);
+  bits::append_be16(out, type);
+  bits::append_be16(out, 0);
+  bits::append_be32(out, kMagicCookie);
   out.insert(out.end(), transaction_id.begin(), transaction_id.end());
 }
 
 void put_attribute(std::vector<uint8_t>& out, uint16_t type, std::span<const uint8_t> value) {
-  put16(out, type);
-  put16(out, static_cast<uint16_t>(value.size()));
+  bits::append_be16(out, type);
+  bits::append_be16(out, static_cast<uint16_t>(value.size()));
   out.insert(out.end(), value.begin(), value.end());
   while (out.size() % 4) out.push_back(0);
 }
@@ -57,9 +50,9 @@ Status put_trailer(std::vector<uint8_t>& out, std::string_view integrity_key, bo
     out[2] = static_cast<uint8_t>(length >> 8);
     out[3] = static_cast<uint8_t>(length);
     const uint32_t crc = crc32_iso_hdlc(out) ^ kFingerprintXor;
-    put16(out, attr::kFingerprint);
-    put16(out, 4);
-    put32(out, crc);
+    bits::append_be16(out, attr::kFingerprint);
+    bits::append_be16(out, 4);
+    bits::append_be32(out, crc);
   }
   set_length(out);
   return {};
@@ -95,22 +88,22 @@ Status build_binding_request(const BindingRequest& request, std::vector<uint8_t>
   put_header(out, kBindingRequestType, request.transaction_id);
   if (!request.software.empty()) put_text(out, attr::kSoftware, request.software);
   if (request.priority) {
-    put16(out, attr::kPriority);
-    put16(out, 4);
-    put32(out, *request.priority);
+    bits::append_be16(out, attr::kPriority);
+    bits::append_be16(out, 4);
+    bits::append_be32(out, *request.priority);
   }
   if (request.use_candidate) {
-    put16(out, attr::kUseCandidate);
-    put16(out, 0);
+    bits::append_be16(out, attr::kUseCandidate);
+    bits::append_be16(out, 0);
   }
   if (request.ice_controlled) {
-    put16(out, attr::kIceControlled);
-    put16(out, 8);
+    bits::append_be16(out, attr::kIceControlled);
+    bits::append_be16(out, 8);
     put64(out, *request.ice_controlled);
   }
   if (request.ice_controlling) {
-    put16(out, attr::kIceControlling);
-    put16(out, 8);
+    bits::append_be16(out, attr::kIceControlling);
+    bits::append_be16(out, 8);
     put64(out, *request.ice_controlling);
   }
   if (!request.username.empty()) put_text(out, attr::kUsername, request.username);
