@@ -91,7 +91,7 @@ Status Server::start() {
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
   m.webrtc = std::make_unique<webrtc::WebRtcServer>(m.metrics);
-  if (auto st = m.webrtc->listen(m.config.webrtc); !st) return st;
+  if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso); !st) return st;
   m.whep = std::make_unique<webrtc::WhepService>(m.hub, *m.webrtc, m.config.webrtc_public_ip);
   m.http->set_whep(m.whep.get());
   m.metrics.add_collector(

@@ -145,6 +145,10 @@ Result<Config> parse_config(std::string_view text) {
     auto ip = get_string(**webrtc, "webrtc", "public_ip", false, c.webrtc_public_ip);
     if (!ip) return ip.error();
     c.webrtc_public_ip = *ip;
+    if (auto it = (*webrtc)->find("udp_gso"); it != (*webrtc)->end() && !it->is_null()) {
+      if (!it->is_boolean()) return key_error("webrtc.udp_gso", "must be true or false");
+      c.webrtc_udp_gso = it->get<bool>();
+    }
   }
   if (auto hls = get_object(root, "hls"); !hls) return hls.error();
   else if (*hls) {

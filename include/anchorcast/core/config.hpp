@@ -50,6 +50,9 @@ struct Config {
   std::string srt_passphrase;  // empty: no encryption; else 10..79 characters
   ListenAddress webrtc{"0.0.0.0", 8000};
   std::string webrtc_public_ip = "127.0.0.1";
+  // UDP GSO for runs of equal-sized datagrams to one viewer (used only where the kernel
+  // has it); false for a network path that mishandles it.
+  bool webrtc_udp_gso = true;
   std::string data_dir = "./data";
   std::string admin_token;
   std::string log_level = "info";

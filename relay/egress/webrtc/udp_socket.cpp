@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,7 +69,10 @@ Result<UdpSocket> UdpSocket::bind(const ListenAddress& address) {
   }
   int fd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error(where + std::strerror(errno));
-  UdpSocket socket(fd);
+  // Setting the default (0: no segmentation) fails with ENOPROTOOPT where GSO is unknown.
+  int no_segmentation = 0;
+  const bool gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &no_segmentation, sizeof no_segmentation) == 0;
+  UdpSocket socket(fd, gso);
   // Many viewers share one socket: deep kernel buffers absorb a keyframe's burst.
   int bytes = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
@@ -81,6 +85,7 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    gso_supported_ = other.gso_supported_;
   }
   return *this;
 }
@@ -128,27 +133,45 @@ std::span<uint8_t> ReceiveBatch::datagram(size_t i) {
 
 bool ReceiveBatch::truncated(size_t i) const { return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
 
-SendBatch::SendBatch(const UdpSocket& socket)
-    : socket_(socket), storage_(kDatagrams * kSlotBytes), headers_(std::make_unique<mmsghdr[]>(kDatagrams)) {}
+namespace {
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(uint16_t));  // one UDP_SEGMENT cmsg
+}  // namespace
+
+SendBatch::SendBatch(const UdpSocket& socket, bool gso)
+    : socket_(socket),
+      gso_(gso && socket.gso_supported()),
+      storage_(kDatagrams * kSlotBytes),
+      headers_(std::make_unique<mmsghdr[]>(kDatagrams)),
+      control_(kDatagrams * kControlBytes) {}
 
 SendBatch::~SendBatch() = default;
 
 std::span<uint8_t> SendBatch::slot() {
-  if (count_ == kDatagrams) flush();
-  return {storage_.data() + count_ * kSlotBytes, kSlotBytes};
+  if (slots_ == kDatagrams) flush();
+  return {storage_.data() + slots_ * kSlotBytes, kSlotBytes};
+}
+
+bool SendBatch::extends_last_message(size_t size, const PeerAddress& to) const {
+  if (!gso_ || message_count_ == 0) return false;
+  const Message& m = messages_[message_count_ - 1];
+  return m.first_slot + m.segments == slots_ && m.segments < kMaxSegments && m.last_size == m.segment_size &&
+         size <= m.segment_size && m.bytes + size <= kMaxGsoBytes && peers_[message_count_ - 1] == to;
 }
 
 void SendBatch::commit(size_t size, const PeerAddress& to) {
   if (size == 0 || size > kSlotBytes) return;
-  iov_[count_] = {storage_.data() + count_ * kSlotBytes, size};
-  peers_[count_] = to;
-  auto& h = headers_[count_].msg_hdr;
-  h = {};
-  h.msg_name = &peers_[count_].storage;
-  h.msg_namelen = peers_[count_].length;
-  h.msg_iov = &iov_[count_];
-  h.msg_iovlen = 1;
-  ++count_;
+  iov_[slots_] = {storage_.data() + slots_ * kSlotBytes, size};
+  if (extends_last_message(size, to)) {
+    Message& m = messages_[message_count_ - 1];
+    ++m.segments;
+    m.last_size = size;
+    m.bytes += size;
+  } else {
+    messages_[message_count_] = Message{slots_, 1, size, size, size};
+    peers_[message_count_] = to;
+    ++message_count_;
+  }
+  ++slots_;
 }
 
 void SendBatch::send(std::span<const uint8_t> datagram, const PeerAddress& to) {
@@ -158,24 +181,76 @@ void SendBatch::send(std::span<const uint8_t> datagram, const PeerAddress& to) {
   commit(datagram.size(), to);
 }
 
+size_t SendBatch::send_one_by_one(size_t message) {
+  const Message& m = messages_[message];
+  size_t refused = 0;
+  for (size_t k = 0; k < m.segments; ++k) {
+    msghdr h{};
+    h.msg_name = &peers_[message].storage;
+    h.msg_namelen = peers_[message].length;
+    h.msg_iov = &iov_[m.first_slot + k];
+    h.msg_iovlen = 1;
+    if (sendmsg(socket_.fd(), &h, MSG_DONTWAIT) < 0) {
+      ++refused;
+      continue;
+    }
+    bytes_sent_ += iov_[m.first_slot + k].iov_len;
+    ++datagrams_sent_;
+    ++messages_sent_;
+  }
+  return refused;
+}
+
 size_t SendBatch::flush() {
+  for (size_t i = 0; i < message_count_; ++i) {
+    const Message& m = messages_[i];
+    auto& h = headers_[i].msg_hdr;
+    h = {};
+    h.msg_name = &peers_[i].storage;
+    h.msg_namelen = peers_[i].length;
+    h.msg_iov = &iov_[m.first_slot];
+    h.msg_iovlen = m.segments;
+    if (m.segments > 1) {
+      h.msg_control = control_.data() + i * kControlBytes;
+      h.msg_controllen = kControlBytes;
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const auto segment_size = static_cast<uint16_t>(m.segment_size);
+      std::memcpy(CMSG_DATA(c), &segment_size, sizeof segment_size);
+    }
+  }
   size_t refused = 0;
   size_t done = 0;
-  while (done < count_) {
-    int n = sendmmsg(socket_.fd(), headers_.get() + done, static_cast<unsigned>(count_ - done), MSG_DONTWAIT);
+  while (done < message_count_) {
+    int n = sendmmsg(socket_.fd(), headers_.get() + done, static_cast<unsigned>(message_count_ - done), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      // EAGAIN (socket buffer full) or an unreachable peer: the datagram is lost like
-      // any UDP loss; NACK and PLI repair it.
-      ++refused;
+      const Message& m = messages_[done];
+      if (m.segments > 1 && (errno == EIO || errno == EINVAL)) {
+        // The route cannot segment (a device without checksum offload, an MTU below the
+        // segment): the same datagrams one by one, and no GSO from now on.
+        gso_ = false;
+        refused += send_one_by_one(done);
+      } else {
+        // EAGAIN (socket buffer full) or an unreachable peer: the datagrams are lost like
+        // any UDP loss; NACK and PLI repair them.
+        refused += m.segments;
+      }
       ++done;
       continue;
     }
-    for (int i = 0; i < n; ++i) bytes_sent_ += iov_[done + i].iov_len;
+    for (size_t k = done; k < done + static_cast<size_t>(n); ++k) {
+      bytes_sent_ += messages_[k].bytes;
+      datagrams_sent_ += messages_[k].segments;
+    }
+    messages_sent_ += static_cast<uint64_t>(n);
     done += static_cast<size_t>(n);
   }
   send_failures_ += refused;
-  count_ = 0;
+  slots_ = 0;
+  message_count_ = 0;
   return refused;
 }
 

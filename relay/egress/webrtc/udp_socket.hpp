@@ -1,5 +1,8 @@
 // The one UDP socket of WebRTC egress and its batches: recvmmsg in, sendmmsg out. The
-// batches own fixed buffers made once, so a datagram costs no allocation.
+// batches own fixed buffers made once, so a datagram costs no allocation. Where the
+// kernel has UDP GSO (Linux 4.18+), consecutive datagrams to one peer that have the same
+// size (a video frame's FU-A run) leave as one message the kernel segments late: one
+// trip down the stack instead of one per datagram.
 #pragma once
 
 #include <netinet/in.h>
@@ -43,16 +46,20 @@ class UdpSocket {
  public:
   // The error names the key: "webrtc.listen 0.0.0.0:8000: Address already in use".
   static Result<UdpSocket> bind(const ListenAddress& address);
-  UdpSocket(UdpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UdpSocket(UdpSocket&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), gso_supported_(other.gso_supported_) {}
   UdpSocket& operator=(UdpSocket&& other) noexcept;
   ~UdpSocket();
 
   int fd() const { return fd_; }
   uint16_t local_port() const;
+  // The kernel takes UDP_SEGMENT on this socket (probed at bind).
+  bool gso_supported() const { return gso_supported_; }
 
  private:
-  explicit UdpSocket(int fd) : fd_(fd) {}
+  UdpSocket(int fd, bool gso_supported) : fd_(fd), gso_supported_(gso_supported) {}
   int fd_ = -1;
+  bool gso_supported_ = false;
 };
 
 class ReceiveBatch {
@@ -79,8 +86,11 @@ class SendBatch {
  public:
   static constexpr size_t kDatagrams = 128;
   static constexpr size_t kSlotBytes = 1600;  // a 1500-byte packet plus the SRTP trailer
+  static constexpr size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS of older kernels
+  static constexpr size_t kMaxGsoBytes = 60000;  // under the 64 KiB datagram limit
 
-  explicit SendBatch(const UdpSocket& socket);
+  // `gso`: coalesce runs of equal-sized datagrams to one peer, when the socket allows.
+  explicit SendBatch(const UdpSocket& socket, bool gso = true);
   ~SendBatch();
   // A slot to write one datagram into; flushes first when every slot is taken.
   std::span<uint8_t> slot();
@@ -90,17 +100,40 @@ class SendBatch {
   void send(std::span<const uint8_t> datagram, const PeerAddress& to);
   // sendmmsg everything queued. Returns datagrams the kernel refused (buffer full).
   size_t flush();
+
+  bool gso() const { return gso_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t datagrams_sent() const { return datagrams_sent_; }
+  uint64_t messages_sent() const { return messages_sent_; }  // < datagrams_sent with GSO
   uint64_t send_failures() const { return send_failures_; }
 
  private:
+  // One sendmmsg entry: `segments` consecutive slots to one peer. With more than one,
+  // every segment but the last is `segment_size` bytes and the last is not larger —
+  // the shape UDP_SEGMENT cuts.
+  struct Message {
+    size_t first_slot = 0;
+    size_t segments = 0;
+    size_t segment_size = 0;
+    size_t last_size = 0;
+    size_t bytes = 0;
+  };
+  bool extends_last_message(size_t size, const PeerAddress& to) const;
+  size_t send_one_by_one(size_t message);
+
   const UdpSocket& socket_;
+  bool gso_;
   std::vector<uint8_t> storage_;
   std::unique_ptr<mmsghdr[]> headers_;
   std::array<iovec, kDatagrams> iov_{};
-  std::array<PeerAddress, kDatagrams> peers_{};
-  size_t count_ = 0;
+  std::array<Message, kDatagrams> messages_{};
+  std::array<PeerAddress, kDatagrams> peers_{};  // per message
+  std::vector<uint8_t> control_;                 // a UDP_SEGMENT cmsg per message
+  size_t slots_ = 0;
+  size_t message_count_ = 0;
   uint64_t bytes_sent_ = 0;
+  uint64_t datagrams_sent_ = 0;
+  uint64_t messages_sent_ = 0;
   uint64_t send_failures_ = 0;
 };
 

@@ -73,7 +73,10 @@ WebRtcServer::WebRtcServer(Metrics& metrics)
       bytes_out_(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                  {{"protocol", "webrtc"}})),
       send_failures_(metrics.counter("anchorcast_webrtc_send_failures_total",
-                                     "Datagrams the kernel refused (socket buffer full)")) {
+                                     "Datagrams the kernel refused (socket buffer full)")),
+      datagrams_out_(metrics.counter("anchorcast_webrtc_datagrams_sent_total", "UDP datagrams sent")),
+      messages_out_(metrics.counter("anchorcast_webrtc_udp_messages_total",
+                                    "Messages handed to the kernel; below datagrams when GSO coalesces runs")) {
   metrics.add_collector([this](MetricsWriter& w) {
     w.family("anchorcast_webrtc_sessions", "gauge", "Live WHEP sessions (ICE/DTLS in progress or playing)");
     w.sample("anchorcast_webrtc_sessions", {}, static_cast<double>(session_count()));
@@ -87,7 +90,8 @@ WebRtcServer::~WebRtcServer() {
 
 const std::string& WebRtcServer::fingerprint_sha256() const { return certificate_->sha256_fingerprint(); }
 
-Status WebRtcServer::listen(const ListenAddress& address) {
+Status WebRtcServer::listen(const ListenAddress& address, bool udp_gso) {
+  udp_gso_ = udp_gso;
   if (auto st = ensure_srtp_initialized(); !st) return st;
   auto cert = DtlsCertificate::generate();
   if (!cert) return make_error("webrtc: DTLS certificate: " + cert.error().message);
@@ -341,11 +345,12 @@ void WebRtcServer::tick() {
 }
 
 void WebRtcServer::run() {
-  SendBatch batch(*socket_);
+  SendBatch batch(*socket_, udp_gso_);
+  log::info("webrtc: UDP GSO ", batch.gso() ? "on" : socket_->gso_supported() ? "off (webrtc.udp_gso)" : "off (kernel)");
   batch_ = &batch;
   receive_ = std::make_unique<ReceiveBatch>();
   auto next_tick = WebRtcSession::Clock::now() + kTickInterval;
-  uint64_t reported_bytes = 0, reported_failures = 0;
+  uint64_t reported_bytes = 0, reported_failures = 0, reported_datagrams = 0, reported_messages = 0;
   while (!stopping_.load()) {
     auto now = WebRtcSession::Clock::now();
     int wait_ms = static_cast<int>(
@@ -369,6 +374,10 @@ void WebRtcServer::run() {
     reported_bytes = batch.bytes_sent();
     send_failures_.add(batch.send_failures() - reported_failures);
     reported_failures = batch.send_failures();
+    datagrams_out_.add(batch.datagrams_sent() - reported_datagrams);
+    reported_datagrams = batch.datagrams_sent();
+    messages_out_.add(batch.messages_sent() - reported_messages);
+    reported_messages = batch.messages_sent();
   }
   std::vector<uint64_t> handles;
   for (auto& [handle, entry] : sessions_) handles.push_back(handle);

@@ -29,7 +29,8 @@ class WebRtcServer {
   WebRtcServer& operator=(const WebRtcServer&) = delete;
 
   // Makes the DTLS certificate and binds; the error names the key and port.
-  Status listen(const ListenAddress& address);
+  // `udp_gso`: send equal-sized runs to one viewer as one GSO message where supported.
+  Status listen(const ListenAddress& address, bool udp_gso = true);
   void start();  // the I/O thread
   void stop();   // closes every session (DTLS close_notify) and joins
 
@@ -64,12 +65,15 @@ class WebRtcServer {
   Counter& sessions_ended_;
   Counter& bytes_out_;
   Counter& send_failures_;
+  Counter& datagrams_out_;
+  Counter& messages_out_;
 
   std::unique_ptr<DtlsCertificate> certificate_;
   std::unique_ptr<DtlsContext> dtls_;
   // usrsctp for every session's data channel; outlives the sessions (declared before).
   std::unique_ptr<SctpLibrary> sctp_;
   std::unique_ptr<UdpSocket> socket_;
+  bool udp_gso_ = true;
   uint16_t port_ = 0;
   int wake_fd_ = -1;
   std::thread thread_;

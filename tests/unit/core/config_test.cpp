@@ -35,6 +35,7 @@ TEST(Config, ParsesTheContractExampleWithComments) {
   EXPECT_EQ(r->rtmp.host, "0.0.0.0");
   EXPECT_EQ(r->srt_latency_ms, 120);
   EXPECT_EQ(r->webrtc_public_ip, "127.0.0.1");
+  EXPECT_TRUE(r->webrtc_udp_gso);  // on unless turned off
   ASSERT_EQ(r->streams.size(), 2u);
   EXPECT_EQ(r->streams[0].merchant_tokens, std::vector<std::string>{"demo-merchant"});
   EXPECT_EQ(r->streams[1].overlay, OverlayMode::metadata);
@@ -59,6 +60,7 @@ TEST(Config, ErrorsNameTheOffendingKey) {
   EXPECT_EQ(error_of(R"({"http":{"listen":"0.0.0.0:99999"}})"), "http.listen: port out of range: 99999");
   EXPECT_EQ(error_of(R"({"rtmp":{"listen":"nohost"}})"), "rtmp.listen: must be \"host:port\", got \"nohost\"");
   EXPECT_EQ(error_of(R"({"srt":{"latency_ms":"x"}})"), "srt.latency_ms: must be an integer");
+  EXPECT_EQ(error_of(R"({"webrtc":{"udp_gso":"no"}})"), "webrtc.udp_gso: must be true or false");
   EXPECT_EQ(error_of(R"({"streams":[{"id":"a","publish_key":"k"},{"id":"a","publish_key":"j"}]})"),
             "streams[1].id: duplicate id \"a\"");
   EXPECT_EQ(error_of(R"({"streams":[{"id":"a","publish_key":"k"},{"id":"b","publish_key":"k"}]})"),
@@ -67,6 +69,12 @@ TEST(Config, ErrorsNameTheOffendingKey) {
   EXPECT_EQ(error_of(R"({"streams":{}})"), "streams: must be an array");
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
   EXPECT_EQ(error_of("[]"), "config: the top level must be an object");
+}
+
+TEST(Config, UdpGsoCanBeTurnedOff) {
+  auto r = parse_config(R"({"webrtc":{"listen":"0.0.0.0:8000","udp_gso":false}})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->webrtc_udp_gso);
 }
 
 TEST(Config, StreamIdRule) {
