@@ -7,29 +7,14 @@
 #include <cstring>
 #include <optional>
 
+#include "egress/webrtc/srtp_kdf.hpp"
+
 namespace anchorcast::webrtc {
 
 namespace {
 
 constexpr size_t kAuthTagCm = 10;   // HMAC-SHA1-80
 constexpr size_t kAuthTagGcm = 16;  // RFC 7714 AEAD_AES_128_GCM
-
-// RFC 3711 4.3.1/4.3.3: the AES-CM PRF keyed with the master key, x = label at byte 7
-// XOR the master salt (a 12-byte GCM salt is zero-padded to 14, RFC 7714 11 and libsrtp).
-Status derive(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt, uint8_t label,
-              std::span<uint8_t> out) {
-  uint8_t iv[16] = {};
-  std::memcpy(iv, master_salt.data(), master_salt.size());
-  iv[7] ^= label;
-  std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_ctr(), nullptr, master_key.data(), iv) != 1)
-    return make_error("SRTP key derivation failed");
-  std::memset(out.data(), 0, out.size());
-  int len = 0;
-  if (EVP_EncryptUpdate(ctx.get(), out.data(), &len, out.data(), static_cast<int>(out.size())) != 1)
-    return make_error("SRTP key derivation failed");
-  return {};
-}
 
 // RFC 3550 5.1: the header, with CSRCs and a header extension, is not encrypted.
 std::optional<size_t> rtp_header_size(std::span<const uint8_t> p) {
@@ -56,8 +41,9 @@ Result<SrtpRtpSealer> SrtpRtpSealer::create(SrtpProfile profile, std::span<const
   auto salt = master_key_salt.subspan(key_len);
   SrtpRtpSealer s;
   s.profile_ = profile;
-  if (auto st = derive(key, salt, 0x00, s.session_key_); !st) return st.error();
-  if (auto st = derive(key, salt, 0x02, std::span(s.session_salt_).first(salt_len)); !st) return st.error();
+  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_encryption, s.session_key_); !st) return st.error();
+  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_salt, std::span(s.session_salt_).first(salt_len)); !st)
+    return st.error();
   s.cipher_ = {EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
   if (!s.cipher_) return make_error("EVP_CIPHER_CTX_new failed");
   if (profile == SrtpProfile::aead_aes_128_gcm) {
@@ -66,7 +52,7 @@ Result<SrtpRtpSealer> SrtpRtpSealer::create(SrtpProfile profile, std::span<const
         EVP_EncryptInit_ex(s.cipher_.get(), nullptr, nullptr, s.session_key_.data(), nullptr) != 1)
       return make_error("AES-GCM init failed");
   } else {
-    if (auto st = derive(key, salt, 0x01, s.auth_key_); !st) return st.error();
+    if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_authentication, s.auth_key_); !st) return st.error();
     if (EVP_EncryptInit_ex(s.cipher_.get(), EVP_aes_128_ctr(), nullptr, s.session_key_.data(), nullptr) != 1)
       return make_error("AES-CTR init failed");
     std::unique_ptr<EVP_MAC, void (*)(EVP_MAC*)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);

@@ -92,7 +92,6 @@ const std::string& WebRtcServer::fingerprint_sha256() const { return certificate
 
 Status WebRtcServer::listen(const ListenAddress& address, bool udp_gso) {
   udp_gso_ = udp_gso;
-  if (auto st = ensure_srtp_initialized(); !st) return st;
   auto cert = DtlsCertificate::generate();
   if (!cert) return make_error("webrtc: DTLS certificate: " + cert.error().message);
   certificate_ = std::make_unique<DtlsCertificate>(std::move(*cert));

@@ -177,8 +177,8 @@ void WebRtcSession::send_cues() {
 
 void WebRtcSession::on_dtls_connected() {
   const SrtpKeys& keys = *dtls_->srtp_keys();
-  auto out = SrtpSession::create(SrtpSession::Direction::outbound, keys.profile, keys.local.span());
-  auto in = SrtpSession::create(SrtpSession::Direction::inbound, keys.profile, keys.remote.span());
+  auto out = SrtcpCipher::create(keys.profile, keys.local.span());
+  auto in = SrtcpCipher::create(keys.profile, keys.remote.span());
   auto sealer = SrtpRtpSealer::create(keys.profile, keys.local.span());
   if (!out || !in || !sealer) {
     failure_ = "SRTP: " + (!out ? out.error().message : !in ? in.error().message : sealer.error().message);
@@ -186,8 +186,8 @@ void WebRtcSession::on_dtls_connected() {
     return;
   }
   rtp_sealer_.emplace(std::move(*sealer));
-  srtp_out_.emplace(std::move(*out));
-  srtp_in_.emplace(std::move(*in));
+  rtcp_out_cipher_.emplace(std::move(*out));
+  rtcp_in_cipher_.emplace(std::move(*in));
   log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, ") connected, ", srtp_profile_name(keys.profile));
   // Attach only now: the join replay (latest GOP) goes out at once, nothing queues
   // while the handshake runs.
@@ -199,7 +199,7 @@ void WebRtcSession::on_dtls_connected() {
 
 bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out) {
   const auto& bytes = packet.bytes;
-  if (bytes.size() < 12 || bytes.size() > SrtpSession::kMaxPacketBytes) return false;
+  if (bytes.size() < 12 || bytes.size() > SrtcpCipher::kMaxPacketBytes) return false;
   std::optional<uint8_t> pt = packet.kind == MediaKind::video ? setup_.video_payload_type : setup_.audio_payload_type;
   if (!pt) return false;
   std::span<uint8_t> slot = out.slot();
@@ -220,7 +220,7 @@ void WebRtcSession::pump_media(SendBatch& out) {
   if (!feed_subscription_) return;
   items_.clear();
   feed_subscription_->pop_all(items_);
-  if (!srtp_out_ || !ice_.selected()) return;
+  if (!rtcp_out_cipher_ || !ice_.selected()) return;
   for (const auto& item : items_) {
     const RtpPacket& p = *item.packet;
     OutgoingStream& s = p.kind == MediaKind::video ? video_ : audio_;
@@ -245,7 +245,7 @@ void WebRtcSession::pump_media(SendBatch& out) {
 }
 
 void WebRtcSession::send_sender_reports(SendBatch& out) {
-  if (!srtp_out_ || !ice_.selected()) return;
+  if (!rtcp_out_cipher_ || !ice_.selected()) return;
   const std::string& cname = setup_.feed->description().cname;
   for (OutgoingStream* s : {&video_, &audio_}) {
     if (!s->started || s->last_wallclock_us <= 0) continue;
@@ -260,7 +260,7 @@ void WebRtcSession::send_sender_reports(SendBatch& out) {
     rtcp_out_.clear();
     if (!rtcp::append_sender_report(info, {}, rtcp_out_) || !rtcp::append_sdes_cname(s->ssrc, cname, rtcp_out_))
       continue;
-    auto sealed = srtp_out_->protect_rtcp(rtcp_out_);
+    auto sealed = rtcp_out_cipher_->protect(rtcp_out_);
     if (!sealed) {
       counters_.srtp_errors.add();
       continue;
@@ -282,11 +282,11 @@ void WebRtcSession::on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& ou
 }
 
 void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
-  if (!srtp_in_) {
+  if (!rtcp_in_cipher_) {
     counters_.rtcp_dropped.add();
     return;
   }
-  auto plain = srtp_in_->unprotect_rtcp(datagram);
+  auto plain = rtcp_in_cipher_->unprotect(datagram);
   if (!plain || !rtcp::parse_rtcp(*plain, rtcp_in_)) {
     counters_.rtcp_dropped.add();
     return;

@@ -20,7 +20,7 @@
 #include "egress/webrtc/ice_lite_agent.hpp"
 #include "egress/webrtc/sctp_association.hpp"
 #include "egress/webrtc/srtp_rtp_sealer.hpp"
-#include "egress/webrtc/srtp_session.hpp"
+#include "egress/webrtc/srtcp_cipher.hpp"
 #include "egress/webrtc/udp_socket.hpp"
 #include "protocol/rtcp/rtcp_packet.hpp"
 
@@ -120,8 +120,8 @@ class WebRtcSession {
   std::unique_ptr<DtlsTransport> dtls_;
   std::vector<std::vector<uint8_t>> dtls_out_;  // handshake datagrams waiting for an address
   std::optional<SrtpRtpSealer> rtp_sealer_;  // media out (the hot path)
-  std::optional<SrtpSession> srtp_out_;      // RTCP out (libsrtp)
-  std::optional<SrtpSession> srtp_in_;
+  std::optional<SrtcpCipher> rtcp_out_cipher_;  // sender reports
+  std::optional<SrtcpCipher> rtcp_in_cipher_;   // receiver reports, NACK, PLI
   std::unique_ptr<RtpFeedSubscription> feed_subscription_;
   std::unique_ptr<Subscription> viewer_count_;  // hub subscription: counts us as a webrtc viewer
   std::vector<RtpFeedItem> items_;
