@@ -30,12 +30,6 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-const char* srtp_profile_name(SrtpProfile profile) {
-  return profile == SrtpProfile::aead_aes_128_gcm ? "SRTP_AEAD_AES_128_GCM" : "SRTP_AES128_CM_SHA1_80";
-}
-size_t srtp_key_length(SrtpProfile) { return 16; }
-size_t srtp_salt_length(SrtpProfile profile) { return profile == SrtpProfile::aead_aes_128_gcm ? 12 : 14; }
-
 Result<DtlsContext> DtlsContext::create(const DtlsCertificate& certificate, DtlsRole role) {
   SslCtxPtr ctx(SSL_CTX_new(role == DtlsRole::server ? DTLS_server_method() : DTLS_client_method()));
   if (!ctx) return make_error("SSL_CTX_new: " + take_openssl_error());

@@ -6,7 +6,6 @@
 
 #include <cstring>
 
-#include "egress/webrtc/srtp_kdf.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <optional>
 
-#include "egress/webrtc/srtp_kdf.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -2,8 +2,7 @@
 // directly. Debian builds libsrtp2 against NSS, which creates a PKCS#11 context per
 // packet: measured 50 % of the WebRTC I/O thread at 500 viewers. Keys, IVs and tags
 // follow RFC 3711 (AES-CM + HMAC-SHA1-80) and RFC 7714 (AEAD AES-128-GCM) exactly;
-// the unit tests check every byte against libsrtp's own output. RTCP and everything
-// inbound stay with libsrtp.
+// the unit tests check every byte against libsrtp's own output. SRTCP is srtcp_cipher.hpp.
 #pragma once
 
 #include <array>

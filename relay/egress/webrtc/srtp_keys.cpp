@@ -1,4 +1,4 @@
-#include "egress/webrtc/srtp_kdf.hpp"
+#include "egress/webrtc/srtp_keys.hpp"
 
 #include <openssl/evp.h>
 
@@ -6,6 +6,12 @@
 #include <memory>
 
 namespace anchorcast::webrtc {
+
+const char* srtp_profile_name(SrtpProfile profile) {
+  return profile == SrtpProfile::aead_aes_128_gcm ? "SRTP_AEAD_AES_128_GCM" : "SRTP_AES128_CM_SHA1_80";
+}
+size_t srtp_key_length(SrtpProfile) { return 16; }
+size_t srtp_salt_length(SrtpProfile profile) { return profile == SrtpProfile::aead_aes_128_gcm ? 12 : 14; }
 
 Status derive_srtp_key(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt, SrtpKeyLabel label,
                        std::span<uint8_t> out) {
