@@ -24,12 +24,12 @@ void H264Packetizer::set_parameter_sets(std::span<const uint8_t> sps, std::span<
 
 Status H264Packetizer::begin(std::span<const uint8_t> avcc, int length_size, uint32_t timestamp) {
   nals_.clear();
-  au_sps_ = {};
-  au_pps_ = {};
   keyframe_ = false;
   nal_index_ = 0;
   nal_offset_ = 0;
   timestamp_ = timestamp;
+  std::span<const uint8_t> au_sps;
+  std::span<const uint8_t> au_pps;
   bool unsendable = false;
   auto status = h264::for_each_avcc_nal(avcc, length_size, [&](std::span<const uint8_t> nal) {
     // RFC 6184 §5.2: types 0 and 24..31 would read as packetization structures.
@@ -43,10 +43,10 @@ Status H264Packetizer::begin(std::span<const uint8_t> avcc, int length_size, uin
       case h264::NalType::filler:
         return;
       case h264::NalType::sps:
-        if (au_sps_.empty()) au_sps_ = nal;
+        if (au_sps.empty()) au_sps = nal;
         return;
       case h264::NalType::pps:
-        if (au_pps_.empty()) au_pps_ = nal;
+        if (au_pps.empty()) au_pps = nal;
         return;
       case h264::NalType::idr:
         keyframe_ = true;
@@ -58,52 +58,52 @@ Status H264Packetizer::begin(std::span<const uint8_t> avcc, int length_size, uin
   });
   if (!status || unsendable) {
     nals_.clear();
-    au_sps_ = au_pps_ = {};
-    parameter_sets_pending_ = false;
     return status ? Status(make_error("access unit holds a NAL unit of type 0 or 24..31, which RTP cannot carry"))
                   : status;
   }
-  if (au_sps_.empty() || au_pps_.empty()) {
-    // Parameter sets outside a keyframe (or only one of them) go as they came.
-    if (!keyframe_ || sps_.empty() || pps_.empty()) {
-      if (!au_pps_.empty()) nals_.insert(nals_.begin(), au_pps_);
-      if (!au_sps_.empty()) nals_.insert(nals_.begin(), au_sps_);
-    }
-    if (keyframe_ && !sps_.empty() && !pps_.empty()) {
-      au_sps_ = sps_;
-      au_pps_ = pps_;
-    } else {
-      au_sps_ = {};
-      au_pps_ = {};
-    }
+  // A keyframe without a pair of its own gets the configured pair (a lone SPS or PPS of
+  // its own is dropped); elsewhere parameter sets go as they came, only moved first.
+  if ((au_sps.empty() || au_pps.empty()) && keyframe_ && !sps_.empty() && !pps_.empty()) {
+    au_sps = sps_;
+    au_pps = pps_;
   }
-  parameter_sets_pending_ = !au_sps_.empty();
+  if (!au_pps.empty()) nals_.insert(nals_.begin(), au_pps);
+  if (!au_sps.empty()) nals_.insert(nals_.begin(), au_sps);
   first_packet_ = true;
-  if (parameter_sets_pending_ && 2 + 2 + au_sps_.size() + 2 + au_pps_.size() > max_payload_size()) {
-    // Too big to aggregate (RFC 6184 §5.7.1 allows it to be skipped): send them alone.
-    nals_.insert(nals_.begin(), au_pps_);
-    nals_.insert(nals_.begin(), au_sps_);
-    parameter_sets_pending_ = false;
-  }
   return {};
 }
 
-size_t H264Packetizer::write_stap_a(std::span<uint8_t> payload) const {
-  // NRI of a STAP-A: the highest of the aggregated units (§5.7.1).
-  const uint8_t nri = std::max(au_sps_[0] & 0x60, au_pps_[0] & 0x60);
-  size_t pos = 0;
-  payload[pos++] = static_cast<uint8_t>(nri | kStapA);
-  for (auto nal : {au_sps_, au_pps_}) {
+size_t H264Packetizer::aggregate_count(size_t payload_size) const {
+  // RFC 6184 §5.7.1: a STAP-A is one header byte, then a 16-bit size before each unit.
+  size_t size = 1;
+  size_t count = 0;
+  for (size_t i = nal_index_; i < nals_.size() && size + 2 + nals_[i].size() <= payload_size; ++i) {
+    size += 2 + nals_[i].size();
+    ++count;
+  }
+  return count;
+}
+
+size_t H264Packetizer::write_stap_a(std::span<uint8_t> payload, size_t count) {
+  // §5.7: F is set if any aggregated unit has it; NRI is the highest of them.
+  uint8_t forbidden = 0;
+  uint8_t nri = 0;
+  size_t pos = 1;
+  for (size_t i = 0; i < count; ++i) {
+    const std::span<const uint8_t> nal = nals_[nal_index_++];
+    forbidden |= nal[0] & 0x80;
+    nri = std::max<uint8_t>(nri, nal[0] & 0x60);
     payload[pos++] = static_cast<uint8_t>(nal.size() >> 8);
     payload[pos++] = static_cast<uint8_t>(nal.size());
     std::memcpy(&payload[pos], nal.data(), nal.size());
     pos += nal.size();
   }
+  payload[0] = static_cast<uint8_t>(forbidden | nri | kStapA);
   return pos;
 }
 
 size_t H264Packetizer::finish(std::span<uint8_t> out, size_t payload_size, PacketInfo& info) {
-  const bool last = !parameter_sets_pending_ && nal_index_ >= nals_.size();
+  const bool last = nal_index_ >= nals_.size();
   write_fixed_header(out.first<kFixedHeaderSize>(), last, config_.payload_type, sequence_, timestamp_, config_.ssrc);
   info.sequence = sequence_++;
   info.marker = last;
@@ -115,14 +115,12 @@ size_t H264Packetizer::finish(std::span<uint8_t> out, size_t payload_size, Packe
 size_t H264Packetizer::next(std::span<uint8_t> out, PacketInfo& info) {
   if (out.size() < config_.max_packet_size) return 0;
   std::span<uint8_t> payload = out.subspan(kFixedHeaderSize, max_payload_size());
-  if (parameter_sets_pending_) {
-    const size_t size = write_stap_a(payload);
-    parameter_sets_pending_ = false;
-    return finish(out, size, info);
-  }
   if (nal_index_ >= nals_.size()) return 0;
   const std::span<const uint8_t> nal = nals_[nal_index_];
   if (nal_offset_ == 0 && nal.size() <= payload.size()) {
+    // Greedy, in order; a STAP-A of one unit would only add 3 bytes.
+    if (const size_t count = aggregate_count(payload.size()); count > 1)
+      return finish(out, write_stap_a(payload, count), info);
     std::memcpy(payload.data(), nal.data(), nal.size());
     ++nal_index_;
     return finish(out, nal.size(), info);

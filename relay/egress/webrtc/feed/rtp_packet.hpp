@@ -19,7 +19,7 @@ struct RtpPacket {
   uint16_t sequence = 0;
   uint32_t timestamp = 0;       // 90 kHz (video) or 48 kHz (audio), same origin for both
   bool marker = false;          // video: last packet of an access unit
-  bool keyframe_start = false;  // first packet of a keyframe AU (the STAP-A with SPS+PPS)
+  bool keyframe_start = false;  // first packet of a keyframe AU (the STAP-A led by SPS+PPS)
   // Unix time in µs this packet's timestamp stands for, on one clock for audio and
   // video: an RTCP sender report may pair (wallclock_us, timestamp) of the latest packet
   // sent on an SSRC as its NTP/RTP timestamps, and the browser syncs lips from that.
