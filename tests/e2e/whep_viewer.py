@@ -1,7 +1,8 @@
 """A WHEP viewer for the test_whep_* tests, built on Debian's python3-aiortc: it POSTs an
 SDP offer to /whep/{id}, plays what comes back (aiortc decodes H.264 with PyAV and Opus
-with libopus) and records when each decoded frame arrived. It runs its own asyncio loop
-on a thread so a test keeps polling with harness.wait_for.
+with libopus) and records when each decoded frame arrived; optionally each frame's RTP
+timestamp with a probe of its picture or samples, and the server's RTCP sender reports.
+It runs its own asyncio loop on a thread so a test keeps polling with harness.wait_for.
 
 LossyUdpRelay sits between the viewer and the server's UDP port and drops a fraction of
 the datagrams in both directions (the answer's candidate is rewritten to point at it)."""
@@ -12,12 +13,29 @@ import random
 import re
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtp import RtcpSrPacket
 
 HOST = "127.0.0.1"
+
+
+@dataclass
+class SenderReport:
+    """One RTCP SR (RFC 3550 6.4.1) as received: the sender's NTP time of the instant
+    whose RTP timestamp is rtp_timestamp, on the stream `kind` ("video"/"audio")."""
+    arrived: float  # time.monotonic() at the viewer
+    kind: str
+    ssrc: int
+    ntp_timestamp: int  # 64-bit NTP: seconds since 1900 << 32 | fraction
+    rtp_timestamp: int
+
+    @property
+    def ntp_seconds(self) -> float:
+        return self.ntp_timestamp / float(1 << 32)
 
 
 class LossyUdpRelay(asyncio.DatagramProtocol):
@@ -69,7 +87,8 @@ class LossyUdpRelay(asyncio.DatagramProtocol):
 class WhepViewer:
     def __init__(self, http_port: int, stream_id: str, query: str = "",
                  relay_loss: Optional[float] = None, webrtc_port: Optional[int] = None,
-                 data_channel: Optional[str] = None, frame_probe: Optional[Callable] = None):
+                 data_channel: Optional[str] = None, frame_probe: Optional[Callable] = None,
+                 audio_probe: Optional[Callable] = None, record_sender_reports: bool = False):
         self.http_port = http_port
         # A data channel opened before the offer (its application m-line goes in the offer):
         # its text messages with their arrival time, and when it opened.
@@ -81,6 +100,14 @@ class WhepViewer:
         # receiver's TimestampMapper): the origin is added back (see rtp_timestamp_of).
         self.frame_probe = frame_probe
         self.frame_stamps: list[tuple[int, object]] = []
+        # With audio_probe: (RTP timestamp, audio_probe(frame)) of each decoded Opus frame
+        # (aiortc's OpusDecoder sets frame.pts to the packet's rebased RTP timestamp too).
+        self.audio_probe = audio_probe
+        self.audio_stamps: list[tuple[int, object]] = []
+        # With record_sender_reports: every RTCP sender report the server sent, as
+        # SenderReport(arrived monotonic, kind, ssrc, 64-bit NTP timestamp, RTP timestamp).
+        self.record_sender_reports = record_sender_reports
+        self.sender_reports: list[SenderReport] = []
         self.path = f"/whep/{stream_id}{query}"
         self.relay_loss = relay_loss
         self.webrtc_port = webrtc_port
@@ -165,6 +192,9 @@ class WhepViewer:
             pc = self._pc = RTCPeerConnection()
             pc.addTransceiver("video", direction="recvonly")
             pc.addTransceiver("audio", direction="recvonly")
+            if self.record_sender_reports:
+                for transceiver in pc.getTransceivers():
+                    self._tap_sender_reports(transceiver.receiver, transceiver.kind)
 
             @pc.on("track")
             def on_track(track):
@@ -224,6 +254,25 @@ class WhepViewer:
             else:
                 self.audio_frames += 1
                 self.audio_samples += frame.samples
+                if self.audio_probe:
+                    self.audio_stamps.append((self.rtp_timestamp_of(track, frame), self.audio_probe(frame)))
+
+    def _tap_sender_reports(self, receiver, kind: str) -> None:
+        """aiortc 1.4 parses RTCP SRs and routes each to the RTCRtpReceiver of its SSRC
+        (RTCDtlsTransport.route_rtcp → receiver._handle_rtcp_packet), which keeps only
+        the LSR for its receiver reports and exposes no public API for the NTP/RTP pair:
+        wrap that method on this instance to record them, then let aiortc handle the
+        packet as before."""
+        original = receiver._handle_rtcp_packet
+
+        async def handle(packet):
+            if isinstance(packet, RtcpSrPacket):
+                self.sender_reports.append(SenderReport(
+                    time.monotonic(), kind, packet.ssrc, packet.sender_info.ntp_timestamp,
+                    packet.sender_info.rtp_timestamp))
+            await original(packet)
+
+        receiver._handle_rtcp_packet = handle
 
     def rtp_timestamp_of(self, track, frame) -> int:
         """The RTP timestamp a decoded frame came with. aiortc 1.4 rebases it to its first
