@@ -153,6 +153,15 @@ std::unique_ptr<Subscription> Stream::subscribe(SubscribeOptions options) {
   return std::unique_ptr<Subscription>(new Subscription(shared_from_this(), std::move(queue), options.protocol));
 }
 
+std::unique_ptr<CountedViewer> Stream::count_viewer(ViewerProtocol protocol) {
+  viewers_[static_cast<int>(protocol)].fetch_add(1, std::memory_order_relaxed);
+  return std::unique_ptr<CountedViewer>(new CountedViewer(shared_from_this(), protocol));
+}
+
+CountedViewer::~CountedViewer() {
+  stream_->viewers_[static_cast<int>(protocol_)].fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Stream::unsubscribe(SubscriberQueue* queue, ViewerProtocol protocol) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(subscribers_.begin(), subscribers_.end(),

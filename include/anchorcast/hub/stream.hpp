@@ -47,6 +47,8 @@ struct StreamSnapshot {
   bool b_frames = false;         // the live source's video has reordered frames
 };
 
+class CountedViewer;
+
 class Stream : public std::enable_shared_from_this<Stream> {
  public:
   Stream(std::string id, std::string publish_key);
@@ -62,6 +64,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
   // The subscriber first gets the current tracks and the GOP cache, then live events.
   std::unique_ptr<Subscription> subscribe(SubscribeOptions options);
+  // A viewer served from elsewhere (a WebRTC session reads its stream's one RtpFeed):
+  // counted in snapshot().viewers like a subscriber, with no queue to fill per packet.
+  std::unique_ptr<CountedViewer> count_viewer(ViewerProtocol protocol);
 
   bool live() const;
   StreamSnapshot snapshot() const;
@@ -81,6 +86,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
  private:
   friend class StreamPublisher;
   friend class Subscription;
+  friend class CountedViewer;
   void end_publish();
   void set_tracks(TrackSet tracks);
   int64_t push(Packet&& packet);
@@ -153,6 +159,21 @@ class Subscription {
       : stream_(std::move(stream)), queue_(std::move(queue)), protocol_(protocol) {}
   std::shared_ptr<Stream> stream_;
   std::shared_ptr<SubscriberQueue> queue_;
+  ViewerProtocol protocol_;
+};
+
+// One counted viewer; destroying it uncounts.
+class CountedViewer {
+ public:
+  ~CountedViewer();
+  CountedViewer(const CountedViewer&) = delete;
+  CountedViewer& operator=(const CountedViewer&) = delete;
+
+ private:
+  friend class Stream;
+  CountedViewer(std::shared_ptr<Stream> stream, ViewerProtocol protocol)
+      : stream_(std::move(stream)), protocol_(protocol) {}
+  std::shared_ptr<Stream> stream_;
   ViewerProtocol protocol_;
 };
 

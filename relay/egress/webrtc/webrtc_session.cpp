@@ -13,7 +13,6 @@ namespace anchorcast::webrtc {
 namespace {
 
 constexpr auto kSenderReportInterval = std::chrono::seconds(1);
-constexpr size_t kViewerCountQueue = 256;  // drained every tick; never meant to fill
 constexpr auto kMinReplayInterval = std::chrono::milliseconds(500);
 constexpr size_t kMaxInboundMessages = 64;  // per DTLS datagram; a viewer only opens channels
 
@@ -34,11 +33,7 @@ Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup,
   if (!transport) return transport.error();
   session->dtls_ = std::move(*transport);
   session->dtls_->set_data_handler([self](std::span<const uint8_t> record) { self->on_dtls_data(record); });
-  SubscribeOptions count_only;
-  count_only.protocol = ViewerProtocol::webrtc;
-  count_only.queue_capacity = kViewerCountQueue;
-  count_only.notify = [] {};
-  session->viewer_count_ = session->setup_.stream->subscribe(std::move(count_only));
+  session->viewer_count_ = session->setup_.stream->count_viewer(ViewerProtocol::webrtc);
   return session;
 }
 
@@ -310,10 +305,6 @@ void WebRtcSession::on_tick(Clock::time_point now, SendBatch& out) {
   if (now >= next_report_) {
     next_report_ = now + kSenderReportInterval;
     send_sender_reports(out);
-  }
-  if (viewer_count_) {
-    viewer_count_->pop_all(discarded_);
-    discarded_.clear();
   }
 }
 

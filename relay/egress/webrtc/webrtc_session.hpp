@@ -123,9 +123,8 @@ class WebRtcSession {
   std::optional<SrtcpCipher> rtcp_out_cipher_;  // sender reports
   std::optional<SrtcpCipher> rtcp_in_cipher_;   // receiver reports, NACK, PLI
   std::unique_ptr<RtpFeedSubscription> feed_subscription_;
-  std::unique_ptr<Subscription> viewer_count_;  // hub subscription: counts us as a webrtc viewer
+  std::unique_ptr<CountedViewer> viewer_count_;  // counts us as a webrtc viewer of the rendition
   std::vector<RtpFeedItem> items_;
-  std::vector<MediaEvent> discarded_;
   std::vector<uint8_t> scratch_;
   rtcp::CompoundRtcp rtcp_in_;   // reused
   std::vector<uint8_t> rtcp_out_;  // reused

@@ -211,6 +211,26 @@ TEST(Stream, UnsubscribeCountsViewersPerProtocol) {
   EXPECT_EQ(stream->snapshot().viewers[static_cast<int>(ViewerProtocol::flv)], 1);
 }
 
+TEST(Stream, CountedViewersShowInTheSnapshotWithoutAQueue) {
+  auto stream = std::make_shared<Stream>("demo", "key");
+  auto pub = stream->begin_publish("rtmp").value();
+  pub->set_tracks(av_tracks());
+  SubscribeOptions opts;
+  opts.protocol = ViewerProtocol::internal;
+  auto feed = stream->subscribe(opts);  // the one subscriber serving the counted viewers
+  auto a = stream->count_viewer(ViewerProtocol::webrtc);
+  auto b = stream->count_viewer(ViewerProtocol::webrtc);
+  auto snap = stream->snapshot();
+  EXPECT_EQ(snap.viewers[static_cast<int>(ViewerProtocol::webrtc)], 2);
+  EXPECT_EQ(snap.viewers[static_cast<int>(ViewerProtocol::internal)], 1);
+  pub->push(video(0, true));
+  EXPECT_EQ(packet_dts(drain(*feed)).size(), 1u);  // media reaches subscribers only
+  a.reset();
+  EXPECT_EQ(stream->snapshot().viewers[static_cast<int>(ViewerProtocol::webrtc)], 1);
+  b.reset();
+  EXPECT_EQ(stream->snapshot().viewers[static_cast<int>(ViewerProtocol::webrtc)], 0);
+}
+
 TEST(Stream, CloseEndsViewersAndRefusesPublishers) {
   auto stream = std::make_shared<Stream>("demo", "key");
   auto sub = stream->subscribe({});
