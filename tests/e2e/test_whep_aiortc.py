@@ -101,6 +101,27 @@ class WhepAiortcTest(E2ETestCase):
         wait_for(lambda: len(viewer.video_times) >= FPS, 10, "a second of video from ?rendition=source")
         wait_for(lambda: viewer.audio_frames > 0, 5, "Opus audio from ?rendition=source")
 
+    def test_video_only_source_plays(self):
+        # No audio track: the offered audio section is answered inactive in the BUNDLE
+        # (aiortc refuses a whole answer that rejects a section with port 0).
+        server = self.start_server()
+        self.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
+                    "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate={FPS}", "-t", "30",
+                    "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-preset", "veryfast",
+                    "-tune", "zerolatency", "-g", str(FPS), "-pix_fmt", "yuv420p", "-an",
+                    "-f", "flv", server.rtmp_publish_url(harness.key_of("demo"))], "anchor")
+        server.wait_live("demo")
+        # The answer follows the tracks the stream has announced when the offer comes.
+        wait_for(lambda: (server.stream("demo").get("ingest") or {}).get("video"), 10, "the video track")
+        viewer = self.viewer(server)
+        viewer.wait_answered(15)
+        self.assertEqual(viewer.status, 201)
+        audio_section = viewer.answer_sdp[viewer.answer_sdp.index("m=audio"):]
+        self.assertRegex(audio_section, r"^m=audio [1-9]")
+        self.assertIn("a=inactive", audio_section)
+        wait_for(lambda: len(viewer.video_times) >= FPS, 10, "a second of video from a video-only source")
+        self.assertEqual(viewer.audio_frames, 0)
+
     def test_signalling_errors_are_clear(self):
         server = self.start_server()
         port = server.http_port

@@ -77,7 +77,16 @@ Result<Answer> build_answer(const SessionDescription& offer, const AnswerOptions
       opus = choose_opus(m, media.audio_payload_type);
     const auto sctp_port = options.data_channels && !answer.remote_sctp_port ? data_channel_port(m) : std::nullopt;
     const bool data = sctp_port.has_value();
-    if (!h264 && !opus && !data) {
+    // A medium the stream does not have (a video-only source) but the offer could take:
+    // answered inactive in the BUNDLE rather than rejected with port 0 — JSEP allows
+    // both, and some stacks (aiortc 1.4) refuse a whole answer with a rejected section.
+    std::optional<uint8_t> idle;
+    if (!h264 && !opus && !data && rtp && !m.mid.empty() && in_bundle(offer, m.mid)) {
+      if (m.type == MediaType::video && !media.has_video)
+        if (auto c = choose_h264(m, media.profile_level_id, media.video_payload_type)) idle = c->payload_type;
+      if (m.type == MediaType::audio && !media.has_audio) idle = choose_opus(m, media.audio_payload_type);
+    }
+    if (!h264 && !opus && !data && !idle) {
       reject(body, m);
       continue;
     }
@@ -120,18 +129,25 @@ Result<Answer> build_answer(const SessionDescription& offer, const AnswerOptions
       continue;
     }
 
-    const uint8_t pt = h264 ? h264->payload_type : *opus;
-    body += "m=" + m.type_name + " " + port + " " + m.protocol + " " + std::to_string(pt) + "\r\n";
+    const uint8_t pt = h264 ? h264->payload_type : opus ? *opus : *idle;
+    const std::string p = std::to_string(pt);
+    body += "m=" + m.type_name + " " + port + " " + m.protocol + " " + p + "\r\n";
     body += "c=IN " + ip_kind + " " + options.candidate_ip + "\r\n";
     body += "a=mid:" + m.mid + "\r\n";
     body += "a=ice-ufrag:" + options.ice_ufrag + "\r\n";
     body += "a=ice-pwd:" + options.ice_pwd + "\r\n";
     body += "a=fingerprint:sha-256 " + options.fingerprint_sha256 + "\r\n";
     body += "a=setup:passive\r\n";
-    body += std::string("a=") + answer_direction(m.direction) + "\r\n";
+    body += std::string("a=") + (idle ? "inactive" : answer_direction(m.direction)) + "\r\n";
     body += "a=rtcp-mux\r\n";
     if (m.rtcp_rsize) body += "a=rtcp-rsize\r\n";
-    const std::string p = std::to_string(pt);
+    if (idle) {
+      body += "a=rtpmap:" + p + (m.type == MediaType::video ? " H264/90000\r\n" : " opus/48000/2\r\n");
+      body += "a=candidate:1 1 udp 2130706431 " + options.candidate_ip + " " + port + " typ host\r\n";
+      body += "a=end-of-candidates\r\n";
+      bundled.push_back(m.mid);
+      continue;
+    }
     uint32_t ssrc = 0;
     std::string track;
     if (h264) {

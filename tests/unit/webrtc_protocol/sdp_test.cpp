@@ -208,6 +208,39 @@ TEST(SdpAnswer, RejectsADataChannelSectionWithPortZero) {
   EXPECT_EQ(parsed->media[2].mid, "2");
 }
 
+TEST(SdpAnswer, AMediumTheStreamLacksIsAnsweredInactiveInTheBundle) {
+  // A video-only source: the offered audio section stays in the BUNDLE, inactive, with
+  // our ICE and DTLS attributes (aiortc refuses a whole answer with a port-0 section).
+  for (const char* fixture_name : {"chromium_offer.sdp", "aiortc_offer.sdp"}) {
+    auto sd = parse_sdp(fixture(fixture_name));
+    ASSERT_TRUE(sd.ok());
+    auto o = options("42e01f");
+    o.media.has_audio = false;
+    auto answer = build_answer(*sd, o);
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    EXPECT_FALSE(answer->audio_payload_type) << "nothing is sent on it";
+    EXPECT_TRUE(answer->video_payload_type);
+    expect_usable_answer(*answer, o);
+    auto parsed = parse_sdp(answer->sdp).value();
+    const MediaSection* audio = section(parsed, MediaType::audio);
+    ASSERT_NE(audio, nullptr);
+    EXPECT_EQ(audio->port, o.candidate_port) << fixture_name;
+    EXPECT_EQ(audio->direction, Direction::inactive);
+    EXPECT_EQ(audio->codecs.at(0).encoding, "opus");
+    EXPECT_FALSE(contains(answer->sdp, "a=ssrc:2222")) << "no audio SSRC announced";
+  }
+  // Audio-only: the video section likewise.
+  auto sd = parse_sdp(fixture("chromium_offer.sdp")).value();
+  auto o = options("42e01f");
+  o.media.has_video = false;
+  auto answer = build_answer(sd, o);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_FALSE(answer->video_payload_type);
+  EXPECT_TRUE(answer->audio_payload_type);
+  expect_usable_answer(*answer, o);
+  EXPECT_EQ(section(parse_sdp(answer->sdp).value(), MediaType::video)->direction, Direction::inactive);
+}
+
 TEST(SdpAnswer, RefusesOffersWeCannotServe) {
   auto sd = parse_sdp(fixture("chromium_offer.sdp"));
   ASSERT_TRUE(sd.ok());
