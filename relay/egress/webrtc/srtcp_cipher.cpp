@@ -1,6 +1,5 @@
 #include "egress/webrtc/srtcp_cipher.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -34,44 +33,35 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)>;
 
 SrtcpCipher::SrtcpCipher(SrtcpCipher&&) noexcept = default;
 SrtcpCipher& SrtcpCipher::operator=(SrtcpCipher&&) noexcept = default;
-SrtcpCipher::~SrtcpCipher() { OPENSSL_cleanse(auth_key_.data(), auth_key_.size()); }
+SrtcpCipher::~SrtcpCipher() = default;
 
 Result<SrtcpCipher> SrtcpCipher::create(SrtpProfile profile, std::span<const uint8_t> master_key_salt) {
-  const size_t key_len = srtp_key_length(profile), salt_len = srtp_salt_length(profile);
-  if (master_key_salt.size() != key_len + salt_len) return make_error("SRTP master key+salt has a wrong length");
-  auto key = master_key_salt.first(key_len);
-  auto salt = master_key_salt.subspan(key_len);
+  auto keys = derive_srtp_session_keys(profile, master_key_salt, SrtpChannel::rtcp);
+  if (!keys) return keys.error();
   SrtcpCipher c;
   c.profile_ = profile;
-  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtcp_encryption, c.session_key_); !st) return st.error();
-  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtcp_salt, std::span(c.session_salt_).first(salt_len)); !st)
-    return st.error();
+  c.keys_ = *keys;
   c.encrypt_ = CipherCtx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   c.decrypt_ = CipherCtx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   if (!c.encrypt_ || !c.decrypt_) return make_error("EVP_CIPHER_CTX_new failed");
+  c.out_.resize(kMaxPacketBytes + kTrailerBytes + kTagGcm);
   if (profile == SrtpProfile::aead_aes_128_gcm) {
     for (EVP_CIPHER_CTX* ctx : {c.encrypt_.get(), c.decrypt_.get()}) {
-      const bool enc = ctx == c.encrypt_.get();
+      const int enc = ctx == c.encrypt_.get();
       if (EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
-          EVP_CipherInit_ex(ctx, nullptr, nullptr, c.session_key_.data(), nullptr, enc) != 1)
+          EVP_CipherInit_ex(ctx, nullptr, nullptr, c.keys_.encryption.data(), nullptr, enc) != 1)
         return make_error("AES-GCM init failed");
     }
-  } else {
-    if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtcp_authentication, c.auth_key_); !st) return st.error();
-    // AES-CTR is its own inverse: both contexts encrypt.
-    for (EVP_CIPHER_CTX* ctx : {c.encrypt_.get(), c.decrypt_.get()})
-      if (EVP_EncryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, c.session_key_.data(), nullptr) != 1)
-        return make_error("AES-CTR init failed");
-    std::unique_ptr<EVP_MAC, void (*)(EVP_MAC*)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
-    if (!hmac) return make_error("HMAC unavailable");
-    c.mac_ = {EVP_MAC_CTX_new(hmac.get()), EVP_MAC_CTX_free};
-    char digest[] = "SHA1";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-    if (!c.mac_ || EVP_MAC_init(c.mac_.get(), c.auth_key_.data(), c.auth_key_.size(), params) != 1)
-      return make_error("HMAC-SHA1 init failed");
+    return c;
   }
-  c.out_.resize(kMaxPacketBytes + kTrailerBytes + kTagGcm);
+  // AES-CTR is its own inverse: both contexts encrypt.
+  for (EVP_CIPHER_CTX* ctx : {c.encrypt_.get(), c.decrypt_.get()})
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, c.keys_.encryption.data(), nullptr) != 1)
+      return make_error("AES-CTR init failed");
+  auto mac = make_hmac_sha1(c.keys_.authentication);
+  if (!mac) return mac.error();
+  c.mac_ = std::move(*mac);
   return c;
 }
 
@@ -81,11 +71,11 @@ void SrtcpCipher::iv(uint32_t ssrc, uint32_t index, std::span<uint8_t, 16> out) 
     // RFC 7714 9.1: IV = (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt; 12 bytes.
     store_be32(&out[2], ssrc);
     store_be32(&out[8], index);
-    for (int i = 0; i < 12; ++i) out[i] ^= session_salt_[i];
+    for (int i = 0; i < 12; ++i) out[i] ^= keys_.salt[i];
     return;
   }
   // RFC 3711 4.1.1 with the SRTCP index as i: salt·2^16 XOR SSRC·2^64 XOR i·2^16.
-  std::memcpy(out.data(), session_salt_.data(), 14);
+  std::memcpy(out.data(), keys_.salt.data(), 14);
   uint8_t s[4], i[4];
   store_be32(s, ssrc);
   store_be32(i, index);

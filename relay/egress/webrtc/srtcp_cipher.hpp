@@ -15,7 +15,6 @@
 #include "egress/webrtc/srtp_keys.hpp"
 
 struct evp_cipher_ctx_st;
-struct evp_mac_ctx_st;
 
 namespace anchorcast::webrtc {
 
@@ -58,10 +57,8 @@ class SrtcpCipher {
   SrtpProfile profile_ = SrtpProfile::aes128_cm_sha1_80;
   std::unique_ptr<evp_cipher_ctx_st, void (*)(evp_cipher_ctx_st*)> encrypt_{nullptr, nullptr};
   std::unique_ptr<evp_cipher_ctx_st, void (*)(evp_cipher_ctx_st*)> decrypt_{nullptr, nullptr};
-  std::unique_ptr<evp_mac_ctx_st, void (*)(evp_mac_ctx_st*)> mac_{nullptr, nullptr};
-  std::array<uint8_t, 16> session_key_{};
-  std::array<uint8_t, 20> auth_key_{};
-  std::array<uint8_t, 14> session_salt_{};
+  HmacContext mac_{nullptr, nullptr};
+  SrtpSessionKeys keys_;
   std::array<Ssrc, 4> ssrcs_{};  // a session sends on two SSRCs, a viewer reports on one
   std::vector<uint8_t> out_;
 };

@@ -6,9 +6,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "anchorcast/core/result.hpp"
+
+struct evp_mac_ctx_st;
 
 namespace anchorcast::webrtc {
 
@@ -34,19 +37,27 @@ struct SrtpKeys {
   SrtpMasterKey remote;  // unprotects what the peer sends
 };
 
-// The labels of RFC 3711 4.3.1 (RFC 7714 uses the same).
-enum class SrtpKeyLabel : uint8_t {
-  rtp_encryption = 0x00,
-  rtp_authentication = 0x01,
-  rtp_salt = 0x02,
-  rtcp_encryption = 0x03,
-  rtcp_authentication = 0x04,
-  rtcp_salt = 0x05,
+// The session keys of one direction for RTP or for RTCP (RFC 3711 4.3.1 labels 0–2 or
+// 3–5), from the master key and salt a DTLS handshake exported. Wiped when destroyed.
+struct SrtpSessionKeys {
+  std::array<uint8_t, 16> encryption{};
+  std::array<uint8_t, 20> authentication{};  // HMAC-SHA1 key (AES-CM profile only)
+  std::array<uint8_t, 14> salt{};            // the GCM profile uses the first 12 bytes
+  SrtpSessionKeys() = default;
+  SrtpSessionKeys(const SrtpSessionKeys&) = default;
+  SrtpSessionKeys& operator=(const SrtpSessionKeys&) = default;
+  ~SrtpSessionKeys();
 };
 
-// The AES-CM PRF keyed with the master key, x = label at byte 7 XOR the master salt (a
-// 12-byte GCM salt is zero-padded to 14, RFC 7714 11 and libsrtp). Fills `out`.
-Status derive_srtp_key(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt, SrtpKeyLabel label,
-                       std::span<uint8_t> out);
+enum class SrtpChannel : uint8_t { rtp, rtcp };
+
+// The AES-CM PRF keyed with the master key (RFC 3711 4.3.3; a 12-byte GCM salt is
+// zero-padded to 14, RFC 7714 11 and libsrtp).
+Result<SrtpSessionKeys> derive_srtp_session_keys(SrtpProfile profile, std::span<const uint8_t> master_key_salt,
+                                                 SrtpChannel channel);
+
+// An HMAC-SHA1 context keyed for SRTP/SRTCP authentication (reinitialised per packet).
+using HmacContext = std::unique_ptr<evp_mac_ctx_st, void (*)(evp_mac_ctx_st*)>;
+Result<HmacContext> make_hmac_sha1(std::span<const uint8_t> key);
 
 }  // namespace anchorcast::webrtc

@@ -1,7 +1,5 @@
 #include "egress/webrtc/srtp_rtp_sealer.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -31,37 +29,28 @@ std::optional<size_t> rtp_header_size(std::span<const uint8_t> p) {
 
 SrtpRtpSealer::SrtpRtpSealer(SrtpRtpSealer&&) noexcept = default;
 SrtpRtpSealer& SrtpRtpSealer::operator=(SrtpRtpSealer&&) noexcept = default;
-SrtpRtpSealer::~SrtpRtpSealer() { OPENSSL_cleanse(auth_key_.data(), auth_key_.size()); }
+SrtpRtpSealer::~SrtpRtpSealer() = default;
 
 Result<SrtpRtpSealer> SrtpRtpSealer::create(SrtpProfile profile, std::span<const uint8_t> master_key_salt) {
-  const size_t key_len = srtp_key_length(profile), salt_len = srtp_salt_length(profile);
-  if (master_key_salt.size() != key_len + salt_len) return make_error("SRTP master key+salt has a wrong length");
-  auto key = master_key_salt.first(key_len);
-  auto salt = master_key_salt.subspan(key_len);
+  auto keys = derive_srtp_session_keys(profile, master_key_salt, SrtpChannel::rtp);
+  if (!keys) return keys.error();
   SrtpRtpSealer s;
   s.profile_ = profile;
-  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_encryption, s.session_key_); !st) return st.error();
-  if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_salt, std::span(s.session_salt_).first(salt_len)); !st)
-    return st.error();
+  s.keys_ = *keys;
   s.cipher_ = {EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
   if (!s.cipher_) return make_error("EVP_CIPHER_CTX_new failed");
   if (profile == SrtpProfile::aead_aes_128_gcm) {
     if (EVP_EncryptInit_ex(s.cipher_.get(), EVP_aes_128_gcm(), nullptr, nullptr, nullptr) != 1 ||
         EVP_CIPHER_CTX_ctrl(s.cipher_.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
-        EVP_EncryptInit_ex(s.cipher_.get(), nullptr, nullptr, s.session_key_.data(), nullptr) != 1)
+        EVP_EncryptInit_ex(s.cipher_.get(), nullptr, nullptr, s.keys_.encryption.data(), nullptr) != 1)
       return make_error("AES-GCM init failed");
-  } else {
-    if (auto st = derive_srtp_key(key, salt, SrtpKeyLabel::rtp_authentication, s.auth_key_); !st) return st.error();
-    if (EVP_EncryptInit_ex(s.cipher_.get(), EVP_aes_128_ctr(), nullptr, s.session_key_.data(), nullptr) != 1)
-      return make_error("AES-CTR init failed");
-    std::unique_ptr<EVP_MAC, void (*)(EVP_MAC*)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
-    if (!hmac) return make_error("HMAC unavailable");
-    s.mac_ = {EVP_MAC_CTX_new(hmac.get()), EVP_MAC_CTX_free};
-    char digest[] = "SHA1";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-    if (!s.mac_ || EVP_MAC_init(s.mac_.get(), s.auth_key_.data(), s.auth_key_.size(), params) != 1)
-      return make_error("HMAC-SHA1 init failed");
+    return s;
   }
+  if (EVP_EncryptInit_ex(s.cipher_.get(), EVP_aes_128_ctr(), nullptr, s.keys_.encryption.data(), nullptr) != 1)
+    return make_error("AES-CTR init failed");
+  auto mac = make_hmac_sha1(s.keys_.authentication);
+  if (!mac) return mac.error();
+  s.mac_ = std::move(*mac);
   return s;
 }
 
@@ -113,7 +102,7 @@ Result<size_t> SrtpRtpSealer::seal(std::span<uint8_t> buffer, size_t rtp_size) {
     // RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt.
     uint8_t iv[12] = {0, 0, h[8], h[9], h[10], h[11], uint8_t(roc >> 24), uint8_t(roc >> 16),
                       uint8_t(roc >> 8), uint8_t(roc), h[2], h[3]};
-    for (int i = 0; i < 12; ++i) iv[i] ^= session_salt_[i];
+    for (int i = 0; i < 12; ++i) iv[i] ^= keys_.salt[i];
     if (EVP_EncryptInit_ex(cipher_.get(), nullptr, nullptr, nullptr, iv) != 1 ||
         EVP_EncryptUpdate(cipher_.get(), nullptr, &len, h, static_cast<int>(*header_size)) != 1 ||
         EVP_EncryptUpdate(cipher_.get(), payload, &len, payload, payload_len) != 1 ||
@@ -125,7 +114,7 @@ Result<size_t> SrtpRtpSealer::seal(std::span<uint8_t> buffer, size_t rtp_size) {
 
   // RFC 3711 4.1.1: IV = salt·2^16 XOR SSRC·2^64 XOR index·2^16.
   uint8_t iv[16] = {};
-  std::memcpy(iv, session_salt_.data(), 14);
+  std::memcpy(iv, keys_.salt.data(), 14);
   for (int i = 0; i < 4; ++i) iv[4 + i] ^= h[8 + i];
   for (int i = 0; i < 6; ++i) iv[8 + i] ^= static_cast<uint8_t>(index >> (8 * (5 - i)));
   if (EVP_EncryptInit_ex(cipher_.get(), nullptr, nullptr, nullptr, iv) != 1 ||
