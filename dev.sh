@@ -38,7 +38,11 @@ deps() {
 build() {
   local dir=build type=Release extra=()
   if [[ ${1:-} == --sanitize ]]; then
-    dir=build-asan type=RelWithDebInfo extra=(-DANCHORCAST_SANITIZE=ON -DANCHORCAST_PERF=OFF)
+    # -O1 -g1: line tables are all ASan's reports need; the build takes half the time of
+    # -O2 -g (the Beast translation units: 108 s → 55 s each on CI's machine kind).
+    dir=build-asan type=RelWithDebInfo
+    extra=(-DANCHORCAST_SANITIZE=ON -DANCHORCAST_PERF=OFF
+           "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
   fi
   say "building $dir ($type)"
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${extra[@]}" >/dev/null
