@@ -19,6 +19,8 @@ namespace anchorcast::webrtc {
 
 class SrtpRtpSealer {
  public:
+  static constexpr size_t kMaxPacketBytes = 1500;  // RTP in; the SRTP tag goes after it
+
   static Result<SrtpRtpSealer> create(SrtpProfile profile, std::span<const uint8_t> master_key_salt);
   SrtpRtpSealer(SrtpRtpSealer&&) noexcept;
   SrtpRtpSealer& operator=(SrtpRtpSealer&&) noexcept;

@@ -194,7 +194,7 @@ void WebRtcSession::on_dtls_connected() {
 
 bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out) {
   const auto& bytes = packet.bytes;
-  if (bytes.size() < 12 || bytes.size() > SrtcpCipher::kMaxPacketBytes) return false;
+  if (bytes.size() < 12 || bytes.size() > SrtpRtpSealer::kMaxPacketBytes) return false;
   std::optional<uint8_t> pt = packet.kind == MediaKind::video ? setup_.video_payload_type : setup_.audio_payload_type;
   if (!pt) return false;
   std::span<uint8_t> slot = out.slot();
@@ -215,7 +215,7 @@ void WebRtcSession::pump_media(SendBatch& out) {
   if (!feed_subscription_) return;
   items_.clear();
   feed_subscription_->pop_all(items_);
-  if (!rtcp_out_cipher_ || !ice_.selected()) return;
+  if (!rtp_sealer_ || !ice_.selected()) return;
   for (const auto& item : items_) {
     const RtpPacket& p = *item.packet;
     OutgoingStream& s = p.kind == MediaKind::video ? video_ : audio_;
