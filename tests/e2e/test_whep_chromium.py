@@ -40,6 +40,7 @@ window.onerror = (msg) => report("error", {message: String(msg)});
       pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
       setTimeout(done, 2000);
     });
+    const posted = performance.now();
     const resp = await fetch(WHEP, {method: "POST", headers: {"Content-Type": "application/sdp"},
                                     body: pc.localDescription.sdp});
     const answer = await resp.text();
@@ -65,6 +66,7 @@ window.onerror = (msg) => report("error", {message: String(msg)});
         totalSamplesReceived: s.totalSamplesReceived, nackCount: s.nackCount};
     });
     report("done", {frames, played_ms: first ? performance.now() - first : 0, inbound,
+                    first_frame_after_post_ms: first ? first - posted : -1,
                     width: video.videoWidth, height: video.videoHeight});
   } catch (e) {
     report("error", {message: String(e)});
@@ -137,6 +139,10 @@ class WhepChromiumTest(E2ETestCase):
         self.assertGreater(audio.get("totalSamplesReceived", 0), 0, done)
         # Frames presented over the play time, from the first one (join excluded).
         expected = FPS * done["played_ms"] / 1000
+        # Issue 5: a new viewer's first frame on screen within 500 ms of the POST on
+        # loopback. Measured and reported (perf/RESULTS.md), not asserted: timing.
+        report(f"first frame presented {done['first_frame_after_post_ms']:.0f} ms after the POST")
+        self.assertGreater(done["first_frame_after_post_ms"], 0, done)
         report(f"chromium presented {done['frames']} frames in {done['played_ms']:.0f} ms "
                f"(expected ~{expected:.0f}), decoded {video.get('framesDecoded')}")
         # The decoder must keep up with the source; presentation (rVFC) runs 92-94 % of

@@ -346,6 +346,7 @@ void WebRtcServer::tick() {
 void WebRtcServer::run() {
   SendBatch batch(*socket_, udp_gso_);
   log::info("webrtc: UDP GSO ", batch.gso() ? "on" : socket_->gso_supported() ? "off (webrtc.udp_gso)" : "off (kernel)");
+  bool gso = batch.gso();
   batch_ = &batch;
   receive_ = std::make_unique<ReceiveBatch>();
   auto next_tick = WebRtcSession::Clock::now() + kTickInterval;
@@ -377,6 +378,10 @@ void WebRtcServer::run() {
     reported_datagrams = batch.datagrams_sent();
     messages_out_.add(batch.messages_sent() - reported_messages);
     reported_messages = batch.messages_sent();
+    if (gso && !batch.gso()) {
+      gso = false;
+      log::warn("webrtc: the route refused a UDP GSO send; one datagram per message from now on");
+    }
   }
   std::vector<uint64_t> handles;
   for (auto& [handle, entry] : sessions_) handles.push_back(handle);
