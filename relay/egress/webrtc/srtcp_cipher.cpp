@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "protocol/bits/byte_order.hpp"
 
 namespace anchorcast::webrtc {
 
@@ -18,14 +19,8 @@ constexpr uint32_t kEncrypted = 0x80000000u;
 constexpr uint32_t kMaxIndex = 0x7FFFFFFFu;
 constexpr size_t kReplayWindow = 64;
 
-uint32_t load_be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
-
-void store_be32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
+using bits::load_be32;
+using bits::store_be32;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)>;
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "protocol/bits/byte_order.hpp"
 
 namespace anchorcast::webrtc {
 
@@ -90,8 +91,8 @@ Result<size_t> SrtpRtpSealer::seal(std::span<uint8_t> buffer, size_t rtp_size) {
   const bool gcm = profile_ == SrtpProfile::aead_aes_128_gcm;
   if (buffer.size() < rtp_size + (gcm ? kAuthTagGcm : kAuthTagCm)) return make_error("no room for the SRTP tag");
   const uint8_t* h = buffer.data();
-  uint16_t seq = uint16_t(h[2] << 8 | h[3]);
-  uint32_t ssrc = uint32_t(h[8]) << 24 | uint32_t(h[9]) << 16 | uint32_t(h[10]) << 8 | h[11];
+  uint16_t seq = bits::load_be16(h + 2);
+  uint32_t ssrc = bits::load_be32(h + 8);
   uint64_t index = packet_index(ssrc, seq);
   uint32_t roc = static_cast<uint32_t>(index >> 16);
   uint8_t* payload = buffer.data() + *header_size;

@@ -2,16 +2,14 @@
 
 #include <algorithm>
 
+#include "protocol/bits/byte_order.hpp"
 #include "protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::dcep {
 namespace {
 
-uint16_t read_u16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
-
-uint32_t read_u32(std::span<const uint8_t> b, size_t at) {
-  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
-}
+using bits::load_be16;
+using bits::load_be32;
 
 bool is_known_channel_type(uint8_t t) {
   switch (static_cast<ChannelType>(t)) {
@@ -43,10 +41,10 @@ Result<OpenMessage> parse_open(std::span<const uint8_t> bytes) {
   if (!is_known_channel_type(bytes[1])) return make_error("DCEP: unknown channel type");
   OpenMessage m;
   m.channel_type = static_cast<ChannelType>(bytes[1]);
-  m.priority = read_u16(bytes, 2);
-  m.reliability_parameter = read_u32(bytes, 4);
-  const size_t label_size = read_u16(bytes, 8);
-  const size_t protocol_size = read_u16(bytes, 10);
+  m.priority = load_be16(&bytes[2]);
+  m.reliability_parameter = load_be32(&bytes[4]);
+  const size_t label_size = load_be16(&bytes[8]);
+  const size_t protocol_size = load_be16(&bytes[10]);
   // Both lengths are at most 65535: the sum cannot overflow size_t.
   if (kOpenHeaderSize + label_size + protocol_size != bytes.size())
     return make_error("DCEP: DATA_CHANNEL_OPEN label/protocol lengths do not match its size");

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 
+#include "protocol/bits/byte_order.hpp"
+
 namespace anchorcast::id3 {
 namespace {
+
+using bits::load_be32;
 
 constexpr uint32_t kMaxSyncsafe = (uint32_t{1} << 28) - 1;
 constexpr uint8_t kEncodingLatin1 = 0;
@@ -24,10 +28,6 @@ bool get_syncsafe(const uint8_t* p, uint32_t& v) {
   if ((p[0] | p[1] | p[2] | p[3]) & 0x80) return false;
   v = (uint32_t{p[0]} << 21) | (uint32_t{p[1]} << 14) | (uint32_t{p[2]} << 7) | p[3];
   return true;
-}
-
-uint32_t get_be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
 bool is_frame_id_char(uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
@@ -91,7 +91,7 @@ Result<Tag> parse_tag(std::span<const uint8_t> bytes, size_t max_tag_size) {
       // v2.4 §3.2: syncsafe size of the whole extended header.
       if (!get_syncsafe(&bytes[pos], ext)) return make_error("id3: extended header size is not syncsafe");
     } else {
-      ext = get_be32(&bytes[pos]) + 4;  // v2.3 §3.2: the size excludes its own 4 bytes
+      ext = load_be32(&bytes[pos]) + 4;  // v2.3 §3.2: the size excludes its own 4 bytes
     }
     if (ext < 4 || ext > end - pos) return make_error("id3: extended header overruns the tag");
     pos += ext;
@@ -105,7 +105,7 @@ Result<Tag> parse_tag(std::span<const uint8_t> bytes, size_t max_tag_size) {
     if (tag.major_version == 4) {
       if (!get_syncsafe(h + 4, size)) return make_error("id3: frame size is not syncsafe");
     } else {
-      size = get_be32(h + 4);
+      size = load_be32(h + 4);
     }
     pos += kFrameHeaderSize;
     if (size > end - pos) return make_error("id3: frame " + std::string(h, h + 4) + " overruns the tag");

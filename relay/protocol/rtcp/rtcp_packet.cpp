@@ -2,13 +2,13 @@
 
 #include <string>
 
+#include "protocol/bits/byte_order.hpp"
+
 namespace anchorcast::rtcp {
 namespace {
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
+using bits::load_be16;
+using bits::load_be32;
 
 Error packet_error(size_t offset, std::string what) {
   return make_error("RTCP packet at byte " + std::to_string(offset) + ": " + std::move(what));
@@ -21,14 +21,14 @@ Status parse_report_blocks(std::span<const uint8_t> body, size_t count, uint32_t
     const uint8_t* b = body.data() + i * 24;
     ReportBlock r;
     r.reporter_ssrc = reporter;
-    r.source_ssrc = be32(b);
+    r.source_ssrc = load_be32(b);
     r.fraction_lost = b[4];
     const uint32_t lost = uint32_t{b[5]} << 16 | uint32_t{b[6]} << 8 | b[7];
     r.cumulative_lost = (lost & 0x800000) ? static_cast<int32_t>(lost | 0xFF000000u) : static_cast<int32_t>(lost);
-    r.highest_sequence = be32(b + 8);
-    r.jitter = be32(b + 12);
-    r.last_sr = be32(b + 16);
-    r.delay_since_last_sr = be32(b + 20);
+    r.highest_sequence = load_be32(b + 8);
+    r.jitter = load_be32(b + 12);
+    r.last_sr = load_be32(b + 16);
+    r.delay_since_last_sr = load_be32(b + 20);
     out.report_blocks.push_back(r);
   }
   return {};
@@ -38,7 +38,7 @@ Status parse_sdes(std::span<const uint8_t> body, size_t chunks, size_t offset, C
   size_t pos = 0;
   for (size_t c = 0; c < chunks; ++c) {
     if (body.size() - pos < 4) return packet_error(offset, "SDES chunk cut off");
-    const uint32_t ssrc = be32(&body[pos]);
+    const uint32_t ssrc = load_be32(&body[pos]);
     pos += 4;
     // Items until a null item, then padding to the next 32-bit boundary (§6.5).
     while (true) {
@@ -63,8 +63,8 @@ Status parse_sdes(std::span<const uint8_t> body, size_t chunks, size_t offset, C
 Status parse_nack(std::span<const uint8_t> fci, uint32_t sender, uint32_t media, size_t offset, CompoundRtcp& out) {
   if (fci.size() % 4 != 0 || fci.empty()) return packet_error(offset, "generic NACK without whole PID/BLP items");
   for (size_t i = 0; i < fci.size(); i += 4) {
-    const uint16_t pid = be16(&fci[i]);
-    const uint16_t blp = be16(&fci[i + 2]);
+    const uint16_t pid = load_be16(&fci[i]);
+    const uint16_t blp = load_be16(&fci[i + 2]);
     for (int bit = -1; bit < 16; ++bit) {
       if (bit >= 0 && !(blp & (1u << bit))) continue;
       if (out.nacks.size() >= kMaxNackedSequences) {
@@ -105,7 +105,7 @@ Status parse_rtcp(std::span<const uint8_t> datagram, CompoundRtcp& out) {
     const bool padding = h[0] & 0x20;
     const uint8_t count = h[0] & 0x1F;  // RC, SC or FMT
     const uint8_t type = h[1];
-    const size_t size = (size_t{be16(h + 2)} + 1) * 4;
+    const size_t size = (size_t{load_be16(h + 2)} + 1) * 4;
     if (size > datagram.size() - pos)
       return packet_error(pos, "length of " + std::to_string(size) + " bytes runs past the datagram");
     std::span<const uint8_t> body = datagram.subspan(pos + 4, size - 4);
@@ -120,18 +120,18 @@ Status parse_rtcp(std::span<const uint8_t> datagram, CompoundRtcp& out) {
       case kSenderReport: {
         if (body.size() < 24) return packet_error(pos, "sender report shorter than its sender info");
         SenderInfo s;
-        s.ssrc = be32(&body[0]);
-        s.ntp_timestamp = uint64_t{be32(&body[4])} << 32 | be32(&body[8]);
-        s.rtp_timestamp = be32(&body[12]);
-        s.packet_count = be32(&body[16]);
-        s.octet_count = be32(&body[20]);
+        s.ssrc = load_be32(&body[0]);
+        s.ntp_timestamp = uint64_t{load_be32(&body[4])} << 32 | load_be32(&body[8]);
+        s.rtp_timestamp = load_be32(&body[12]);
+        s.packet_count = load_be32(&body[16]);
+        s.octet_count = load_be32(&body[20]);
         out.sender_reports.push_back(s);
         if (auto st = parse_report_blocks(body.subspan(24), count, s.ssrc, pos, out); !st) return st;
         break;
       }
       case kReceiverReport: {
         if (body.size() < 4) return packet_error(pos, "receiver report without its SSRC");
-        if (auto st = parse_report_blocks(body.subspan(4), count, be32(&body[0]), pos, out); !st) return st;
+        if (auto st = parse_report_blocks(body.subspan(4), count, load_be32(&body[0]), pos, out); !st) return st;
         break;
       }
       case kSourceDescription:
@@ -139,13 +139,13 @@ Status parse_rtcp(std::span<const uint8_t> datagram, CompoundRtcp& out) {
         break;
       case kBye:
         if (body.size() < count * 4u) return packet_error(pos, "BYE lists more SSRCs than it holds");
-        for (size_t i = 0; i < count; ++i) out.byes.push_back(be32(&body[i * 4]));
+        for (size_t i = 0; i < count; ++i) out.byes.push_back(load_be32(&body[i * 4]));
         break;
       case kTransportFeedback:
       case kPayloadFeedback: {
         if (body.size() < 8) return packet_error(pos, "feedback message shorter than its two SSRCs");
-        const uint32_t sender = be32(&body[0]);
-        const uint32_t media = be32(&body[4]);
+        const uint32_t sender = load_be32(&body[0]);
+        const uint32_t media = load_be32(&body[4]);
         const std::span<const uint8_t> fci = body.subspan(8);
         if (type == kTransportFeedback && count == kFmtNack) {
           if (auto st = parse_nack(fci, sender, media, pos, out); !st) return st;
@@ -154,7 +154,7 @@ Status parse_rtcp(std::span<const uint8_t> datagram, CompoundRtcp& out) {
         } else if (type == kPayloadFeedback && count == kFmtFir) {
           // RFC 5104 §4.3.1.1: the media SSRC field is unused; one FCI per target.
           if (fci.empty() || fci.size() % 8 != 0) return packet_error(pos, "FIR without whole FCI entries");
-          for (size_t i = 0; i < fci.size(); i += 8) out.keyframe_requests.push_back({sender, be32(&fci[i]), true, fci[i + 4]});
+          for (size_t i = 0; i < fci.size(); i += 8) out.keyframe_requests.push_back({sender, load_be32(&fci[i]), true, fci[i + 4]});
         } else {
           ++out.ignored_packets;  // REMB (PSFB 15), transport-cc (RTPFB 15), others
         }

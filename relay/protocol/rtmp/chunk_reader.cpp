@@ -2,17 +2,15 @@
 
 #include <algorithm>
 
+#include "protocol/bits/byte_order.hpp"
+
 namespace anchorcast::rtmp {
 
 namespace {
 
-uint32_t be24(const uint8_t* p) { return uint32_t{p[0]} << 16 | uint32_t{p[1]} << 8 | p[2]; }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[3]} << 24 | uint32_t{p[2]} << 16 | uint32_t{p[1]} << 8 | p[0];
-}
+using bits::load_be24;
+using bits::load_be32;
+using bits::load_le32;
 
 // 5.3.1.2: message header sizes of fmt 0, 1, 2, 3.
 constexpr size_t kMessageHeaderSize[4] = {11, 7, 3, 0};
@@ -75,7 +73,7 @@ size_t ChunkReader::header_size(const uint8_t* p, size_t have) const {
   }
   size_t fixed = basic + kMessageHeaderSize[fmt];
   if (have < basic + 3) return fixed;  // the timestamp field comes first in all three
-  return fixed + (be24(p + basic) == kExtendedMarker ? 4 : 0);
+  return fixed + (load_be24(p + basic) == kExtendedMarker ? 4 : 0);
 }
 
 Status ChunkReader::process_header(const uint8_t* p) {
@@ -105,15 +103,15 @@ Status ChunkReader::process_header(const uint8_t* p) {
 
   bool starts_message = !cs->in_progress;
   if (fmt < 3) {
-    uint32_t field = be24(h);
+    uint32_t field = load_be24(h);
     bool extended = field == kExtendedMarker;
-    uint32_t value = extended ? be32(h + kMessageHeaderSize[fmt]) : field;
+    uint32_t value = extended ? load_be32(h + kMessageHeaderSize[fmt]) : field;
     if (fmt <= 1) {
-      cs->length = be24(h + 3);
+      cs->length = load_be24(h + 3);
       cs->type_id = h[6];
     }
     if (fmt == 0) {
-      cs->stream_id = le32(h + 7);  // 5.3.1.2.1: the one little-endian field in RTMP
+      cs->stream_id = load_le32(h + 7);  // 5.3.1.2.1: the one little-endian field in RTMP
       cs->timestamp = value;
     } else {
       cs->timestamp += value;  // 5.3.1.2.2/3: a delta; wraps modulo 2^32 like the spec's
@@ -123,7 +121,7 @@ Status ChunkReader::process_header(const uint8_t* p) {
     cs->delta = value;
     cs->extended = extended;
   } else if (starts_message) {
-    uint32_t delta = cs->extended ? be32(h) : cs->delta;
+    uint32_t delta = cs->extended ? load_be32(h) : cs->delta;
     cs->timestamp += delta;
     cs->delta = delta;
   }
@@ -167,7 +165,7 @@ Status ChunkReader::complete_message(ChunkStream& cs, std::vector<Message>& out)
   if (m.type_id == 1) {  // 5.4.1 Set Chunk Size
     if (m.payload.size() < 4)
       return fail("Set Chunk Size with a " + std::to_string(m.payload.size()) + "-byte payload");
-    uint32_t size = be32(m.payload.data());
+    uint32_t size = load_be32(m.payload.data());
     if (size & 0x80000000u)
       return fail("chunk size " + std::to_string(size) + " has the reserved top bit set (spec 5.4.1)");
     if (size == 0) return fail("chunk size 0");
@@ -177,7 +175,7 @@ Status ChunkReader::complete_message(ChunkStream& cs, std::vector<Message>& out)
   } else if (m.type_id == 2) {  // 5.4.2 Abort: drop the named chunk stream's partial message
     if (m.payload.size() < 4)
       return fail("Abort with a " + std::to_string(m.payload.size()) + "-byte payload");
-    if (ChunkStream* target = find(be32(m.payload.data())); target && target->in_progress) {
+    if (ChunkStream* target = find(load_be32(m.payload.data())); target && target->in_progress) {
       target->in_progress = false;
       --partial_messages_;
       buffered_bytes_ -= target->length;

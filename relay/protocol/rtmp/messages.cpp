@@ -1,14 +1,13 @@
 #include "protocol/rtmp/messages.hpp"
 
+#include "protocol/bits/byte_order.hpp"
 #include "protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::rtmp {
 
 namespace {
 
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
+using bits::load_be32;
 
 Message control(uint8_t type_id, std::vector<uint8_t> payload) {
   // 5.4: protocol control messages go on message stream 0, chunk stream 2.
@@ -91,7 +90,7 @@ Result<uint32_t> parse_u32_control(const Message& m) {
   if (m.payload.size() < 4)
     return anchorcast::make_error("control message type " + std::to_string(m.type_id) + " has " +
                                   std::to_string(m.payload.size()) + " bytes, needs 4");
-  return be32(m.payload.data());
+  return load_be32(m.payload.data());
 }
 
 Result<UserControl> parse_user_control(const Message& m) {
@@ -101,12 +100,12 @@ Result<UserControl> parse_user_control(const Message& m) {
                                   " bytes, needs at least 6");
   UserControl uc;
   uc.event = static_cast<UserControlEvent>(uint16_t(m.payload[0] << 8 | m.payload[1]));
-  uc.value = be32(m.payload.data() + 2);
+  uc.value = load_be32(m.payload.data() + 2);
   if (uc.event == UserControlEvent::set_buffer_length) {
     if (m.payload.size() < 10)
       return anchorcast::make_error("Set Buffer Length of " + std::to_string(m.payload.size()) +
                                     " bytes, needs 10");
-    uc.buffer_ms = be32(m.payload.data() + 6);
+    uc.buffer_ms = load_be32(m.payload.data() + 6);
   }
   return uc;
 }

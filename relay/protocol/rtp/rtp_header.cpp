@@ -3,21 +3,15 @@
 #include <cstring>
 #include <string>
 
+#include "protocol/bits/byte_order.hpp"
+
 namespace anchorcast::rtp {
 namespace {
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
+using bits::load_be16;
+using bits::load_be32;
+using bits::store_be16;
+using bits::store_be32;
 
 }  // namespace
 
@@ -32,16 +26,16 @@ Result<RtpPacketView> parse_rtp(std::span<const uint8_t> d) {
   h.csrc_count = d[0] & 0x0F;
   h.marker = d[1] & 0x80;
   h.payload_type = d[1] & 0x7F;
-  h.sequence = be16(&d[2]);
-  h.timestamp = be32(&d[4]);
-  h.ssrc = be32(&d[8]);
+  h.sequence = load_be16(&d[2]);
+  h.timestamp = load_be32(&d[4]);
+  h.ssrc = load_be32(&d[8]);
   size_t pos = kFixedHeaderSize;
   if (d.size() - pos < 4u * h.csrc_count) return make_error("RTP CSRC list runs past the packet");
-  for (size_t i = 0; i < h.csrc_count; ++i, pos += 4) h.csrcs[i] = be32(&d[pos]);
+  for (size_t i = 0; i < h.csrc_count; ++i, pos += 4) h.csrcs[i] = load_be32(&d[pos]);
   if (h.has_extension) {
     if (d.size() - pos < 4) return make_error("RTP header extension header runs past the packet");
-    h.extension_profile = be16(&d[pos]);
-    const size_t words = be16(&d[pos + 2]);
+    h.extension_profile = load_be16(&d[pos]);
+    const size_t words = load_be16(&d[pos + 2]);
     pos += 4;
     if (d.size() - pos < words * 4) return make_error("RTP header extension of " + std::to_string(words) +
                                                       " words runs past the packet");
@@ -65,9 +59,9 @@ void write_fixed_header(std::span<uint8_t, kFixedHeaderSize> out, bool marker, u
                         uint16_t sequence, uint32_t timestamp, uint32_t ssrc) {
   out[0] = 0x80;
   out[1] = static_cast<uint8_t>((marker ? 0x80 : 0) | (payload_type & 0x7F));
-  put16(&out[2], sequence);
-  put32(&out[4], timestamp);
-  put32(&out[8], ssrc);
+  store_be16(&out[2], sequence);
+  store_be32(&out[4], timestamp);
+  store_be32(&out[8], ssrc);
 }
 
 Result<size_t> write_rtp_header(const RtpHeader& h, std::span<uint8_t> out) {
@@ -80,10 +74,10 @@ Result<size_t> write_rtp_header(const RtpHeader& h, std::span<uint8_t> out) {
   write_fixed_header(out.first<kFixedHeaderSize>(), h.marker, h.payload_type, h.sequence, h.timestamp, h.ssrc);
   out[0] = static_cast<uint8_t>(out[0] | (h.has_extension ? 0x10 : 0) | h.csrc_count);
   size_t pos = kFixedHeaderSize;
-  for (size_t i = 0; i < h.csrc_count; ++i, pos += 4) put32(&out[pos], h.csrcs[i]);
+  for (size_t i = 0; i < h.csrc_count; ++i, pos += 4) store_be32(&out[pos], h.csrcs[i]);
   if (h.has_extension) {
-    put16(&out[pos], h.extension_profile);
-    put16(&out[pos + 2], static_cast<uint16_t>(h.extension.size() / 4));
+    store_be16(&out[pos], h.extension_profile);
+    store_be16(&out[pos + 2], static_cast<uint16_t>(h.extension.size() / 4));
     if (!h.extension.empty()) std::memcpy(&out[pos + 4], h.extension.data(), h.extension.size());
     pos += 4 + h.extension.size();
   }

@@ -2,8 +2,13 @@
 
 #include <array>
 
+#include "protocol/bits/byte_order.hpp"
+
 namespace anchorcast::sctp {
 namespace {
+
+using bits::load_be16;
+using bits::load_be32;
 
 constexpr uint8_t kShutdownComplete = 14;
 
@@ -18,12 +23,6 @@ constexpr std::array<uint32_t, 256> make_crc32c_table() {
 }
 
 constexpr std::array<uint32_t, 256> kCrc32cTable = make_crc32c_table();
-
-uint16_t read_u16(std::span<const uint8_t> b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
-
-uint32_t read_u32(std::span<const uint8_t> b, size_t at) {
-  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | b[at + 3];
-}
 
 bool must_be_alone(uint8_t type) {
   return type == chunk::kInit || type == chunk::kInitAck || type == kShutdownComplete;
@@ -51,9 +50,9 @@ Result<PacketSummary> check_packet(std::span<const uint8_t> bytes) {
   if (bytes.size() < kCommonHeaderSize + kChunkHeaderSize) return make_error("SCTP: packet shorter than a header and a chunk");
   if (bytes.size() > kMaxPacketSize) return make_error("SCTP: packet larger than a DTLS record");
   PacketSummary s;
-  s.header.source_port = read_u16(bytes, 0);
-  s.header.destination_port = read_u16(bytes, 2);
-  s.header.verification_tag = read_u32(bytes, 4);
+  s.header.source_port = load_be16(&bytes[0]);
+  s.header.destination_port = load_be16(&bytes[2]);
+  s.header.verification_tag = load_be32(&bytes[4]);
   s.header.checksum = uint32_t(bytes[8]) | uint32_t(bytes[9]) << 8 | uint32_t(bytes[10]) << 16 | uint32_t(bytes[11]) << 24;
   if (s.header.source_port == 0 || s.header.destination_port == 0) return make_error("SCTP: port 0");
   if (crc32c(bytes, true) != s.header.checksum) return make_error("SCTP: bad CRC32c checksum");
@@ -62,7 +61,7 @@ Result<PacketSummary> check_packet(std::span<const uint8_t> bytes) {
   while (at < bytes.size()) {
     if (bytes.size() - at < kChunkHeaderSize) return make_error("SCTP: trailing bytes shorter than a chunk header");
     const uint8_t type = bytes[at];
-    const size_t length = read_u16(bytes, at + 2);
+    const size_t length = load_be16(&bytes[at + 2]);
     if (length < kChunkHeaderSize) return make_error("SCTP: chunk length below 4");
     if (length > bytes.size() - at) return make_error("SCTP: chunk runs past the packet");
     if (s.chunks == 0) s.first_chunk_type = type;

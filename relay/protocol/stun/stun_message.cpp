@@ -4,17 +4,16 @@
 
 #include <string>
 
+#include "protocol/bits/byte_order.hpp"
 #include "protocol/stun/message_integrity.hpp"
 #include "protocol/stun/stun_crc32.hpp"
 
 namespace anchorcast::stun {
 namespace {
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-uint64_t be64(const uint8_t* p) { return uint64_t{be32(p)} << 32 | be32(p + 4); }
+using bits::load_be16;
+using bits::load_be32;
+using bits::load_be64;
 
 std::string hex16(uint16_t v) {
   static const char* digits = "0123456789abcdef";
@@ -33,7 +32,7 @@ Result<TransportAddress> parse_xor_address(std::span<const uint8_t> v,
                                            const TransactionId& transaction_id) {
   if (v.size() < 4) return make_error("STUN XOR-MAPPED-ADDRESS shorter than 4 bytes");
   TransportAddress address;
-  address.port = static_cast<uint16_t>(be16(&v[2]) ^ (kMagicCookie >> 16));
+  address.port = static_cast<uint16_t>(load_be16(&v[2]) ^ (kMagicCookie >> 16));
   std::array<uint8_t, 16> mask{0x21, 0x12, 0xA4, 0x42};
   for (size_t i = 0; i < 12; ++i) mask[4 + i] = transaction_id[i];
   if (v[1] == 0x01) {
@@ -56,7 +55,7 @@ std::string_view as_text(std::span<const uint8_t> v) {
 }  // namespace
 
 bool looks_like_stun(std::span<const uint8_t> datagram) {
-  return datagram.size() >= kHeaderSize && datagram[0] <= 3 && be32(&datagram[4]) == kMagicCookie;
+  return datagram.size() >= kHeaderSize && datagram[0] <= 3 && load_be32(&datagram[4]) == kMagicCookie;
 }
 
 Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
@@ -68,15 +67,15 @@ Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
                       std::to_string(kMaxMessageSize));
   const uint8_t* h = datagram.data();
   if (h[0] & 0xC0) return make_error("STUN message does not start with two zero bits");
-  if (be32(h + 4) != kMagicCookie) return make_error("STUN magic cookie missing (RFC 3489 message?)");
-  const size_t length = be16(h + 2);
+  if (load_be32(h + 4) != kMagicCookie) return make_error("STUN magic cookie missing (RFC 3489 message?)");
+  const size_t length = load_be16(h + 2);
   if (length % 4 != 0) return make_error("STUN message length " + std::to_string(length) + " is not a multiple of 4");
   if (length != datagram.size() - kHeaderSize)
     return make_error("STUN header says " + std::to_string(length) + " attribute bytes, datagram has " +
                       std::to_string(datagram.size() - kHeaderSize));
 
   StunMessage m;
-  const uint16_t type = be16(h);
+  const uint16_t type = load_be16(h);
   // RFC 8489 §5: M11..M0 interleaved with C1 (bit 8) and C0 (bit 4).
   m.method = static_cast<uint16_t>((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
   m.message_class = static_cast<MessageClass>(((type >> 7) & 0x2) | ((type >> 4) & 0x1));
@@ -85,8 +84,8 @@ Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
   size_t pos = kHeaderSize;
   while (pos < datagram.size()) {
     if (datagram.size() - pos < 4) return make_error("STUN attribute header cut at byte " + std::to_string(pos));
-    const uint16_t at = be16(h + pos);
-    const size_t len = be16(h + pos + 2);
+    const uint16_t at = load_be16(h + pos);
+    const size_t len = load_be16(h + pos + 2);
     const size_t padded = (len + 3) & ~size_t{3};
     if (padded > datagram.size() - pos - 4)
       return make_error("STUN attribute " + hex16(at) + " at byte " + std::to_string(pos) + " claims " +
@@ -97,7 +96,7 @@ Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
       if (auto s = expect_size(at, len, 4); !s) return s.error();
       if (pos + 8 != datagram.size()) return make_error("STUN FINGERPRINT is not the last attribute");
       const uint32_t want = crc32_iso_hdlc(datagram.first(pos)) ^ kFingerprintXor;
-      if (be32(v.data()) != want) return make_error("STUN FINGERPRINT does not match the message");
+      if (load_be32(v.data()) != want) return make_error("STUN FINGERPRINT does not match the message");
       m.has_fingerprint = true;
     } else if (m.integrity_offset) {
       // RFC 8489 §14.5: only FINGERPRINT may follow MESSAGE-INTEGRITY; others are ignored.
@@ -113,7 +112,7 @@ Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
           break;
         case attr::kPriority:
           if (auto s = expect_size(at, len, 4); !s) return s.error();
-          m.priority = be32(v.data());
+          m.priority = load_be32(v.data());
           break;
         case attr::kUseCandidate:
           if (auto s = expect_size(at, len, 0); !s) return s.error();
@@ -121,11 +120,11 @@ Result<StunMessage> parse_stun(std::span<const uint8_t> datagram) {
           break;
         case attr::kIceControlling:
           if (auto s = expect_size(at, len, 8); !s) return s.error();
-          m.ice_controlling = be64(v.data());
+          m.ice_controlling = load_be64(v.data());
           break;
         case attr::kIceControlled:
           if (auto s = expect_size(at, len, 8); !s) return s.error();
-          m.ice_controlled = be64(v.data());
+          m.ice_controlled = load_be64(v.data());
           break;
         case attr::kXorMappedAddress: {
           auto address = parse_xor_address(v, m.transaction_id);

@@ -215,7 +215,7 @@ TEST(ChunkReader, AbortDropsThePartialMessage) {
   fmt0(in, 6, 0, 300, 9, 1);
   bytes(in, 128);
   fmt0(in, 2, 0, 4, 2, 0);  // 5.4.2 Abort chunk stream 6
-  be32(in, 6);
+  bits::append_be32(in, 6);
   fmt0(in, 6, 40, 3, 9, 1);  // a fresh message, fmt 0 allowed again
   bytes(in, 3, 9);
   ChunkReader reader;
