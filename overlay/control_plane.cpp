@@ -13,13 +13,13 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/secret.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "control/command.hpp"
-#include "control/image_decoder.hpp"
-#include "control/image_probe.hpp"
-#include "control/merchant_auth.hpp"
-#include "compositor/compositor.hpp"
-#include "state/overlay_state.hpp"
-#include "state/overlay_store.hpp"
+#include "overlay/compositor/compositor.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/control/image_decoder.hpp"
+#include "overlay/control/image_probe.hpp"
+#include "overlay/control/merchant_auth.hpp"
+#include "overlay/state/overlay_state.hpp"
+#include "overlay/state/overlay_store.hpp"
 
 namespace anchorcast {
 

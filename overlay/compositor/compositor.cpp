@@ -1,4 +1,4 @@
-#include "compositor/compositor.hpp"
+#include "overlay/compositor/compositor.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,10 +7,10 @@
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "compositor/av_yuv_frame.hpp"
-#include "compositor/h264_decoder.hpp"
-#include "compositor/h264_encoder.hpp"
-#include "compositor/layer_animator.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
+#include "overlay/compositor/h264_decoder.hpp"
+#include "overlay/compositor/h264_encoder.hpp"
+#include "overlay/compositor/layer_animator.hpp"
 
 namespace anchorcast::compositor {
 

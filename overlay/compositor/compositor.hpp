@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "compositor/card_sprites.hpp"
-#include "compositor/scene.hpp"
+#include "overlay/compositor/card_sprites.hpp"
+#include "overlay/compositor/scene.hpp"
 
 namespace anchorcast {
 class Counter;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "compositor/scene.hpp"
-#include "render/card_renderer.hpp"
+#include "overlay/compositor/scene.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 namespace anchorcast::compositor {
 

@@ -1,4 +1,4 @@
-#include "http/control_socket.hpp"
+#include "relay/http/control_socket.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/websocket.hpp>
@@ -9,9 +9,9 @@
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "control/command.hpp"
-#include "control/image_decoder.hpp"
-#include "control/rate_limiter.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/control/image_decoder.hpp"
+#include "overlay/control/rate_limiter.hpp"
 
 namespace anchorcast {
 

@@ -11,10 +11,10 @@
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/egress/flv_muxer.hpp"
-#include "http/control_socket.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/router.hpp"
-#include "http/stats_push.hpp"
+#include "relay/http/control_socket.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/router.hpp"
+#include "relay/http/stats_push.hpp"
 
 namespace anchorcast {
 
@@ -316,7 +316,7 @@ void HttpServer::start() {
 
 void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
-void HttpServer::set_whep(webrtc::WhepService* whep) { impl_->router.set_whep(whep); }
+void HttpServer::set_whep(webrtc::WebRtcEgress* whep) { impl_->router.set_whep(whep); }
 
 int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 

@@ -1,10 +1,10 @@
-#include "http/router.hpp"
+#include "relay/http/router.hpp"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "control/merchant_auth.hpp"
-#include "http/whep_endpoint.hpp"
+#include "overlay/control/merchant_auth.hpp"
+#include "relay/http/whep_endpoint.hpp"
 
 namespace anchorcast {
 

@@ -9,9 +9,9 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/http_message.hpp"
-#include "http/viewer_events.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/http_message.hpp"
+#include "relay/http/viewer_events.hpp"
 
 namespace anchorcast {
 
@@ -28,7 +28,7 @@ struct ControlUpgrade {
 using RouteResult = std::variant<HttpResponse, FlvPlayback, ControlUpgrade>;
 
 namespace webrtc {
-class WhepService;
+class WebRtcEgress;
 }
 
 class Router {
@@ -38,7 +38,7 @@ class Router {
       : hub_(hub), metrics_(metrics), hls_(hls), control_(control) {}
   RouteResult route(const HttpRequest& request);
   // Before serving: /whep/ answers 503 until WebRTC egress is set.
-  void set_whep(webrtc::WhepService* whep) { whep_ = whep; }
+  void set_whep(webrtc::WebRtcEgress* whep) { whep_ = whep; }
   // Clicks and impressions counted by POST /api/v1/streams/{id}/events (HTTP thread).
   const ViewerEvents& viewer_events() const { return events_; }
 
@@ -56,7 +56,7 @@ class Router {
   Metrics& metrics_;
   HlsEndpoint& hls_;
   ControlPlane* control_;
-  webrtc::WhepService* whep_ = nullptr;
+  webrtc::WebRtcEgress* whep_ = nullptr;
   ViewerEvents events_;
 };
 

@@ -1,4 +1,4 @@
-#include "http/stats_push.hpp"
+#include "relay/http/stats_push.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -9,8 +9,8 @@
 
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/viewer_events.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/viewer_events.hpp"
 
 namespace anchorcast {
 

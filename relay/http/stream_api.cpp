@@ -6,8 +6,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "control/merchant_auth.hpp"
-#include "http/router.hpp"
+#include "overlay/control/merchant_auth.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast {
 

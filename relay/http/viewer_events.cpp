@@ -1,4 +1,4 @@
-#include "http/viewer_events.hpp"
+#include "relay/http/viewer_events.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "anchorcast/core/result.hpp"
-#include "control/rate_limiter.hpp"
+#include "overlay/control/rate_limiter.hpp"
 
 namespace anchorcast {
 

@@ -17,8 +17,8 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/router.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast::test_support {
 

@@ -8,8 +8,8 @@
 
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "http/router.hpp"
-#include "http/stats_push.hpp"
+#include "relay/http/router.hpp"
+#include "relay/http/stats_push.hpp"
 #include "router_rig.hpp"
 
 namespace anchorcast {

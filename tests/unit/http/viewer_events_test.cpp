@@ -1,10 +1,10 @@
-#include "http/viewer_events.hpp"
+#include "relay/http/viewer_events.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "http/stats_push.hpp"
+#include "relay/http/stats_push.hpp"
 
 namespace anchorcast {
 namespace {
