@@ -1,10 +1,9 @@
-#include "http/viewer_events.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "http/stats_push.hpp"
+#include "anchorcast/overlay/audience.hpp"
+#include "audience/stats_push.hpp"
 
 namespace anchorcast {
 namespace {
