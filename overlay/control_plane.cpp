@@ -18,6 +18,7 @@
 #include "overlay/control/image_decoder.hpp"
 #include "overlay/control/image_probe.hpp"
 #include "overlay/control/merchant_auth.hpp"
+#include "overlay/offload_thread.hpp"
 #include "overlay/state/overlay_state.hpp"
 #include "overlay/state/overlay_store.hpp"
 
@@ -105,7 +106,7 @@ struct ControlPlane::Impl {
 };
 
 ControlPlane::ControlPlane(Hub& hub, Metrics& metrics, const Config& config)
-    : impl_(std::make_unique<Impl>(hub, metrics, config)) {}
+    : impl_(std::make_unique<Impl>(hub, metrics, config)), offload_(std::make_unique<OffloadThread>()) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -209,6 +210,7 @@ void ControlPlane::flush() {
 }
 
 void ControlPlane::stop() {
+  if (offload_) offload_->stop();  // first: its admin operations wait for the writer
   if (!impl_ || !impl_->writer.joinable()) return;
   {
     std::lock_guard lock(impl_->queue_mutex);
@@ -231,6 +233,12 @@ bool ControlPlane::merchant_allowed(std::string_view stream, std::string_view to
   std::lock_guard lock(impl_->state_mutex);
   auto it = impl_->tokens.find(stream);
   return it != impl_->tokens.end() && control::token_listed(it->second, token);
+}
+
+bool ControlPlane::merchant_allowed(std::string_view stream, const std::optional<std::string>& authorization,
+                                    const std::optional<std::string>& query_token) const {
+  auto token = control::merchant_token(authorization, query_token);
+  return token && merchant_allowed(stream, *token);
 }
 
 bool ControlPlane::origin_allowed(const std::optional<std::string>& origin) const {
@@ -515,6 +523,22 @@ Result<AssetInfo> ControlPlane::add_asset(std::string bytes) {
   std::lock_guard lock(impl_->state_mutex);
   impl_->asset_ids[id] = a;
   return a;
+}
+
+void ControlPlane::create_stream(StreamConfig stream, std::function<void(Result<std::shared_ptr<Stream>>)> done) {
+  offload_->post([this, s = std::move(stream), done = std::move(done)] { done(create_stream(s)); });
+}
+
+void ControlPlane::delete_stream(std::string id, std::function<void(Status)> done) {
+  offload_->post([this, id = std::move(id), done = std::move(done)] { done(delete_stream(id)); });
+}
+
+void ControlPlane::add_asset(std::string bytes, std::function<void(Result<AssetInfo>)> done) {
+  offload_->post([this, b = std::move(bytes), done = std::move(done)]() mutable { done(add_asset(std::move(b))); });
+}
+
+void ControlPlane::verify_image(std::shared_ptr<const control::DecodedImage> image, std::function<void(Status)> done) {
+  offload_->post([image = std::move(image), done = std::move(done)] { done(control::verify_image_decodes(*image)); });
 }
 
 std::vector<AssetInfo> ControlPlane::assets() const {

@@ -4,8 +4,8 @@
 #include <string>
 #include <variant>
 
-#include "anchorcast/hub/hub.hpp"
 #include "anchorcast/egress/webrtc_egress.hpp"
+#include "anchorcast/hub/hub.hpp"
 
 namespace anchorcast {
 

@@ -35,12 +35,12 @@ class RouterControlTest : public ::testing::Test, protected test_support::Router
   RouterControlTest()
       : RouterRig("router-control", [](Config& c) { c.control.allowed_origins = {"https://shop.example"}; }) {}
   int status(const HttpRequest& r) {
-    auto result = router_.route(r);
+    auto result = settle(router_.route(r));
     if (std::holds_alternative<ControlUpgrade>(result)) return 101;
     EXPECT_TRUE(std::holds_alternative<HttpResponse>(result));
     return std::get<HttpResponse>(result).status;
   }
-  HttpResponse response(const HttpRequest& r) { return std::get<HttpResponse>(router_.route(r)); }
+  HttpResponse response(const HttpRequest& r) { return std::get<HttpResponse>(settle(router_.route(r))); }
 
 };
 

@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include "media_fixtures.hpp"
 #include "aac_source.hpp"
+#include "media_fixtures.hpp"
 #include "relay/egress/webrtc/feed/rtp_feed_registry.hpp"
 #include "relay/protocol/rtp/h264_depacketizer.hpp"
 #include "relay/protocol/rtp/rtp_header.hpp"

@@ -1,10 +1,9 @@
-#include "relay/http/viewer_events.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "relay/http/stats_push.hpp"
+#include "anchorcast/overlay/audience.hpp"
+#include "overlay/audience/stats_push.hpp"
 
 namespace anchorcast {
 namespace {

@@ -1,8 +1,10 @@
-#include "relay/http/viewer_events.hpp"
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 #include <vector>
+
+#include "anchorcast/overlay/audience.hpp"
+#include "overlay/control/rate_limiter.hpp"
 
 namespace anchorcast {
 
@@ -19,6 +21,22 @@ bool valid_overlay_id(std::string_view id) {
 
 }  // namespace
 
+struct ViewerEvents::Impl {
+  struct Client {
+    control::RateLimiter limiter{kPerAddressPerSecond};
+    int64_t last_ms = 0;
+  };
+  void prune_clients(int64_t now_ms);
+
+  std::unordered_map<std::string, Client> clients;
+  std::map<std::string, Counts, std::less<>> streams;
+};
+
+ViewerEvents::ViewerEvents() : impl_(std::make_unique<Impl>()) {}
+ViewerEvents::~ViewerEvents() = default;
+
+void ViewerEvents::forget(const std::string& stream) { impl_->streams.erase(stream); }
+
 std::string address_without_port(std::string_view remote) {
   if (!remote.empty() && remote.front() == '[') {
     auto close = remote.find(']');
@@ -33,8 +51,9 @@ std::optional<ViewerEvents::Refused> ViewerEvents::record(const std::string& str
                                                           std::string_view body, int64_t now_ms) {
   if (body.size() > kMaxBodyBytes)
     return Refused{Refusal::too_large, "event body over " + std::to_string(kMaxBodyBytes) + " bytes"};
-  if (clients_.size() >= kMaxAddresses && !clients_.count(std::string(address))) prune_clients(now_ms);
-  Client& client = clients_[std::string(address)];
+  auto& clients = impl_->clients;
+  if (clients.size() >= kMaxAddresses && !clients.count(std::string(address))) impl_->prune_clients(now_ms);
+  Impl::Client& client = clients[std::string(address)];
   client.last_ms = now_ms;
   if (!client.limiter.allow(now_ms))
     return Refused{Refusal::rate_limited,
@@ -50,7 +69,7 @@ std::optional<ViewerEvents::Refused> ViewerEvents::record(const std::string& str
   if (id == j.end() || !id->is_string() || !valid_overlay_id(id->get_ref<const std::string&>()))
     return Refused{Refusal::invalid, "id: an overlay id, [A-Za-z0-9_.:-]{1,64}"};
 
-  Counts& counts = streams_[stream];
+  Counts& counts = impl_->streams[stream];
   auto& table = *type == "click" ? counts.clicks : counts.impressions;
   const std::string& key = id->get_ref<const std::string&>();
   auto it = table.find(key);
@@ -66,22 +85,22 @@ std::optional<ViewerEvents::Refused> ViewerEvents::record(const std::string& str
 }
 
 const ViewerEvents::Counts* ViewerEvents::counts(const std::string& stream) const {
-  auto it = streams_.find(stream);
-  return it == streams_.end() ? nullptr : &it->second;
+  auto it = impl_->streams.find(stream);
+  return it == impl_->streams.end() ? nullptr : &it->second;
 }
 
-void ViewerEvents::prune_clients(int64_t now_ms) {
+void ViewerEvents::Impl::prune_clients(int64_t now_ms) {
   // A bucket idle for a second is full again: forgetting it changes no answer.
-  std::erase_if(clients_, [now_ms](const auto& entry) { return now_ms - entry.second.last_ms > 1000; });
-  if (clients_.size() < kMaxAddresses) return;
+  std::erase_if(clients, [now_ms](const auto& entry) { return now_ms - entry.second.last_ms > 1000; });
+  if (clients.size() < kMaxAddresses) return;
   // Still full (a flood from many addresses): drop the older half.
   std::vector<int64_t> times;
-  times.reserve(clients_.size());
-  for (const auto& [_, c] : clients_) times.push_back(c.last_ms);
+  times.reserve(clients.size());
+  for (const auto& [_, c] : clients) times.push_back(c.last_ms);
   auto mid = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
   std::nth_element(times.begin(), mid, times.end());
   int64_t cut = *mid;
-  std::erase_if(clients_, [cut](const auto& entry) { return entry.second.last_ms <= cut; });
+  std::erase_if(clients, [cut](const auto& entry) { return entry.second.last_ms <= cut; });
 }
 
 }  // namespace anchorcast

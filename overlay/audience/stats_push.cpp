@@ -1,6 +1,8 @@
-#include "relay/http/stats_push.hpp"
+#include "overlay/audience/stats_push.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include "anchorcast/overlay/control_plane.hpp"
 
 namespace anchorcast {
 
@@ -24,8 +26,7 @@ void StatsPush::tick() {
       sent.merchants = 0;
       continue;
     }
-    auto at = [&](ViewerProtocol p) { return s.viewers[static_cast<int>(p)]; };
-    int viewers = at(ViewerProtocol::webrtc) + hls_.viewers(s.id) + at(ViewerProtocol::flv) + at(ViewerProtocol::rtmp);
+    int viewers = viewers_(s);
     const ViewerEvents::Counts* counts = events_.counts(s.id);
     uint64_t changes = counts ? counts->changes : 0;
     if (changes == sent.changes && viewers == sent.viewers && merchants <= sent.merchants) {
