@@ -1,7 +1,7 @@
 // SRT playback (the access-control form "#!::r=STREAM_ID,m=request"): a hub subscriber
-// whose packets are muxed back into MPEG-TS and sent to the caller. Lives on the SRT
-// adapter thread only. (Egress by nature; it sits here because it shares the SRT
-// listener, its handshake and its thread.)
+// whose packets are muxed back into MPEG-TS and sent to the caller. The SRT listener
+// (ingest/srt/srt_server.cpp) admits the caller in its handshake and hands the socket
+// here; the viewer then lives on that adapter thread only, which polls pending().
 #pragma once
 
 #include <atomic>
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "anchorcast/core/srt_handles.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "ingest/srt/srt_handles.hpp"
 #include "protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
