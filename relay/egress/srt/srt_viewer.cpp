@@ -15,12 +15,12 @@ SrtViewer::SrtViewer(SrtSocket socket, Stream& stream, std::string peer)
   SubscribeOptions options;
   options.protocol = ViewerProtocol::srt;
   options.notify = [flag = &pending_] { flag->store(true, std::memory_order_release); };
-  subscription_ = stream.subscribe(std::move(options));
+  pump_.attach(stream.subscribe(std::move(options)));
   log::info(label(), ": viewer started");
 }
 
 SrtViewer::~SrtViewer() {
-  subscription_.reset();  // no notify after this
+  pump_.detach();  // no notify after this
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   log::info(label(), ": viewer ended (", end_reason_, ") after ", static_cast<int>(seconds), " s, ", packets_sent_,
             " packets (", bytes_sent_, " bytes) sent, ", packets_skipped_, " skipped");
@@ -30,41 +30,54 @@ std::string SrtViewer::label() const { return "srt " + peer_ + " stream '" + str
 
 bool SrtViewer::pump() {
   pending_.store(false, std::memory_order_release);
-  events_.clear();
-  subscription_->pop_all(events_);
-  for (const auto& e : events_) {
-    switch (e.type) {
-      case MediaEvent::Type::tracks:
-        if (auto st = muxer_.set_tracks(*e.tracks); !st) log::warn(label(), ": ", st.error().message);
-        have_tracks_ = true;
-        need_keyframe_ = true;  // a new session or configuration: restart on a keyframe
-        break;
-      case MediaEvent::Type::packet: {
-        const Packet& p = *e.packet;
-        if (!have_tracks_) break;
-        if (muxer_.has_video() && need_keyframe_) {
-          if (p.kind != MediaKind::video || !p.keyframe) {
-            ++packets_skipped_;
-            break;
-          }
+  pump_.pump();
+  return !over_;
+}
+
+bool SrtViewer::mux(const MediaEvent& e) {
+  switch (e.type) {
+    case MediaEvent::Type::tracks:
+      if (auto st = muxer_.set_tracks(*e.tracks); !st) log::warn(label(), ": ", st.error().message);
+      have_tracks_ = true;
+      need_keyframe_ = true;  // a new session or configuration: restart on a keyframe
+      break;
+    case MediaEvent::Type::packet: {
+      const Packet& p = *e.packet;
+      if (!have_tracks_) break;
+      if (muxer_.has_video() && need_keyframe_) {
+        if (p.kind != MediaKind::video || !p.keyframe) {
+          ++packets_skipped_;
+          break;
         }
-        // PAT/PMT before every keyframe (and first): where a player can start decoding.
-        if (need_keyframe_ || (p.kind == MediaKind::video && p.keyframe)) muxer_.write_tables(out_);
-        need_keyframe_ = false;
-        if (muxer_.write_packet(p, out_)) ++packets_sent_;
-        break;
       }
-      case MediaEvent::Type::publisher_gone:
-        break;  // the stream may come back: keep the viewer
-      case MediaEvent::Type::stream_closed:
-        end_reason_ = "stream removed";
-        return false;
-      case MediaEvent::Type::cue:
-        break;  // SRT viewers get the MPEG-TS as published: no timed metadata yet
+      // PAT/PMT before every keyframe (and first): where a player can start decoding.
+      if (need_keyframe_ || (p.kind == MediaKind::video && p.keyframe)) muxer_.write_tables(out_);
+      need_keyframe_ = false;
+      if (muxer_.write_packet(p, out_)) ++packets_sent_;
+      break;
     }
-    if (out_.size() >= kMessageSize && !send_all()) return false;
+    case MediaEvent::Type::publisher_gone:
+      break;  // the stream may come back: keep the viewer
+    case MediaEvent::Type::stream_closed:
+      end_reason_ = "stream removed";
+      out_.clear();
+      return false;
+    case MediaEvent::Type::cue:
+      break;  // SRT viewers get the MPEG-TS as published: no timed metadata yet
   }
-  return send_all();
+  if (out_.size() >= kMessageSize && !send_all()) {
+    out_.clear();  // the socket failed: nothing more goes out
+    return false;
+  }
+  return true;
+}
+
+void SrtViewer::write() {
+  if (!send_all()) {
+    over_ = true;
+    return;
+  }
+  pump_.written(false);  // the adapter thread pumps again when pending() says so
 }
 
 bool SrtViewer::send_all() {

@@ -13,6 +13,7 @@
 
 #include "anchorcast/core/srt_handles.hpp"
 #include "anchorcast/hub/stream.hpp"
+#include "egress/viewer_pump.hpp"
 #include "protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
@@ -33,17 +34,25 @@ class SrtViewer {
   SRTSOCKET socket() const { return socket_.get(); }
 
  private:
+  friend class ViewerPump<SrtViewer>;
+  // ViewerPump's sink. Sends go out as the batch grows (one SRT message at a time), so
+  // write() only sends the tail, synchronously.
+  bool mux(const MediaEvent& event);
+  bool batch_empty() const { return out_.empty(); }
+  void write();
+  void end() { over_ = true; }
+
   bool send_all();
   std::string label() const;
 
   SrtSocket socket_;
   std::string stream_id_;
   std::string peer_;
-  std::atomic<bool> pending_{true};  // before subscription_: its notify points here
-  std::unique_ptr<Subscription> subscription_;
+  std::atomic<bool> pending_{true};  // before pump_'s subscription: its notify points here
+  ViewerPump<SrtViewer> pump_{*this};
   mpegts::TsMuxer muxer_;
-  std::vector<MediaEvent> events_;
   std::vector<uint8_t> out_;
+  bool over_ = false;  // ended or failed: end_reason_ says why
   bool have_tracks_ = false;
   bool need_keyframe_ = true;
   uint64_t bytes_sent_ = 0;
