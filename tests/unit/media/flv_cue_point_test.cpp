@@ -2,7 +2,7 @@
 // with our FLV and AMF0 parsers; bytes shared by every viewer.
 #include <gtest/gtest.h>
 
-#include "anchorcast/egress/flv_muxer.hpp"
+#include "egress/flv/flv_muxer.hpp"
 #include "media_fixtures.hpp"
 #include "protocol/flv/cue_point.hpp"
 #include "protocol/flv/flv_header.hpp"
