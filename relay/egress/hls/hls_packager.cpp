@@ -1,4 +1,4 @@
-#include "anchorcast/egress/hls_packager.hpp"
+#include "egress/hls/hls_packager.hpp"
 
 #include <mutex>
 #include <vector>
