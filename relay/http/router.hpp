@@ -1,5 +1,6 @@
 // Maps a request to what answers it: a plain response, or a long-lived media stream
-// that the server session then pumps (HTTP-FLV). Beast-free: unit-testable.
+// whose socket the server session hands to the FLV egress (egress/flv/flv_viewer).
+// Beast-free: unit-testable.
 #pragma once
 
 #include <memory>
