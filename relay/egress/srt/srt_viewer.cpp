@@ -1,6 +1,13 @@
 #include "egress/srt/srt_viewer.hpp"
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
 #include "anchorcast/core/log.hpp"
+#include "egress/viewer_pump.hpp"
+#include "protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
 
@@ -10,7 +17,55 @@ namespace {
 constexpr size_t kMessageSize = SRT_LIVE_DEF_PLSIZE;
 }  // namespace
 
+struct SrtViewer::Impl {
+  Impl(SrtSocket socket, Stream& stream, std::string peer);
+  ~Impl();
+
+  // ViewerPump's sink. Sends go out as the batch grows (one SRT message at a time), so
+  // write() only sends the tail, synchronously.
+  bool mux(const MediaEvent& event);
+  bool batch_empty() const { return out_.empty(); }
+  void write();
+  void end() { over_ = true; }
+
+  bool send_all();
+  std::string label() const;
+
+  SrtSocket socket_;
+  std::string stream_id_;
+  std::string peer_;
+  std::atomic<bool> pending_{true};  // before pump_'s subscription: its notify points here
+  ViewerPump<Impl> pump_{*this};
+  mpegts::TsMuxer muxer_;
+  std::vector<uint8_t> out_;
+  bool over_ = false;  // ended or failed: end_reason_ says why
+  bool have_tracks_ = false;
+  bool need_keyframe_ = true;
+  uint64_t bytes_sent_ = 0;
+  uint64_t packets_sent_ = 0;
+  uint64_t packets_skipped_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  std::string end_reason_ = "closed";
+};
+
 SrtViewer::SrtViewer(SrtSocket socket, Stream& stream, std::string peer)
+    : impl_(std::make_unique<Impl>(std::move(socket), stream, std::move(peer))) {}
+
+SrtViewer::~SrtViewer() = default;
+
+bool SrtViewer::pending() const { return impl_->pending_.load(std::memory_order_acquire); }
+
+bool SrtViewer::pump() {
+  impl_->pending_.store(false, std::memory_order_release);
+  impl_->pump_.pump();
+  return !impl_->over_;
+}
+
+void SrtViewer::set_end_reason(std::string reason) { impl_->end_reason_ = std::move(reason); }
+
+SRTSOCKET SrtViewer::socket() const { return impl_->socket_.get(); }
+
+SrtViewer::Impl::Impl(SrtSocket socket, Stream& stream, std::string peer)
     : socket_(std::move(socket)), stream_id_(stream.id()), peer_(std::move(peer)), started_(std::chrono::steady_clock::now()) {
   SubscribeOptions options;
   options.protocol = ViewerProtocol::srt;
@@ -19,22 +74,16 @@ SrtViewer::SrtViewer(SrtSocket socket, Stream& stream, std::string peer)
   log::info(label(), ": viewer started");
 }
 
-SrtViewer::~SrtViewer() {
+SrtViewer::Impl::~Impl() {
   pump_.detach();  // no notify after this
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   log::info(label(), ": viewer ended (", end_reason_, ") after ", static_cast<int>(seconds), " s, ", packets_sent_,
             " packets (", bytes_sent_, " bytes) sent, ", packets_skipped_, " skipped");
 }
 
-std::string SrtViewer::label() const { return "srt " + peer_ + " stream '" + stream_id_ + "'"; }
+std::string SrtViewer::Impl::label() const { return "srt " + peer_ + " stream '" + stream_id_ + "'"; }
 
-bool SrtViewer::pump() {
-  pending_.store(false, std::memory_order_release);
-  pump_.pump();
-  return !over_;
-}
-
-bool SrtViewer::mux(const MediaEvent& e) {
+bool SrtViewer::Impl::mux(const MediaEvent& e) {
   switch (e.type) {
     case MediaEvent::Type::tracks:
       if (auto st = muxer_.set_tracks(*e.tracks); !st) log::warn(label(), ": ", st.error().message);
@@ -72,7 +121,7 @@ bool SrtViewer::mux(const MediaEvent& e) {
   return true;
 }
 
-void SrtViewer::write() {
+void SrtViewer::Impl::write() {
   if (!send_all()) {
     over_ = true;
     return;
@@ -80,7 +129,7 @@ void SrtViewer::write() {
   pump_.written(false);  // the adapter thread pumps again when pending() says so
 }
 
-bool SrtViewer::send_all() {
+bool SrtViewer::Impl::send_all() {
   size_t pos = 0;
   while (pos < out_.size()) {
     const size_t n = std::min(kMessageSize, out_.size() - pos);

@@ -8,6 +8,7 @@
 
 #include "anchorcast/hub/hub.hpp"
 #include "protocol/rtmp/chunk_reader.hpp"
+#include "protocol/rtmp/chunk_writer.hpp"
 #include "protocol/rtmp/messages.hpp"
 
 namespace anchorcast {
