@@ -21,12 +21,11 @@ SOURCE_SUFFIXES = ('.cpp', '.hpp', '.h', '.cc')
 
 
 class Module:
-    def __init__(self, name, folder, public, depends, borrows='-'):
+    def __init__(self, name, folder, public, depends):
         self.name = name
         self.folder = None if folder == '-' else folder
         self.public = [] if public == '-' else public.split(',')
         self.depends = [] if depends == '-' else depends.split(',')
-        self.borrows = [] if borrows == '-' else borrows.split(',')
 
 
 def read_modules(path):
@@ -78,7 +77,7 @@ def file_module(modules, rel):
     return owner[0] if owner else None
 
 
-def check(root, modules, borrowed=None):
+def check(root, modules):
     problems = []
     for top in ('relay', 'overlay', 'include', os.path.join('tests', 'unit')):
         for d, _, files in os.walk(os.path.join(root, top)):
@@ -112,10 +111,6 @@ def check(root, modules, borrowed=None):
                             continue
                         owner_name, public = owner
                         if owner_name == name:
-                            continue
-                        if not public and any(header.startswith(b + '/') for b in modules[name].borrows):
-                            if borrowed is not None:
-                                borrowed.append(f'{rel}:{number}: "{header}" (private to {owner_name}, borrowed by {name})')
                             continue
                         if not public:
                             problems.append(f'{rel}:{number}: "{header}" is private to module {owner_name}; '
@@ -173,10 +168,7 @@ def main():
         return self_test()
     if not args.root or not args.modules:
         ap.error('--root and --modules are required (or --self-test)')
-    borrowed = []
-    problems = check(args.root, read_modules(args.modules), borrowed)
-    for b in borrowed:
-        print('borrowed, to be paid back: ' + b)
+    problems = check(args.root, read_modules(args.modules))
     for p in problems:
         print(p)
     print(f'module boundaries: {len(problems)} violation(s)' if problems else 'module boundaries: clean')
