@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "compositor/scene.hpp"
+#include "metadata/scene.hpp"
 #include "render/card_renderer.hpp"
 
 namespace anchorcast::compositor {
 
 namespace render = overlay::render;
+using metadata::Scene;
+using metadata::ScenePtr;
 
 constexpr int64_t kAnimationMs = 250;
 constexpr int64_t kEndedShowMs = 3000;
