@@ -144,6 +144,49 @@ TEST(ControlPlane, AcksAfterCommitAndRestoresAfterRestart) {
   EXPECT_EQ(cp.connect("demo", std::make_shared<Collector>()), state_before);
 }
 
+TEST(ControlPlane, EveryChangeIsCuedOnTheSourceAndABurnInStreamsCompositorAloneReportsApplied) {
+  TempDir dir;
+  Config config = test_config(dir.str());
+  Hub hub;
+  Metrics metrics;
+  ASSERT_TRUE(hub.add("demo", "demo-key").ok());
+  ASSERT_TRUE(hub.add("other", "other-key", /*composited=*/true).ok());
+  ControlPlane cp(hub, metrics, config);
+  ASSERT_TRUE(cp.open().ok());
+  cp.start();
+  auto demo = std::make_shared<Collector>();
+  auto other = std::make_shared<Collector>();
+  cp.connect("demo", demo);
+  cp.connect("other", other);
+  const std::string show = R"({"type":"card.show","req":"a","card":{"id":"c1","title":"t","price":"1"}})";
+  ASSERT_EQ(json::parse(submit_sync(cp, "demo", show))["type"], "ack");
+  ASSERT_EQ(json::parse(submit_sync(cp, "other", show))["type"], "ack");
+  cp.flush();
+
+  // Metadata stream: the source's cue, applied at once at its pts.
+  auto demo_cue = hub.find("demo")->latest_cue();
+  ASSERT_TRUE(demo_cue);
+  EXPECT_EQ(demo_cue->version, 1u);
+  {
+    std::lock_guard lock(demo->mutex);
+    ASSERT_EQ(demo->messages.size(), 1u);
+    EXPECT_EQ(demo->messages[0], R"({"type":"applied","version":1,"pts_ms":)" + std::to_string(demo_cue->pts_ms) + "}");
+  }
+  // Burn-in stream, anchor offline: a cue on each rendition, one `applied`, the compositor's
+  // (at main's position, the pts of main's cue).
+  ASSERT_TRUE(hub.find("other", Rendition::source)->latest_cue());
+  EXPECT_EQ(hub.find("other", Rendition::source)->latest_cue()->version, 1u);
+  auto main_cue = hub.composited("other")->latest_cue();
+  ASSERT_TRUE(main_cue);
+  EXPECT_EQ(main_cue->version, 1u);
+  {
+    std::lock_guard lock(other->mutex);
+    ASSERT_EQ(other->messages.size(), 1u);
+    EXPECT_EQ(other->messages[0], R"({"type":"applied","version":1,"pts_ms":)" + std::to_string(main_cue->pts_ms) + "}");
+  }
+  cp.stop();
+}
+
 TEST(ControlPlane, GroupCommitsManyConcurrentMerchants) {
   TempDir dir;
   Config config = test_config(dir.str());
