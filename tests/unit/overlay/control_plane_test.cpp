@@ -46,9 +46,17 @@ struct Collector : MerchantLink {
     std::lock_guard lock(mutex);
     messages.push_back(std::move(m));
   }
+  std::vector<std::string> copy() {
+    std::lock_guard lock(mutex);
+    return messages;
+  }
   std::mutex mutex;
   std::vector<std::string> messages;
 };
+
+std::string applied(uint64_t version, int64_t pts_ms) {
+  return R"({"type":"applied","version":)" + std::to_string(version) + R"(,"pts_ms":)" + std::to_string(pts_ms) + "}";
+}
 
 Config test_config(const std::string& dir) {
   Config c;
@@ -167,11 +175,7 @@ TEST(ControlPlane, EveryChangeIsCuedOnTheSourceAndABurnInStreamsCompositorAloneR
   auto demo_cue = hub.find("demo")->latest_cue();
   ASSERT_TRUE(demo_cue);
   EXPECT_EQ(demo_cue->version, 1u);
-  {
-    std::lock_guard lock(demo->mutex);
-    ASSERT_EQ(demo->messages.size(), 1u);
-    EXPECT_EQ(demo->messages[0], R"({"type":"applied","version":1,"pts_ms":)" + std::to_string(demo_cue->pts_ms) + "}");
-  }
+  EXPECT_EQ(demo->copy(), std::vector<std::string>{applied(1, demo_cue->pts_ms)});
   // Burn-in stream, anchor offline: a cue on each rendition, one `applied`, the compositor's
   // (at main's position, the pts of main's cue).
   ASSERT_TRUE(hub.find("other", Rendition::source)->latest_cue());
@@ -179,11 +183,7 @@ TEST(ControlPlane, EveryChangeIsCuedOnTheSourceAndABurnInStreamsCompositorAloneR
   auto main_cue = hub.composited("other")->latest_cue();
   ASSERT_TRUE(main_cue);
   EXPECT_EQ(main_cue->version, 1u);
-  {
-    std::lock_guard lock(other->mutex);
-    ASSERT_EQ(other->messages.size(), 1u);
-    EXPECT_EQ(other->messages[0], R"({"type":"applied","version":1,"pts_ms":)" + std::to_string(main_cue->pts_ms) + "}");
-  }
+  EXPECT_EQ(other->copy(), std::vector<std::string>{applied(1, main_cue->pts_ms)});
   cp.stop();
 }
 
