@@ -1,4 +1,4 @@
-#include "command_batch.hpp"
+#include "overlay/command_batch.hpp"
 
 #include <nlohmann/json.hpp>
 #include <set>

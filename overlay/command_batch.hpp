@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "control/command.hpp"
-#include "state/overlay_state.hpp"
-#include "state/overlay_store.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/state/overlay_state.hpp"
+#include "overlay/state/overlay_store.hpp"
 
 namespace anchorcast::overlay {
 

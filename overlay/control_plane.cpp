@@ -13,16 +13,17 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/secret.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "control/command.hpp"
-#include "control/image_decoder.hpp"
-#include "control/image_probe.hpp"
-#include "control/merchant_auth.hpp"
-#include "command_batch.hpp"
-#include "compositor/compositor.hpp"
-#include "metadata/metadata_output.hpp"
-#include "state/asset_cache.hpp"
-#include "state/overlay_state.hpp"
-#include "state/overlay_store.hpp"
+#include "overlay/command_batch.hpp"
+#include "overlay/compositor/compositor.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/control/image_decoder.hpp"
+#include "overlay/control/image_probe.hpp"
+#include "overlay/control/merchant_auth.hpp"
+#include "overlay/metadata/metadata_output.hpp"
+#include "overlay/offload_thread.hpp"
+#include "overlay/state/asset_cache.hpp"
+#include "overlay/state/overlay_state.hpp"
+#include "overlay/state/overlay_store.hpp"
 
 namespace anchorcast {
 
@@ -126,7 +127,7 @@ struct ControlPlane::Impl {
 };
 
 ControlPlane::ControlPlane(Hub& hub, Metrics& metrics, const Config& config)
-    : impl_(std::make_unique<Impl>(hub, metrics, config)) {}
+    : impl_(std::make_unique<Impl>(hub, metrics, config)), offload_(std::make_unique<OffloadThread>()) {}
 
 ControlPlane::~ControlPlane() { stop(); }
 
@@ -262,6 +263,7 @@ void ControlPlane::flush() {
 }
 
 void ControlPlane::stop() {
+  if (offload_) offload_->stop();  // first: its admin operations wait for the writer
   if (!impl_ || !impl_->writer.joinable()) return;
   {
     std::lock_guard lock(impl_->queue_mutex);
@@ -284,6 +286,12 @@ bool ControlPlane::merchant_allowed(std::string_view stream, std::string_view to
   std::lock_guard lock(impl_->state_mutex);
   auto it = impl_->tokens.find(stream);
   return it != impl_->tokens.end() && control::token_listed(it->second, token);
+}
+
+bool ControlPlane::merchant_allowed(std::string_view stream, const std::optional<std::string>& authorization,
+                                    const std::optional<std::string>& query_token) const {
+  auto token = control::merchant_token(authorization, query_token);
+  return token && merchant_allowed(stream, *token);
 }
 
 bool ControlPlane::origin_allowed(const std::optional<std::string>& origin) const {
@@ -523,6 +531,22 @@ Result<AssetInfo> ControlPlane::add_asset(std::string bytes) {
   std::lock_guard lock(impl_->state_mutex);
   impl_->asset_ids[id] = a;
   return a;
+}
+
+void ControlPlane::create_stream(StreamConfig stream, std::function<void(Result<std::shared_ptr<Stream>>)> done) {
+  offload_->post([this, s = std::move(stream), done = std::move(done)] { done(create_stream(s)); });
+}
+
+void ControlPlane::delete_stream(std::string id, std::function<void(Status)> done) {
+  offload_->post([this, id = std::move(id), done = std::move(done)] { done(delete_stream(id)); });
+}
+
+void ControlPlane::add_asset(std::string bytes, std::function<void(Result<AssetInfo>)> done) {
+  offload_->post([this, b = std::move(bytes), done = std::move(done)]() mutable { done(add_asset(std::move(b))); });
+}
+
+void ControlPlane::verify_image(std::shared_ptr<const control::DecodedImage> image, std::function<void(Status)> done) {
+  offload_->post([image = std::move(image), done = std::move(done)] { done(control::verify_image_decodes(*image)); });
 }
 
 std::vector<AssetInfo> ControlPlane::assets() const {

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "compositor/yuv_blend.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
 
 namespace {
 

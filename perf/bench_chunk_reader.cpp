@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "protocol/rtmp/chunk_reader.hpp"
-#include "protocol/rtmp/chunk_writer.hpp"
-#include "protocol/rtmp/messages.hpp"
+#include "relay/protocol/rtmp/chunk_reader.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
 namespace {
 

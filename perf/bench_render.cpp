@@ -3,7 +3,7 @@
 #include <benchmark/benchmark.h>
 
 
-#include "render/card_renderer.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 namespace {
 

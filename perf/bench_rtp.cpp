@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "egress/webrtc/feed/rtp_packet.hpp"
-#include "protocol/rtp/h264_packetizer.hpp"
+#include "relay/egress/webrtc/feed/rtp_packet.hpp"
+#include "relay/protocol/rtp/h264_packetizer.hpp"
 
 namespace {
 

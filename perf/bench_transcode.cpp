@@ -24,15 +24,15 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "compositor/av_yuv_frame.hpp"
-#include "compositor/h264_decoder.hpp"
-#include "compositor/h264_encoder.hpp"
-#include "compositor/yuv_blend.hpp"
-#include "protocol/flv/flv_header.hpp"
-#include "protocol/flv/flv_tag.hpp"
-#include "protocol/flv/video_tag.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/sps.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
+#include "overlay/compositor/h264_decoder.hpp"
+#include "overlay/compositor/h264_encoder.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
+#include "relay/protocol/flv/flv_header.hpp"
+#include "relay/protocol/flv/flv_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/sps.hpp"
 
 namespace {
 
@@ -49,7 +49,7 @@ std::string input_dir() {
   return dir ? dir : "/tmp/anchorcast-transcode";
 }
 
-// Same as tests/unit/overlay_compositor/h264_stream.cpp: the video of an FLV file as
+// Same as tests/unit/overlay/compositor/h264_stream.cpp: the video of an FLV file as
 // the RTMP ingest would hand it over.
 Input demux(const std::string& path) {
   Input out;

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "protocol/mpegts/ts_muxer.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 namespace {
 

@@ -37,10 +37,10 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/rtmp/chunk_reader.hpp"
-#include "protocol/rtmp/chunk_writer.hpp"
-#include "protocol/rtmp/handshake.hpp"
-#include "protocol/rtmp/messages.hpp"
+#include "relay/protocol/rtmp/chunk_reader.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
+#include "relay/protocol/rtmp/handshake.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
 namespace {
 

@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "egress/webrtc/udp_socket.hpp"
+#include "relay/egress/webrtc/udp_socket.hpp"
 
 using namespace anchorcast;
 using namespace anchorcast::webrtc;

@@ -41,14 +41,14 @@
 #include <string>
 #include <vector>
 
-#include "egress/webrtc/dtls_certificate.hpp"
-#include "egress/webrtc/dtls_transport.hpp"
-#include "egress/webrtc/ice_lite_agent.hpp"
-#include "egress/webrtc/srtp_session.hpp"
-#include "protocol/rtcp/rtcp_builder.hpp"
-#include "protocol/rtp/rtp_header.hpp"
-#include "protocol/stun/stun_builder.hpp"
-#include "protocol/stun/stun_message.hpp"
+#include "relay/egress/webrtc/dtls_certificate.hpp"
+#include "relay/egress/webrtc/dtls_transport.hpp"
+#include "relay/egress/webrtc/ice_lite_agent.hpp"
+#include "relay/egress/webrtc/srtp_session.hpp"
+#include "relay/protocol/rtcp/rtcp_builder.hpp"
+#include "relay/protocol/rtp/rtp_header.hpp"
+#include "relay/protocol/stun/stun_builder.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 using namespace anchorcast;
 using namespace anchorcast::webrtc;

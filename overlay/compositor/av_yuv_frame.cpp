@@ -1,10 +1,10 @@
-#include "compositor/av_yuv_frame.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
 
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
-#include "codec/av_handles.hpp"
+#include "relay/codec/av_handles.hpp"
 
 namespace anchorcast::compositor {
 

@@ -6,8 +6,8 @@ extern "C" {
 }
 
 #include "anchorcast/core/result.hpp"
-#include "compositor/yuv_blend.hpp"
-#include "compositor/yuv_color.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
+#include "overlay/compositor/yuv_color.hpp"
 
 namespace anchorcast::compositor {
 

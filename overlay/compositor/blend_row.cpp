@@ -1,4 +1,4 @@
-#include "compositor/blend_row.hpp"
+#include "overlay/compositor/blend_row.hpp"
 
 #include <emmintrin.h>  // SSE2: the x86-64 baseline, so no runtime dispatch
 

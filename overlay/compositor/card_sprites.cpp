@@ -1,4 +1,4 @@
-#include "compositor/card_sprites.hpp"
+#include "overlay/compositor/card_sprites.hpp"
 
 #include <algorithm>
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "compositor/layer_animator.hpp"
-#include "compositor/yuv_blend.hpp"
-#include "render/card_renderer.hpp"
+#include "overlay/compositor/layer_animator.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 namespace anchorcast::compositor {
 

@@ -1,4 +1,4 @@
-#include "compositor/compositor.hpp"
+#include "overlay/compositor/compositor.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,11 +8,11 @@
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "compositor/av_yuv_frame.hpp"
-#include "compositor/h264_decoder.hpp"
-#include "compositor/h264_encoder.hpp"
-#include "compositor/layer_animator.hpp"
-#include "metadata/scene_cue.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
+#include "overlay/compositor/h264_decoder.hpp"
+#include "overlay/compositor/h264_encoder.hpp"
+#include "overlay/compositor/layer_animator.hpp"
+#include "overlay/metadata/scene_cue.hpp"
 
 namespace anchorcast::compositor {
 

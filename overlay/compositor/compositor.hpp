@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "compositor/card_sprites.hpp"
-#include "metadata/scene_output.hpp"
+#include "overlay/compositor/card_sprites.hpp"
+#include "overlay/metadata/scene_output.hpp"
 
 namespace anchorcast {
 class Counter;

@@ -1,11 +1,11 @@
-#include "compositor/h264_decoder.hpp"
+#include "overlay/compositor/h264_decoder.hpp"
 
 #include <cstring>
 #include <string>
 
-#include "compositor/av_yuv_frame.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/nal_unit.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::compositor {
 namespace {

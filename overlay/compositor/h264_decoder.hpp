@@ -5,7 +5,7 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "codec/av_handles.hpp"
+#include "relay/codec/av_handles.hpp"
 
 namespace anchorcast::compositor {
 

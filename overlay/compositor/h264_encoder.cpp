@@ -1,4 +1,4 @@
-#include "compositor/h264_encoder.hpp"
+#include "overlay/compositor/h264_encoder.hpp"
 
 #include <climits>
 #include <span>
@@ -9,10 +9,10 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
-#include "compositor/av_yuv_frame.hpp"
-#include "protocol/h264/annexb.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/nal_unit.hpp"
+#include "overlay/compositor/av_yuv_frame.hpp"
+#include "relay/protocol/h264/annexb.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::compositor {
 namespace {

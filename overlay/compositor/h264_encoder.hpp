@@ -9,8 +9,8 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "codec/av_handles.hpp"
-#include "compositor/yuv_color.hpp"
+#include "overlay/compositor/yuv_color.hpp"
+#include "relay/codec/av_handles.hpp"
 
 namespace anchorcast::compositor {
 

@@ -1,4 +1,4 @@
-#include "compositor/layer_animator.hpp"
+#include "overlay/compositor/layer_animator.hpp"
 
 #include <algorithm>
 

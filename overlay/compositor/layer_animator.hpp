@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "metadata/scene.hpp"
-#include "render/card_renderer.hpp"
+#include "overlay/metadata/scene.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 namespace anchorcast::compositor {
 

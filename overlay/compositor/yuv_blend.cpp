@@ -1,4 +1,4 @@
-#include "compositor/yuv_blend.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
 
 #include <algorithm>
 #include <cstddef>

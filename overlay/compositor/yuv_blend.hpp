@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "compositor/blend_row.hpp"
-#include "compositor/yuv_color.hpp"
+#include "overlay/compositor/blend_row.hpp"
+#include "overlay/compositor/yuv_color.hpp"
 
 namespace anchorcast::compositor {
 

@@ -1,4 +1,4 @@
-#include "compositor/yuv_color.hpp"
+#include "overlay/compositor/yuv_color.hpp"
 
 namespace anchorcast::compositor {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "compositor/yuv_blend.hpp"
+#include "overlay/compositor/yuv_blend.hpp"
 
 namespace anchorcast::compositor {
 namespace {

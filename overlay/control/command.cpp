@@ -1,4 +1,4 @@
-#include "control/command.hpp"
+#include "overlay/control/command.hpp"
 
 #include <nlohmann/json.hpp>
 

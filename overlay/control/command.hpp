@@ -11,7 +11,7 @@
 #include <string_view>
 #include <variant>
 
-#include "control/image_probe.hpp"
+#include "overlay/control/image_probe.hpp"
 
 namespace anchorcast::control {
 

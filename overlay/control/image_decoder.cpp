@@ -1,4 +1,4 @@
-#include "control/image_decoder.hpp"
+#include "overlay/control/image_decoder.hpp"
 
 #include <cstring>
 

@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "anchorcast/core/result.hpp"
-#include "codec/av_handles.hpp"
-#include "control/image_probe.hpp"
+#include "overlay/control/image_probe.hpp"
+#include "relay/codec/av_handles.hpp"
 
 namespace anchorcast::control {
 

@@ -1,4 +1,4 @@
-#include "control/image_probe.hpp"
+#include "overlay/control/image_probe.hpp"
 
 #include <openssl/sha.h>
 

@@ -1,4 +1,4 @@
-#include "control/merchant_auth.hpp"
+#include "overlay/control/merchant_auth.hpp"
 
 #include <cctype>
 

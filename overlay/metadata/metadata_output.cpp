@@ -1,7 +1,7 @@
-#include "metadata/metadata_output.hpp"
+#include "overlay/metadata/metadata_output.hpp"
 
 #include "anchorcast/hub/stream.hpp"
-#include "metadata/scene_cue.hpp"
+#include "overlay/metadata/scene_cue.hpp"
 
 namespace anchorcast::metadata {
 

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "metadata/scene_output.hpp"
+#include "overlay/metadata/scene_output.hpp"
 
 namespace anchorcast {
 class Stream;

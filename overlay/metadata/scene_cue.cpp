@@ -1,4 +1,4 @@
-#include "metadata/scene_cue.hpp"
+#include "overlay/metadata/scene_cue.hpp"
 
 #include <string>
 

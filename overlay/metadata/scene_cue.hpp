@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "anchorcast/hub/media_event.hpp"
-#include "metadata/scene.hpp"
+#include "overlay/metadata/scene.hpp"
 
 namespace anchorcast::metadata {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "metadata/scene.hpp"
+#include "overlay/metadata/scene.hpp"
 
 namespace anchorcast::metadata {
 

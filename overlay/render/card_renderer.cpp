@@ -1,7 +1,7 @@
 // CardRenderer: the layout and drawing of product cards and flash-sale cards. Sizes are
 // designed at 1080p and scaled once per renderer; every text box has a fixed size, so a
 // card never changes size or moves its parts while a countdown or the stock changes.
-#include "render/card_renderer.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,9 +9,9 @@
 
 #include <pango/pangocairo.h>
 
-#include "render/rgba_surface.hpp"
-#include "render/sale_labels.hpp"
-#include "render/text_layout.hpp"
+#include "overlay/render/rgba_surface.hpp"
+#include "overlay/render/sale_labels.hpp"
+#include "overlay/render/text_layout.hpp"
 
 namespace anchorcast::overlay::render {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "control/command.hpp"
+#include "overlay/control/command.hpp"
 
 namespace anchorcast::overlay::render {
 

@@ -1,9 +1,9 @@
 // decode_image: asset bytes → premultiplied RGBA. The header probe (control::probe_image)
 // runs first so only images within the asset caps reach libavcodec.
-#include "codec/av_handles.hpp"
-#include "control/image_decoder.hpp"
-#include "control/image_probe.hpp"
-#include "render/card_renderer.hpp"
+#include "overlay/control/image_decoder.hpp"
+#include "overlay/control/image_probe.hpp"
+#include "overlay/render/card_renderer.hpp"
+#include "relay/codec/av_handles.hpp"
 
 extern "C" {
 #include <libavutil/pixdesc.h>

@@ -1,6 +1,6 @@
 // cover_square: product images fill the card's square slot without bars, whatever
 // their aspect ratio.
-#include "render/card_renderer.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "render/card_renderer.hpp"
+#include "overlay/render/card_renderer.hpp"
 
 namespace anchorcast::overlay::render {
 

@@ -1,4 +1,4 @@
-#include "render/rgba_surface.hpp"
+#include "overlay/render/rgba_surface.hpp"
 
 #include <cstring>
 

@@ -2,8 +2,8 @@
 // uint32 (B,G,R,A bytes on little endian); RgbaImage is R,G,B,A bytes on every host.
 #pragma once
 
-#include "render/card_renderer.hpp"
-#include "render/graphics_handles.hpp"
+#include "overlay/render/card_renderer.hpp"
+#include "overlay/render/graphics_handles.hpp"
 
 namespace anchorcast::overlay::render {
 

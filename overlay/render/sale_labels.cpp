@@ -1,4 +1,4 @@
-#include "render/sale_labels.hpp"
+#include "overlay/render/sale_labels.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "render/text_layout.hpp"
+#include "overlay/render/text_layout.hpp"
 
 #include <algorithm>
 #include <string>

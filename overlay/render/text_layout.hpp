@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "render/graphics_handles.hpp"
+#include "overlay/render/graphics_handles.hpp"
 
 namespace anchorcast::overlay::render {
 

@@ -1,6 +1,6 @@
-#include "state/asset_cache.hpp"
+#include "overlay/state/asset_cache.hpp"
 
-#include "state/overlay_store.hpp"
+#include "overlay/state/overlay_store.hpp"
 
 namespace anchorcast::overlay {
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "state/overlay_state.hpp"
+#include "overlay/state/overlay_state.hpp"
 
 namespace anchorcast::overlay {
 

@@ -1,4 +1,4 @@
-#include "state/overlay_state.hpp"
+#include "overlay/state/overlay_state.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

@@ -20,7 +20,7 @@
 #include <variant>
 #include <vector>
 
-#include "control/command.hpp"
+#include "overlay/control/command.hpp"
 
 namespace anchorcast::overlay {
 

@@ -1,4 +1,4 @@
-#include "state/overlay_store.hpp"
+#include "overlay/state/overlay_store.hpp"
 
 #include <sqlite3.h>
 

@@ -15,7 +15,7 @@
 
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "state/overlay_state.hpp"
+#include "overlay/state/overlay_state.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -5,13 +5,12 @@
 #include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
+#include "anchorcast/egress/webrtc_egress.hpp"
 #include "anchorcast/http/http_server.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/ingest/rtmp_server.hpp"
 #include "anchorcast/ingest/srt_server.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "egress/webrtc/webrtc_server.hpp"
-#include "egress/webrtc/whep_service.hpp"
 
 namespace anchorcast {
 
@@ -58,8 +57,7 @@ struct Server::Impl {
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
   std::unique_ptr<HttpServer> http;
-  std::unique_ptr<webrtc::WebRtcServer> webrtc;  // its own UDP I/O thread
-  std::unique_ptr<webrtc::WhepService> whep;     // signalling, called on the HTTP thread
+  std::unique_ptr<webrtc::WebRtcEgress> webrtc;  // its own UDP I/O thread; WHEP from the HTTP thread
   bool started = false;
 };
 
@@ -90,10 +88,9 @@ Status Server::start() {
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
-  m.webrtc = std::make_unique<webrtc::WebRtcServer>(m.metrics);
-  if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso); !st) return st;
-  m.whep = std::make_unique<webrtc::WhepService>(m.hub, *m.webrtc, m.config.webrtc_public_ip);
-  m.http->set_whep(m.whep.get());
+  m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics);
+  if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso, m.config.webrtc_public_ip); !st) return st;
+  m.http->set_whep(m.webrtc.get());
   m.metrics.add_collector(
       [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 

@@ -1,8 +1,9 @@
 // The merchant control channel's WebSocket (Boost.Beast, contract: "Commerce control
 // channel"). http_server.cpp hands over the TCP stream and the upgrade request once the
-// router has authorised it; from then on a ControlSession reads JSON commands, keeps
-// one reply per command in order, and forwards `applied` events. Only this file and
-// http_server.cpp include Beast.
+// router has authorised it; from then on a ControlSession only frames: it reads frames
+// into a MerchantSession (include/anchorcast/overlay/merchant_session.hpp: replies in
+// order, rate limit, images, `applied`), writes what that session sends, and closes with
+// 1009 (frame over 1 MiB) or 1001 (shutdown). Only this file and http_server.cpp include Beast.
 #pragma once
 
 #include <boost/beast/core.hpp>

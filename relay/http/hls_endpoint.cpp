@@ -1,4 +1,4 @@
-#include "http/hls_endpoint.hpp"
+#include "relay/http/hls_endpoint.hpp"
 
 #include <vector>
 

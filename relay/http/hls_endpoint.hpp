@@ -12,7 +12,7 @@
 
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "http/http_message.hpp"
+#include "relay/http/http_message.hpp"
 
 namespace anchorcast {
 

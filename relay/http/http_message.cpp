@@ -1,4 +1,4 @@
-#include "http/http_message.hpp"
+#include "relay/http/http_message.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -11,10 +11,10 @@
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/egress/flv_muxer.hpp"
-#include "http/control_socket.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/router.hpp"
-#include "http/stats_push.hpp"
+#include "anchorcast/overlay/audience.hpp"
+#include "relay/http/control_socket.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast {
 
@@ -130,6 +130,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       server_.control_sockets->start(std::move(stream_), parser_->release(), std::move(up->stream_id), remote_);
       finished_ = true;
       server_.sessions.erase(shared_from_this());
+      return;
+    }
+    if (auto* deferred = std::get_if<DeferredResponse>(&result)) {
+      // Nothing is read meanwhile: the answer comes back to this thread, then the next request.
+      deferred->start([&io = server_.io, self = shared_from_this()](std::function<HttpResponse()> answer) {
+        asio::post(io, [self, answer = std::move(answer)] {
+          HttpResponse r = answer();
+          if (!self->finished_) self->write_response(std::move(r));
+        });
+      });
       return;
     }
     write_response(std::move(std::get<HttpResponse>(result)));
@@ -286,7 +296,12 @@ HttpServer::HttpServer(Hub& hub, Metrics& metrics, const Config& config, Control
     : impl_(std::make_unique<Impl>(hub, metrics, config, control)) {
   if (control) {
     impl_->control_sockets = std::make_unique<ControlSockets>(impl_->io, *control);
-    impl_->stats = std::make_unique<StatsPush>(hub, impl_->hls, impl_->router.viewer_events(), *control);
+    // What merchants see as "viewers": every playing session but SRT's, plus HLS clients.
+    auto viewers = [&hls = impl_->hls](const StreamSnapshot& s) {
+      auto at = [&](ViewerProtocol p) { return s.viewers[static_cast<int>(p)]; };
+      return at(ViewerProtocol::webrtc) + hls.viewers(s.id) + at(ViewerProtocol::flv) + at(ViewerProtocol::rtmp);
+    };
+    impl_->stats = std::make_unique<StatsPush>(hub, viewers, impl_->router.viewer_events(), *control);
   }
   for (const auto& stream : hub.streams()) impl_->hls.attach(hub, stream->id());
 }
@@ -316,7 +331,7 @@ void HttpServer::start() {
 
 void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::move(task)); }
 
-void HttpServer::set_whep(webrtc::WhepService* whep) { impl_->router.set_whep(whep); }
+void HttpServer::set_whep(webrtc::WebRtcEgress* whep) { impl_->router.set_whep(whep); }
 
 int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 

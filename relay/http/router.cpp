@@ -1,10 +1,9 @@
-#include "http/router.hpp"
+#include "relay/http/router.hpp"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "control/merchant_auth.hpp"
-#include "http/whep_endpoint.hpp"
+#include "relay/http/whep_endpoint.hpp"
 
 namespace anchorcast {
 
@@ -65,9 +64,8 @@ RouteResult Router::control_upgrade(const HttpRequest& req, const std::string& i
     return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
   if (!control_->origin_allowed(req.header("origin")))
     return HttpResponse::error(403, "forbidden_origin", "this Origin may not open the control channel");
-  auto token = control::merchant_token(req.header("authorization"), req.query_param("token"));
   // Contract: a bad or missing token, or one this stream does not list, is 401 before the upgrade.
-  if (!token || !control_->merchant_allowed(id, *token)) {
+  if (!control_->merchant_allowed(id, req.header("authorization"), req.query_param("token"))) {
     auto r = HttpResponse::error(401, "unauthorized",
                                  "give a merchant token of this stream: Authorization: Bearer TOKEN or ?token=TOKEN");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -86,7 +84,18 @@ nlohmann::json asset_json(const AssetInfo& a) {
 }
 }  // namespace
 
-HttpResponse Router::admin(const HttpRequest& req) {
+DeferredResponse Router::upload_asset(std::string bytes) {
+  return {[this, bytes = std::move(bytes)](DeferredResponse::Done done) mutable {
+    control_->add_asset(std::move(bytes), [done = std::move(done)](Result<AssetInfo> a) {
+      done([a = std::move(a)] {
+        if (!a) return HttpResponse::error(400, "invalid", "image: " + a.error().message);
+        return HttpResponse::json(201, asset_json(*a).dump());
+      });
+    });
+  }};
+}
+
+RouteResult Router::admin(const HttpRequest& req) {
   const std::string& path = req.path;
   if (!control_->admin_allowed(req.header("authorization"))) {
     auto r = HttpResponse::error(401, "unauthorized", "admin endpoints need Authorization: Bearer <admin_token>");
@@ -96,26 +105,32 @@ HttpResponse Router::admin(const HttpRequest& req) {
   if (path == "/api/v1/streams") {  // POST
     auto s = parse_stream_config(req.body);
     if (!s) return HttpResponse::error(400, "invalid", s.error().message);
-    auto created = control_->create_stream(*s);
-    if (!created) return HttpResponse::error(409, "conflict", created.error().message);
-    hls_.attach(hub_, s->id);
-    return HttpResponse::json(201, nlohmann::json{{"id", s->id}}.dump());
+    return DeferredResponse{[this, s = std::move(*s)](DeferredResponse::Done done) {
+      control_->create_stream(s, [this, id = s.id, done = std::move(done)](Result<std::shared_ptr<Stream>> created) {
+        done([this, id, created = std::move(created)] {
+          if (!created) return HttpResponse::error(409, "conflict", created.error().message);
+          hls_.attach(hub_, id);
+          return HttpResponse::json(201, nlohmann::json{{"id", id}}.dump());
+        });
+      });
+    }};
   }
   if (starts_with(path, "/api/v1/streams/")) {
     if (req.method != "DELETE") return HttpResponse::error(405, "method", "use DELETE");
     std::string id = path.substr(16);
     if (!is_valid_stream_id(id) || !hub_.find(id)) return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
-    if (auto st = control_->delete_stream(id); !st) return HttpResponse::error(409, "conflict", st.error().message);
-    hls_.detach(id);
-    HttpResponse r = HttpResponse::text(204, "");
-    return r;
+    return DeferredResponse{[this, id](DeferredResponse::Done done) {
+      control_->delete_stream(id, [this, id, done = std::move(done)](Status st) {
+        done([this, id, st = std::move(st)] {
+          if (!st) return HttpResponse::error(409, "conflict", st.error().message);
+          hls_.detach(id);
+          return HttpResponse::text(204, "");
+        });
+      });
+    }};
   }
   if (path == "/api/v1/assets") {
-    if (req.method == "POST") {
-      auto a = control_->add_asset(req.body);
-      if (!a) return HttpResponse::error(400, "invalid", "image: " + a.error().message);
-      return HttpResponse::json(201, asset_json(*a).dump());
-    }
+    if (req.method == "POST") return upload_asset(req.body);
     if (req.method != "GET" && req.method != "HEAD") return HttpResponse::error(405, "method", "use GET or POST");
     auto list = nlohmann::json::array();
     for (const auto& a : control_->assets()) list.push_back(asset_json(a));

@@ -6,8 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "control/merchant_auth.hpp"
-#include "http/router.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast {
 
@@ -37,7 +36,7 @@ HttpResponse no_store(HttpResponse r) {
 
 }  // namespace
 
-std::optional<HttpResponse> Router::stream_api(const HttpRequest& req) {
+std::optional<RouteResult> Router::stream_api(const HttpRequest& req) {
   constexpr std::string_view kPrefix = "/api/v1/streams/";
   std::string_view path = req.path;
   if (path.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
@@ -91,8 +90,7 @@ std::optional<HttpResponse> Router::stream_api(const HttpRequest& req) {
   }
 
   if (!control_) return HttpResponse::error(404, "not_found", "no control plane: assets are off");
-  auto token = control::merchant_token(req.header("authorization"), req.query_param("token"));
-  bool merchant = token && control_->merchant_allowed(id, *token);
+  bool merchant = control_->merchant_allowed(id, req.header("authorization"), req.query_param("token"));
 
   if (what == "assets") {
     if (req.method != "POST") return HttpResponse::error(405, "method", "use POST with the image bytes");
@@ -102,11 +100,7 @@ std::optional<HttpResponse> Router::stream_api(const HttpRequest& req) {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    auto a = control_->add_asset(req.body);
-    if (!a) return HttpResponse::error(400, "invalid", "image: " + a.error().message);
-    nlohmann::json j = {{"id", a->id}, {"type", a->mime}, {"width", a->width}, {"height", a->height},
-                        {"bytes", a->bytes}};
-    return HttpResponse::json(201, j.dump());
+    return upload_asset(req.body);
   }
 
   // assets/{asset}: viewers may fetch the images the stream shows right now.

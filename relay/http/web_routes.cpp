@@ -1,7 +1,7 @@
 // The pages: /watch/{id} (viewer), /console/{id} (merchant), and their bundled scripts
 // and styles under /web/. Every byte is embedded (web_assets.hpp): no CDN, no files.
-#include "http/router.hpp"
-#include "http/web_assets.hpp"
+#include "relay/http/router.hpp"
+#include "relay/http/web_assets.hpp"
 
 namespace anchorcast {
 

@@ -1,11 +1,11 @@
-#include "http/whep_endpoint.hpp"
+#include "relay/http/whep_endpoint.hpp"
 
 #include <cctype>
 #include <string>
 #include <variant>
 
+#include "anchorcast/egress/webrtc_egress.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "egress/webrtc/whep_service.hpp"
 
 namespace anchorcast {
 
@@ -38,7 +38,7 @@ bool is_sdp_content_type(const std::optional<std::string>& header) {
   return value == "application/sdp";
 }
 
-HttpResponse post_offer(webrtc::WhepService& whep, const HttpRequest& req, const std::string& id) {
+HttpResponse post_offer(webrtc::WebRtcEgress& whep, const HttpRequest& req, const std::string& id) {
   if (!is_sdp_content_type(req.header("content-type")))
     return HttpResponse::error(415, "unsupported_media_type", "POST the SDP offer with Content-Type: application/sdp");
   auto rendition = parse_rendition(req.query_param("rendition").value_or(""));
@@ -57,7 +57,7 @@ HttpResponse post_offer(webrtc::WhepService& whep, const HttpRequest& req, const
 
 }  // namespace
 
-HttpResponse handle_whep(webrtc::WhepService* whep, const HttpRequest& req) {
+HttpResponse handle_whep(webrtc::WebRtcEgress* whep, const HttpRequest& req) {
   std::string_view rest = std::string_view(req.path).substr(kPrefix.size());
   auto slash = rest.find('/');
   std::string id(rest.substr(0, slash));

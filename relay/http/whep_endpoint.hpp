@@ -2,15 +2,15 @@
 // with the CORS headers a player page on another origin needs. Beast-free.
 #pragma once
 
-#include "http/http_message.hpp"
+#include "relay/http/http_message.hpp"
 
 namespace anchorcast {
 
 namespace webrtc {
-class WhepService;
+class WebRtcEgress;
 }
 
 // `path` starts with "/whep/". `whep` null: WebRTC is off (503).
-HttpResponse handle_whep(webrtc::WhepService* whep, const HttpRequest& request);
+HttpResponse handle_whep(webrtc::WebRtcEgress* whep, const HttpRequest& request);
 
 }  // namespace anchorcast

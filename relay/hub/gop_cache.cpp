@@ -1,4 +1,4 @@
-#include "hub/gop_cache.hpp"
+#include "relay/hub/gop_cache.hpp"
 
 namespace anchorcast {
 

@@ -4,8 +4,8 @@
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/secret.hpp"
-#include "hub/gop_cache.hpp"
-#include "hub/subscriber_queue.hpp"
+#include "relay/hub/gop_cache.hpp"
+#include "relay/hub/subscriber_queue.hpp"
 
 namespace anchorcast {
 

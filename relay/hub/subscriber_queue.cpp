@@ -1,4 +1,4 @@
-#include "hub/subscriber_queue.hpp"
+#include "relay/hub/subscriber_queue.hpp"
 
 #include <algorithm>
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <span>
 
-#include "protocol/aac/adts.hpp"
-#include "protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/aac/adts.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
 
 using namespace anchorcast::aac;
 

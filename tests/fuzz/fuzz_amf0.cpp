@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtmp/amf0.hpp"
-#include "protocol/rtmp/messages.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
 using namespace anchorcast::rtmp;
 

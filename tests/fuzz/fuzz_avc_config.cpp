@@ -7,9 +7,9 @@
 #include <span>
 #include <vector>
 
-#include "protocol/h264/annexb.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/sps.hpp"
+#include "relay/protocol/h264/annexb.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/sps.hpp"
 
 using namespace anchorcast::h264;
 

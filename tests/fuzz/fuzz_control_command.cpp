@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "control/command.hpp"
-#include "control/image_probe.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/control/image_probe.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/dcep/dcep_message.hpp"
+#include "relay/protocol/dcep/dcep_message.hpp"
 
 using namespace anchorcast::dcep;
 

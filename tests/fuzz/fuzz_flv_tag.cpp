@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <span>
 
-#include "protocol/flv/audio_tag.hpp"
-#include "protocol/flv/flv_header.hpp"
-#include "protocol/flv/flv_tag.hpp"
-#include "protocol/flv/video_tag.hpp"
+#include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/flv_header.hpp"
+#include "relay/protocol/flv/flv_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
 
 using namespace anchorcast::flv;
 

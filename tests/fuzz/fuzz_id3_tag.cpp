@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-#include "protocol/id3/id3_tag.hpp"
+#include "relay/protocol/id3/id3_tag.hpp"
 
 using namespace anchorcast::id3;
 

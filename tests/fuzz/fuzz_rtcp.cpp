@@ -6,8 +6,8 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtcp/rtcp_builder.hpp"
-#include "protocol/rtcp/rtcp_packet.hpp"
+#include "relay/protocol/rtcp/rtcp_builder.hpp"
+#include "relay/protocol/rtcp/rtcp_packet.hpp"
 
 using namespace anchorcast::rtcp;
 

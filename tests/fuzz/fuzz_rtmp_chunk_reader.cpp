@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtmp/chunk_reader.hpp"
+#include "relay/protocol/rtmp/chunk_reader.hpp"
 
 using anchorcast::rtmp::ChunkReader;
 using anchorcast::rtmp::ChunkReaderLimits;

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtmp/handshake.hpp"
+#include "relay/protocol/rtmp/handshake.hpp"
 
 using namespace anchorcast::rtmp;
 

@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtp/h264_depacketizer.hpp"
-#include "protocol/rtp/h264_packetizer.hpp"
-#include "protocol/rtp/rtp_header.hpp"
+#include "relay/protocol/rtp/h264_depacketizer.hpp"
+#include "relay/protocol/rtp/h264_packetizer.hpp"
+#include "relay/protocol/rtp/rtp_header.hpp"
 
 using namespace anchorcast::rtp;
 

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/sctp/sctp_packet.hpp"
+#include "relay/protocol/sctp/sctp_packet.hpp"
 
 using namespace anchorcast::sctp;
 

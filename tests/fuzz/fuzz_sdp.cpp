@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "protocol/sdp/answer.hpp"
-#include "protocol/sdp/codec_choice.hpp"
-#include "protocol/sdp/session_description.hpp"
+#include "relay/protocol/sdp/answer.hpp"
+#include "relay/protocol/sdp/codec_choice.hpp"
+#include "relay/protocol/sdp/session_description.hpp"
 
 using namespace anchorcast::sdp;
 

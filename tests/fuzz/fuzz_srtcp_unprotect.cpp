@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "egress/webrtc/srtcp_cipher.hpp"
+#include "relay/egress/webrtc/srtcp_cipher.hpp"
 
 using namespace anchorcast::webrtc;
 

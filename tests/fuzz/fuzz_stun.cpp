@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
-#include "protocol/stun/stun_builder.hpp"
-#include "protocol/stun/stun_message.hpp"
+#include "relay/protocol/stun/stun_builder.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 using namespace anchorcast::stun;
 

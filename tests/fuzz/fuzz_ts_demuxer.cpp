@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
-#include "protocol/h264/nal_unit.hpp"
-#include "protocol/mpegts/ts_demuxer.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
+#include "relay/protocol/mpegts/ts_demuxer.hpp"
 
 using anchorcast::TsDemuxer;
 using anchorcast::TsDemuxerLimits;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
-#include "http/hls_endpoint.hpp"
-#include "http/router.hpp"
+#include "relay/http/hls_endpoint.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast::test_support {
 
@@ -40,6 +41,16 @@ class RouterRig {
   }
   RouterRig(const RouterRig&) = delete;
   RouterRig& operator=(const RouterRig&) = delete;
+
+  // A DeferredResponse waited for and answered here, as the server's thread would.
+  static RouteResult settle(RouteResult result) {
+    auto* deferred = std::get_if<DeferredResponse>(&result);
+    if (!deferred) return result;
+    std::promise<std::function<HttpResponse()>> answered;
+    auto answer = answered.get_future();
+    deferred->start([&answered](std::function<HttpResponse()> a) { answered.set_value(std::move(a)); });
+    return answer.get()();
+  }
 
  protected:
   static Config make_config(const std::string& dir, const std::function<void(Config&)>& tweak) {

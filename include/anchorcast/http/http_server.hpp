@@ -15,7 +15,7 @@ namespace anchorcast {
 
 class ControlPlane;
 namespace webrtc {
-class WhepService;
+class WebRtcEgress;
 }
 
 class HttpServer {
@@ -32,7 +32,7 @@ class HttpServer {
   void stop();
   void post(std::function<void()> task);  // runs on the server's thread
   // Before start(): serves /whep/ with it (WebRTC egress; without it /whep/ is 503).
-  void set_whep(webrtc::WhepService* whep);
+  void set_whep(webrtc::WebRtcEgress* whep);
   // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.
   int hls_viewers(const std::string& stream_id) const;
 

@@ -19,9 +19,11 @@ namespace anchorcast {
 
 class Hub;
 class Metrics;
+class OffloadThread;
 class Stream;
 namespace control {
 struct Command;
+struct DecodedImage;
 }
 
 // A merchant's connection as the control plane sees it. deliver() is called from any
@@ -58,6 +60,9 @@ class ControlPlane {
 
   // Authorisation (constant-time compares).
   bool merchant_allowed(std::string_view stream, std::string_view token) const;
+  // The same for a request: the token of `Authorization: Bearer …`, else of ?token=….
+  bool merchant_allowed(std::string_view stream, const std::optional<std::string>& authorization,
+                        const std::optional<std::string>& query_token) const;
   bool origin_allowed(const std::optional<std::string>& origin) const;
   bool admin_allowed(const std::optional<std::string>& authorization_header) const;
   int rate_limit_per_s() const;
@@ -70,7 +75,7 @@ class ControlPlane {
   // it is durable. Replies come in submission order.
   void submit(const std::string& stream, control::Command command, std::function<void(std::string)> reply);
   size_t overlay_count(std::string_view stream) const;
-  // Viewer stats (http/stats_push.hpp): how many merchants a stream has, and a message
+  // Viewer stats (anchorcast/overlay/audience.hpp): how many merchants a stream has, and a message
   // for each of them (queued like `applied` events).
   size_t merchant_count(const std::string& stream) const;
   void send_to_merchants(const std::string& stream, const std::string& message);
@@ -82,10 +87,20 @@ class ControlPlane {
   std::vector<AssetInfo> assets() const;
   std::optional<std::pair<std::string, std::string>> asset(const std::string& id) const;  // (mime, bytes)
 
+  // The same off the caller's thread: `done` runs on the control plane's offload thread,
+  // so full image decodes and waits for a commit never hold up the HTTP thread.
+  void create_stream(StreamConfig stream, std::function<void(Result<std::shared_ptr<Stream>>)> done);
+  void delete_stream(std::string id, std::function<void(Status)> done);
+  void add_asset(std::string bytes, std::function<void(Result<AssetInfo>)> done);
+  // The full decode of a merchant's image (its header is already checked); `done` runs on
+  // the offload thread.
+  void verify_image(std::shared_ptr<const control::DecodedImage> image, std::function<void(Status)> done);
+
   struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<OffloadThread> offload_;  // declared after impl_: joined before it goes
 };
 
 }  // namespace anchorcast

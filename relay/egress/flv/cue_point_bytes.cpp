@@ -1,8 +1,8 @@
-#include "egress/flv/cue_point_bytes.hpp"
+#include "relay/egress/flv/cue_point_bytes.hpp"
 
 #include <mutex>
 
-#include "protocol/flv/cue_point.hpp"
+#include "relay/protocol/flv/cue_point.hpp"
 
 namespace anchorcast {
 

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "egress/flv/cue_point_bytes.hpp"
-#include "protocol/flv/audio_tag.hpp"
-#include "protocol/flv/flv_header.hpp"
-#include "protocol/flv/flv_tag.hpp"
-#include "protocol/flv/video_tag.hpp"
-#include "protocol/rtmp/amf0.hpp"
+#include "relay/egress/flv/cue_point_bytes.hpp"
+#include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/flv_header.hpp"
+#include "relay/protocol/flv/flv_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
 
 namespace anchorcast {
 

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "anchorcast/core/log.hpp"
-#include "egress/hls/media_playlist.hpp"
-#include "egress/hls/overlay_date_ranges.hpp"
-#include "protocol/id3/id3_tag.hpp"
-#include "protocol/mpegts/ts_muxer.hpp"
+#include "relay/egress/hls/media_playlist.hpp"
+#include "relay/egress/hls/overlay_date_ranges.hpp"
+#include "relay/protocol/id3/id3_tag.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
 

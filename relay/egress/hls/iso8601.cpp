@@ -1,4 +1,4 @@
-#include "egress/hls/iso8601.hpp"
+#include "relay/egress/hls/iso8601.hpp"
 
 #include <cstdio>
 #include <ctime>

@@ -1,10 +1,10 @@
-#include "egress/hls/media_playlist.hpp"
+#include "relay/egress/hls/media_playlist.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 
-#include "egress/hls/iso8601.hpp"
+#include "relay/egress/hls/iso8601.hpp"
 
 namespace anchorcast {
 namespace {

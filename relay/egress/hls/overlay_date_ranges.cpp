@@ -1,11 +1,11 @@
-#include "egress/hls/overlay_date_ranges.hpp"
+#include "relay/egress/hls/overlay_date_ranges.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "egress/hls/iso8601.hpp"
+#include "relay/egress/hls/iso8601.hpp"
 
 namespace anchorcast {
 namespace {

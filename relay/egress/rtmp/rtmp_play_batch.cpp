@@ -1,4 +1,4 @@
-#include "egress/rtmp/rtmp_play_batch.hpp"
+#include "relay/egress/rtmp/rtmp_play_batch.hpp"
 
 namespace anchorcast {
 

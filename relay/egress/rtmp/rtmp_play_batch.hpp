@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "anchorcast/media/packet.hpp"
-#include "protocol/rtmp/chunk_writer.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
 
 namespace anchorcast {
 

@@ -1,13 +1,13 @@
-#include "egress/rtmp/rtmp_viewer.hpp"
+#include "relay/egress/rtmp/rtmp_viewer.hpp"
 
 #include <algorithm>
 #include <utility>
 
 #include "anchorcast/core/log.hpp"
-#include "egress/flv/cue_point_bytes.hpp"
-#include "protocol/flv/audio_tag.hpp"
-#include "protocol/flv/video_tag.hpp"
-#include "protocol/rtmp/messages.hpp"
+#include "relay/egress/flv/cue_point_bytes.hpp"
+#include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
 namespace anchorcast {
 

@@ -9,9 +9,9 @@
 #include <cstdint>
 
 #include "anchorcast/hub/media_event.hpp"
-#include "egress/rtmp/rtmp_play_batch.hpp"
-#include "protocol/rtmp/amf0.hpp"
-#include "protocol/rtmp/chunk_writer.hpp"
+#include "relay/egress/rtmp/rtmp_play_batch.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
 
 namespace anchorcast {
 

@@ -1,4 +1,4 @@
-#include "egress/webrtc/dtls_certificate.hpp"
+#include "relay/egress/webrtc/dtls_certificate.hpp"
 
 #include <openssl/err.h>
 #include <openssl/rand.h>

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/openssl_handles.hpp"
+#include "relay/egress/webrtc/openssl_handles.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -1,4 +1,4 @@
-#include "egress/webrtc/dtls_transport.hpp"
+#include "relay/egress/webrtc/dtls_transport.hpp"
 
 #include <openssl/err.h>
 #include <openssl/srtp.h>

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/dtls_certificate.hpp"
-#include "egress/webrtc/srtp_keys.hpp"
+#include "relay/egress/webrtc/dtls_certificate.hpp"
+#include "relay/egress/webrtc/srtp_keys.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -1,8 +1,8 @@
-#include "egress/webrtc/ice_lite_agent.hpp"
+#include "relay/egress/webrtc/ice_lite_agent.hpp"
 
 #include <openssl/rand.h>
 
-#include "protocol/stun/stun_builder.hpp"
+#include "relay/protocol/stun/stun_builder.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/udp_socket.hpp"
-#include "protocol/stun/stun_message.hpp"
+#include "relay/egress/webrtc/udp_socket.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -1,4 +1,4 @@
-#include "egress/webrtc/sctp_association.hpp"
+#include "relay/egress/webrtc/sctp_association.hpp"
 
 #include <arpa/inet.h>
 #include <usrsctp.h>

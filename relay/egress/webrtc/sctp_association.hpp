@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/sctp_library.hpp"
+#include "relay/egress/webrtc/sctp_library.hpp"
 
 struct socket;  // usrsctp's
 

@@ -1,4 +1,4 @@
-#include "egress/webrtc/sctp_library.hpp"
+#include "relay/egress/webrtc/sctp_library.hpp"
 
 #include <usrsctp.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
-#include "egress/webrtc/sctp_association.hpp"
+#include "relay/egress/webrtc/sctp_association.hpp"
 
 namespace anchorcast::webrtc {
 

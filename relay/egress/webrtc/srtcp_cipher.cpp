@@ -1,11 +1,11 @@
-#include "egress/webrtc/srtcp_cipher.hpp"
+#include "relay/egress/webrtc/srtcp_cipher.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstring>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::webrtc {
 

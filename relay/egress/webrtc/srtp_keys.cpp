@@ -1,4 +1,4 @@
-#include "egress/webrtc/srtp_keys.hpp"
+#include "relay/egress/webrtc/srtp_keys.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

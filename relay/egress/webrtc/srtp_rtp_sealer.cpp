@@ -1,11 +1,11 @@
-#include "egress/webrtc/srtp_rtp_sealer.hpp"
+#include "relay/egress/webrtc/srtp_rtp_sealer.hpp"
 
 #include <openssl/evp.h>
 
 #include <cstring>
 #include <optional>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::webrtc {
 

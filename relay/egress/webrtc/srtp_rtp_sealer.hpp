@@ -11,7 +11,7 @@
 #include <span>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/srtp_keys.hpp"
+#include "relay/egress/webrtc/srtp_keys.hpp"
 
 struct evp_cipher_ctx_st;
 

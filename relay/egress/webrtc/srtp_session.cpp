@@ -1,4 +1,4 @@
-#include "egress/webrtc/srtp_session.hpp"
+#include "relay/egress/webrtc/srtp_session.hpp"
 
 #include <srtp2/srtp.h>
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/srtp_keys.hpp"
+#include "relay/egress/webrtc/srtp_keys.hpp"
 
 struct srtp_ctx_t_;
 

@@ -1,4 +1,4 @@
-#include "egress/webrtc/udp_socket.hpp"
+#include "relay/egress/webrtc/udp_socket.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
-#include "egress/webrtc/webrtc_server.hpp"
+#include "relay/egress/webrtc/webrtc_server.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "anchorcast/core/log.hpp"
-#include "protocol/stun/stun_message.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 namespace anchorcast::webrtc {
 

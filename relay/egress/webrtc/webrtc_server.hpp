@@ -16,8 +16,8 @@
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
-#include "egress/webrtc/sctp_library.hpp"
-#include "egress/webrtc/webrtc_session.hpp"
+#include "relay/egress/webrtc/sctp_library.hpp"
+#include "relay/egress/webrtc/webrtc_session.hpp"
 
 namespace anchorcast::webrtc {
 

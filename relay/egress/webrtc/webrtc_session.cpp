@@ -1,12 +1,12 @@
-#include "egress/webrtc/webrtc_session.hpp"
+#include "relay/egress/webrtc/webrtc_session.hpp"
 
 #include <cstring>
 
 #include "anchorcast/core/log.hpp"
-#include "protocol/dcep/dcep_message.hpp"
-#include "protocol/rtcp/rtcp_builder.hpp"
-#include "protocol/sctp/sctp_packet.hpp"
-#include "protocol/sdp/answer.hpp"
+#include "relay/protocol/dcep/dcep_message.hpp"
+#include "relay/protocol/rtcp/rtcp_builder.hpp"
+#include "relay/protocol/sctp/sctp_packet.hpp"
+#include "relay/protocol/sdp/answer.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -15,14 +15,14 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "egress/webrtc/dtls_transport.hpp"
-#include "egress/webrtc/feed/rtp_feed.hpp"
-#include "egress/webrtc/ice_lite_agent.hpp"
-#include "egress/webrtc/sctp_association.hpp"
-#include "egress/webrtc/srtp_rtp_sealer.hpp"
-#include "egress/webrtc/srtcp_cipher.hpp"
-#include "egress/webrtc/udp_socket.hpp"
-#include "protocol/rtcp/rtcp_packet.hpp"
+#include "relay/egress/webrtc/dtls_transport.hpp"
+#include "relay/egress/webrtc/feed/rtp_feed.hpp"
+#include "relay/egress/webrtc/ice_lite_agent.hpp"
+#include "relay/egress/webrtc/sctp_association.hpp"
+#include "relay/egress/webrtc/srtcp_cipher.hpp"
+#include "relay/egress/webrtc/srtp_rtp_sealer.hpp"
+#include "relay/egress/webrtc/udp_socket.hpp"
+#include "relay/protocol/rtcp/rtcp_packet.hpp"
 
 namespace anchorcast::webrtc {
 

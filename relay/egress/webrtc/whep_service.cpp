@@ -1,11 +1,11 @@
-#include "egress/webrtc/whep_service.hpp"
+#include "relay/egress/webrtc/whep_service.hpp"
 
 #include <openssl/rand.h>
 
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/log.hpp"
-#include "protocol/sdp/answer.hpp"
-#include "protocol/sdp/session_description.hpp"
+#include "relay/protocol/sdp/answer.hpp"
+#include "relay/protocol/sdp/session_description.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -7,23 +7,12 @@
 #include <string_view>
 #include <variant>
 
+#include "anchorcast/egress/webrtc_egress.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "egress/webrtc/feed/rtp_feed_registry.hpp"
-#include "egress/webrtc/webrtc_server.hpp"
+#include "relay/egress/webrtc/feed/rtp_feed_registry.hpp"
+#include "relay/egress/webrtc/webrtc_server.hpp"
 
 namespace anchorcast::webrtc {
-
-struct WhepAnswer {
-  std::string session_id;
-  std::string sdp;
-};
-
-// A refusal a WHEP client can act on: status 400/404, a code, a message.
-struct WhepRefusal {
-  int status = 400;
-  std::string code;
-  std::string message;
-};
 
 class WhepService {
  public:

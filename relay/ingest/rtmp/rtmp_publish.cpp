@@ -1,11 +1,11 @@
-#include "ingest/rtmp/rtmp_publish.hpp"
+#include "relay/ingest/rtmp/rtmp_publish.hpp"
 
 #include "anchorcast/core/log.hpp"
-#include "protocol/aac/audio_specific_config.hpp"
-#include "protocol/flv/audio_tag.hpp"
-#include "protocol/flv/video_tag.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/sps.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/sps.hpp"
 
 namespace anchorcast {
 

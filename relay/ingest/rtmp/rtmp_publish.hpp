@@ -11,7 +11,7 @@
 
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
 
 namespace anchorcast {
 

@@ -2,8 +2,8 @@
 
 #include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/log.hpp"
-#include "ingest/rtmp/rtmp_server_context.hpp"
-#include "ingest/rtmp/rtmp_session.hpp"
+#include "relay/ingest/rtmp/rtmp_server_context.hpp"
+#include "relay/ingest/rtmp/rtmp_session.hpp"
 
 namespace anchorcast {
 

@@ -1,4 +1,4 @@
-#include "ingest/rtmp/rtmp_session.hpp"
+#include "relay/ingest/rtmp/rtmp_session.hpp"
 
 #include <string_view>
 

@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "anchorcast/hub/stream.hpp"
-#include "egress/rtmp/rtmp_play_batch.hpp"
-#include "egress/rtmp/rtmp_viewer.hpp"
-#include "ingest/rtmp/rtmp_publish.hpp"
-#include "ingest/rtmp/rtmp_server_context.hpp"
-#include "protocol/rtmp/chunk_reader.hpp"
-#include "protocol/rtmp/chunk_writer.hpp"
-#include "protocol/rtmp/handshake.hpp"
-#include "protocol/rtmp/messages.hpp"
+#include "relay/egress/rtmp/rtmp_play_batch.hpp"
+#include "relay/egress/rtmp/rtmp_viewer.hpp"
+#include "relay/ingest/rtmp/rtmp_publish.hpp"
+#include "relay/ingest/rtmp/rtmp_server_context.hpp"
+#include "relay/protocol/rtmp/chunk_reader.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
+#include "relay/protocol/rtmp/handshake.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
 namespace anchorcast {
 

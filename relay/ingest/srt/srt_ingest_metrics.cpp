@@ -1,4 +1,4 @@
-#include "ingest/srt/srt_ingest_metrics.hpp"
+#include "relay/ingest/srt/srt_ingest_metrics.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "ingest/srt/srt_publisher.hpp"
+#include "relay/ingest/srt/srt_publisher.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "anchorcast/hub/stream.hpp"
-#include "ingest/srt/srt_handles.hpp"
-#include "ingest/srt/srt_ingest_metrics.hpp"
-#include "protocol/mpegts/ts_demuxer.hpp"
+#include "relay/ingest/srt/srt_handles.hpp"
+#include "relay/ingest/srt/srt_ingest_metrics.hpp"
+#include "relay/protocol/mpegts/ts_demuxer.hpp"
 
 namespace anchorcast {
 

@@ -18,11 +18,11 @@
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "ingest/srt/srt_handles.hpp"
-#include "ingest/srt/srt_ingest_metrics.hpp"
-#include "ingest/srt/srt_publisher.hpp"
-#include "ingest/srt/srt_stream_id.hpp"
-#include "ingest/srt/srt_viewer.hpp"
+#include "relay/ingest/srt/srt_handles.hpp"
+#include "relay/ingest/srt/srt_ingest_metrics.hpp"
+#include "relay/ingest/srt/srt_publisher.hpp"
+#include "relay/ingest/srt/srt_stream_id.hpp"
+#include "relay/ingest/srt/srt_viewer.hpp"
 
 namespace anchorcast {
 

@@ -1,4 +1,4 @@
-#include "ingest/srt/srt_stream_id.hpp"
+#include "relay/ingest/srt/srt_stream_id.hpp"
 
 namespace anchorcast {
 

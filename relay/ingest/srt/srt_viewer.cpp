@@ -1,4 +1,4 @@
-#include "ingest/srt/srt_viewer.hpp"
+#include "relay/ingest/srt/srt_viewer.hpp"
 
 #include "anchorcast/core/log.hpp"
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "anchorcast/hub/stream.hpp"
-#include "ingest/srt/srt_handles.hpp"
-#include "protocol/mpegts/ts_muxer.hpp"
+#include "relay/ingest/srt/srt_handles.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
 

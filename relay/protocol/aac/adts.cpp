@@ -1,4 +1,4 @@
-#include "protocol/aac/adts.hpp"
+#include "relay/protocol/aac/adts.hpp"
 
 #include <string>
 

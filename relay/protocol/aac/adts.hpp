@@ -9,7 +9,7 @@
 #include <span>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
 
 namespace anchorcast::aac {
 

@@ -1,9 +1,9 @@
-#include "protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
 
 #include <string>
 
 // The MSB-first bit reader lives with its first user (the SPS parser); AAC is its second.
-#include "protocol/bits/bit_reader.hpp"
+#include "relay/protocol/bits/bit_reader.hpp"
 
 namespace anchorcast::aac {
 namespace {

@@ -1,9 +1,9 @@
-#include "protocol/dcep/dcep_message.hpp"
+#include "relay/protocol/dcep/dcep_message.hpp"
 
 #include <algorithm>
 
-#include "protocol/bits/byte_order.hpp"
-#include "protocol/bits/byte_writer.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::dcep {
 namespace {

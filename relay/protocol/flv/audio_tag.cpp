@@ -1,4 +1,4 @@
-#include "protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/audio_tag.hpp"
 
 #include <string>
 

@@ -1,8 +1,8 @@
-#include "protocol/flv/cue_point.hpp"
+#include "relay/protocol/flv/cue_point.hpp"
 
 #include <string>
 
-#include "protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
 
 namespace anchorcast::flv {
 

@@ -1,4 +1,4 @@
-#include "protocol/flv/flv_header.hpp"
+#include "relay/protocol/flv/flv_header.hpp"
 
 #include <string>
 

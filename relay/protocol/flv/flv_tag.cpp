@@ -1,4 +1,4 @@
-#include "protocol/flv/flv_tag.hpp"
+#include "relay/protocol/flv/flv_tag.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "protocol/flv/video_tag.hpp"
+#include "relay/protocol/flv/video_tag.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,6 +1,6 @@
-#include "protocol/h264/annexb.hpp"
+#include "relay/protocol/h264/annexb.hpp"
 
-#include "protocol/h264/nal_unit.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::h264 {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
 
 namespace anchorcast::h264 {
 

@@ -1,9 +1,9 @@
-#include "protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
 
 #include <string>
 
-#include "protocol/h264/nal_unit.hpp"
-#include "protocol/h264/sps.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
+#include "relay/protocol/h264/sps.hpp"
 
 namespace anchorcast::h264 {
 namespace {

@@ -1,4 +1,4 @@
-#include "protocol/h264/nal_unit.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::h264 {
 

@@ -1,9 +1,9 @@
-#include "protocol/h264/sps.hpp"
+#include "relay/protocol/h264/sps.hpp"
 
 #include <cstdio>
 
-#include "protocol/bits/bit_reader.hpp"
-#include "protocol/h264/nal_unit.hpp"
+#include "relay/protocol/bits/bit_reader.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::h264 {
 using bits::BitReader;

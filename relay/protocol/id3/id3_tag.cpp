@@ -1,8 +1,8 @@
-#include "protocol/id3/id3_tag.hpp"
+#include "relay/protocol/id3/id3_tag.hpp"
 
 #include <algorithm>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::id3 {
 namespace {

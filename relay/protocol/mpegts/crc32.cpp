@@ -1,4 +1,4 @@
-#include "protocol/mpegts/crc32.hpp"
+#include "relay/protocol/mpegts/crc32.hpp"
 
 #include <array>
 

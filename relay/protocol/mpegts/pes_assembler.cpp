@@ -1,4 +1,4 @@
-#include "protocol/mpegts/pes_assembler.hpp"
+#include "relay/protocol/mpegts/pes_assembler.hpp"
 
 namespace anchorcast {
 

@@ -1,4 +1,4 @@
-#include "protocol/mpegts/pes_header.hpp"
+#include "relay/protocol/mpegts/pes_header.hpp"
 
 namespace anchorcast::mpegts {
 namespace {

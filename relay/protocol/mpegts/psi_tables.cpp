@@ -1,8 +1,8 @@
-#include "protocol/mpegts/psi_tables.hpp"
+#include "relay/protocol/mpegts/psi_tables.hpp"
 
 #include <algorithm>
 
-#include "protocol/mpegts/crc32.hpp"
+#include "relay/protocol/mpegts/crc32.hpp"
 
 namespace anchorcast::mpegts {
 namespace {

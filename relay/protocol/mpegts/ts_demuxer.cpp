@@ -1,17 +1,17 @@
-#include "protocol/mpegts/ts_demuxer.hpp"
+#include "relay/protocol/mpegts/ts_demuxer.hpp"
 
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
-#include "protocol/aac/adts.hpp"
-#include "protocol/aac/audio_specific_config.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/nal_unit.hpp"
-#include "protocol/h264/sps.hpp"
-#include "protocol/mpegts/crc32.hpp"
-#include "protocol/mpegts/pes_assembler.hpp"
+#include "relay/protocol/aac/adts.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
+#include "relay/protocol/h264/sps.hpp"
+#include "relay/protocol/mpegts/crc32.hpp"
+#include "relay/protocol/mpegts/pes_assembler.hpp"
 
 namespace anchorcast {
 

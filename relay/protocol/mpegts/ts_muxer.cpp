@@ -1,14 +1,14 @@
-#include "protocol/mpegts/ts_muxer.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <string>
 
-#include "protocol/aac/adts.hpp"
-#include "protocol/h264/annexb.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/mpegts/pes_header.hpp"
+#include "relay/protocol/aac/adts.hpp"
+#include "relay/protocol/h264/annexb.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/mpegts/pes_header.hpp"
 
 namespace anchorcast::mpegts {
 namespace {

@@ -15,8 +15,8 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "protocol/aac/audio_specific_config.hpp"
-#include "protocol/mpegts/psi_tables.hpp"
+#include "relay/protocol/aac/audio_specific_config.hpp"
+#include "relay/protocol/mpegts/psi_tables.hpp"
 
 namespace anchorcast::mpegts {
 

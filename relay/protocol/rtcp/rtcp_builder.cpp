@@ -1,6 +1,6 @@
-#include "protocol/rtcp/rtcp_builder.hpp"
+#include "relay/protocol/rtcp/rtcp_builder.hpp"
 
-#include "protocol/bits/byte_writer.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::rtcp {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/rtcp/rtcp_packet.hpp"
+#include "relay/protocol/rtcp/rtcp_packet.hpp"
 
 namespace anchorcast::rtcp {
 

@@ -1,8 +1,8 @@
-#include "protocol/rtcp/rtcp_packet.hpp"
+#include "relay/protocol/rtcp/rtcp_packet.hpp"
 
 #include <string>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::rtcp {
 namespace {

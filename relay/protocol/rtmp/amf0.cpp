@@ -1,9 +1,9 @@
-#include "protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
 
 #include <bit>
 #include <cstring>
 
-#include "protocol/bits/byte_writer.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::rtmp {
 

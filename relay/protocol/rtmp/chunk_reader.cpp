@@ -1,8 +1,8 @@
-#include "protocol/rtmp/chunk_reader.hpp"
+#include "relay/protocol/rtmp/chunk_reader.hpp"
 
 #include <algorithm>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::rtmp {
 

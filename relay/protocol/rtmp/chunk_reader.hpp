@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/rtmp/message.hpp"
+#include "relay/protocol/rtmp/message.hpp"
 
 namespace anchorcast::rtmp {
 

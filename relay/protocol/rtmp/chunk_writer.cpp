@@ -1,8 +1,8 @@
-#include "protocol/rtmp/chunk_writer.hpp"
+#include "relay/protocol/rtmp/chunk_writer.hpp"
 
 #include <algorithm>
 
-#include "protocol/bits/byte_writer.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::rtmp {
 

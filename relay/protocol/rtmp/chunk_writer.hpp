@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "protocol/rtmp/message.hpp"
+#include "relay/protocol/rtmp/message.hpp"
 
 namespace anchorcast::rtmp {
 

@@ -1,4 +1,4 @@
-#include "protocol/rtmp/handshake.hpp"
+#include "relay/protocol/rtmp/handshake.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

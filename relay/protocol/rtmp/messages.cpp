@@ -1,7 +1,7 @@
-#include "protocol/rtmp/messages.hpp"
+#include "relay/protocol/rtmp/messages.hpp"
 
-#include "protocol/bits/byte_order.hpp"
-#include "protocol/bits/byte_writer.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
 
 namespace anchorcast::rtmp {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/rtmp/amf0.hpp"
-#include "protocol/rtmp/message.hpp"
+#include "relay/protocol/rtmp/amf0.hpp"
+#include "relay/protocol/rtmp/message.hpp"
 
 namespace anchorcast::rtmp {
 

@@ -1,4 +1,4 @@
-#include "protocol/rtp/h264_depacketizer.hpp"
+#include "relay/protocol/rtp/h264_depacketizer.hpp"
 
 #include <string>
 

@@ -1,9 +1,9 @@
-#include "protocol/rtp/h264_packetizer.hpp"
+#include "relay/protocol/rtp/h264_packetizer.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "protocol/h264/nal_unit.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
 
 namespace anchorcast::rtp {
 namespace {

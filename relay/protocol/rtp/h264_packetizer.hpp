@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/rtp/rtp_header.hpp"
+#include "relay/protocol/rtp/rtp_header.hpp"
 
 namespace anchorcast::rtp {
 

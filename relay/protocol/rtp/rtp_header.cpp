@@ -1,9 +1,9 @@
-#include "protocol/rtp/rtp_header.hpp"
+#include "relay/protocol/rtp/rtp_header.hpp"
 
 #include <cstring>
 #include <string>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::rtp {
 namespace {

@@ -1,8 +1,8 @@
-#include "protocol/sctp/sctp_packet.hpp"
+#include "relay/protocol/sctp/sctp_packet.hpp"
 
 #include <array>
 
-#include "protocol/bits/byte_order.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
 
 namespace anchorcast::sctp {
 namespace {

@@ -1,9 +1,9 @@
-#include "protocol/sdp/answer.hpp"
+#include "relay/protocol/sdp/answer.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "protocol/sdp/codec_choice.hpp"
+#include "relay/protocol/sdp/codec_choice.hpp"
 
 namespace anchorcast::sdp {
 namespace {

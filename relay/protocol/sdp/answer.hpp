@@ -12,7 +12,7 @@
 #include <string>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/sdp/session_description.hpp"
+#include "relay/protocol/sdp/session_description.hpp"
 
 namespace anchorcast::sdp {
 

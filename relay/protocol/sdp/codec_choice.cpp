@@ -1,4 +1,4 @@
-#include "protocol/sdp/codec_choice.hpp"
+#include "relay/protocol/sdp/codec_choice.hpp"
 
 #include <charconv>
 #include <strings.h>

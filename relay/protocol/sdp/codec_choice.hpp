@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/sdp/session_description.hpp"
+#include "relay/protocol/sdp/session_description.hpp"
 
 namespace anchorcast::sdp {
 

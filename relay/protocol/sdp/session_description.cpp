@@ -1,4 +1,4 @@
-#include "protocol/sdp/session_description.hpp"
+#include "relay/protocol/sdp/session_description.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,11 +1,11 @@
-#include "protocol/stun/message_integrity.hpp"
+#include "relay/protocol/stun/message_integrity.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <cstring>
 
-#include "protocol/stun/stun_message.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 namespace anchorcast::stun {
 

@@ -1,8 +1,8 @@
-#include "protocol/stun/stun_builder.hpp"
+#include "relay/protocol/stun/stun_builder.hpp"
 
-#include "protocol/bits/byte_writer.hpp"
-#include "protocol/stun/message_integrity.hpp"
-#include "protocol/stun/stun_crc32.hpp"
+#include "relay/protocol/bits/byte_writer.hpp"
+#include "relay/protocol/stun/message_integrity.hpp"
+#include "relay/protocol/stun/stun_crc32.hpp"
 
 namespace anchorcast::stun {
 namespace {

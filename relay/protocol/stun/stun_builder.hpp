@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "protocol/stun/stun_message.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 namespace anchorcast::stun {
 

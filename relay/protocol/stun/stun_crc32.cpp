@@ -1,4 +1,4 @@
-#include "protocol/stun/stun_crc32.hpp"
+#include "relay/protocol/stun/stun_crc32.hpp"
 
 #include <array>
 

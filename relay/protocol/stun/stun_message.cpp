@@ -1,12 +1,12 @@
-#include "protocol/stun/stun_message.hpp"
+#include "relay/protocol/stun/stun_message.hpp"
 
 #include <openssl/crypto.h>
 
 #include <string>
 
-#include "protocol/bits/byte_order.hpp"
-#include "protocol/stun/message_integrity.hpp"
-#include "protocol/stun/stun_crc32.hpp"
+#include "relay/protocol/bits/byte_order.hpp"
+#include "relay/protocol/stun/message_integrity.hpp"
+#include "relay/protocol/stun/stun_crc32.hpp"
 
 namespace anchorcast::stun {
 namespace {

@@ -1,10 +1,10 @@
-#include "http/router.hpp"
+#include "relay/http/router.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "http/http_message.hpp"
+#include "relay/http/http_message.hpp"
 
 namespace anchorcast {
 namespace {

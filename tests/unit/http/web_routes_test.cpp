@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/http_message.hpp"
-#include "http/router.hpp"
+#include "relay/http/http_message.hpp"
+#include "relay/http/router.hpp"
 
 namespace anchorcast {
 namespace {

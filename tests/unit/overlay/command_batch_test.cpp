@@ -1,6 +1,6 @@
 // The writer thread's batch logic without the thread or SQLite: what each job gets back,
 // which rows go into the transaction, and what a failed commit turns acks into.
-#include "command_batch.hpp"
+#include "overlay/command_batch.hpp"
 
 #include <gtest/gtest.h>
 

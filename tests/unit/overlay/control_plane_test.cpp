@@ -11,8 +11,8 @@
 
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "control/command.hpp"
-#include "state/overlay_store.hpp"
+#include "overlay/control/command.hpp"
+#include "overlay/state/overlay_store.hpp"
 #include "test_images.hpp"
 
 namespace anchorcast {

@@ -1,4 +1,4 @@
-#include "egress/webrtc/feed/feed_cue.hpp"
+#include "relay/egress/webrtc/feed/feed_cue.hpp"
 
 #include <nlohmann/json.hpp>
 

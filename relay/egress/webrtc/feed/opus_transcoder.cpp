@@ -1,6 +1,6 @@
-#include "egress/webrtc/feed/opus_transcoder.hpp"
+#include "relay/egress/webrtc/feed/opus_transcoder.hpp"
 
-#include "codec/av_handles.hpp"
+#include "relay/codec/av_handles.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>

@@ -1,4 +1,4 @@
-#include "egress/webrtc/feed/rtp_feed.hpp"
+#include "relay/egress/webrtc/feed/rtp_feed.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -7,11 +7,11 @@
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
-#include "egress/webrtc/feed/opus_transcoder.hpp"
-#include "protocol/h264/avc_decoder_config.hpp"
-#include "protocol/h264/sps.hpp"
-#include "protocol/rtp/h264_packetizer.hpp"
-#include "protocol/rtp/rtp_header.hpp"
+#include "relay/egress/webrtc/feed/opus_transcoder.hpp"
+#include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/h264/sps.hpp"
+#include "relay/protocol/rtp/h264_packetizer.hpp"
+#include "relay/protocol/rtp/rtp_header.hpp"
 
 namespace anchorcast::webrtc {
 namespace {

@@ -64,8 +64,8 @@
 #include <vector>
 
 #include "anchorcast/hub/hub.hpp"
-#include "egress/webrtc/feed/feed_cue.hpp"
-#include "egress/webrtc/feed/rtp_packet.hpp"
+#include "relay/egress/webrtc/feed/feed_cue.hpp"
+#include "relay/egress/webrtc/feed/rtp_packet.hpp"
 
 namespace anchorcast::webrtc {
 

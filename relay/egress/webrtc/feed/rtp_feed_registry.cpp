@@ -1,4 +1,4 @@
-#include "egress/webrtc/feed/rtp_feed_registry.hpp"
+#include "relay/egress/webrtc/feed/rtp_feed_registry.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "egress/webrtc/feed/rtp_feed.hpp"
+#include "relay/egress/webrtc/feed/rtp_feed.hpp"
 
 namespace anchorcast::webrtc {
 

@@ -1,0 +1,55 @@
+// WebRTC egress as the rest of the server sees it: the UDP data plane (one I/O thread for
+// every viewer: ICE-lite, DTLS, SRTP, RTCP, data channels) and WHEP signalling (RFC 9725)
+// behind one short header. Design and threads: relay/egress/webrtc/README.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "anchorcast/core/config.hpp"
+#include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/result.hpp"
+#include "anchorcast/hub/hub.hpp"
+
+namespace anchorcast::webrtc {
+
+struct WhepAnswer {
+  std::string session_id;
+  std::string sdp;
+};
+
+// A refusal a WHEP client can act on: status 400/404, a code, a message.
+struct WhepRefusal {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+class WebRtcEgress {
+ public:
+  WebRtcEgress(Hub& hub, Metrics& metrics);
+  ~WebRtcEgress();  // stops
+  WebRtcEgress(const WebRtcEgress&) = delete;
+  WebRtcEgress& operator=(const WebRtcEgress&) = delete;
+
+  // Makes the DTLS certificate and binds `address` (webrtc.listen); answers carry a host
+  // candidate for `public_ip` (webrtc.public_ip). `udp_gso`: send equal-sized runs to
+  // one viewer as one GSO message where the kernel has it. The error names the key.
+  Status listen(const ListenAddress& address, bool udp_gso, std::string public_ip);
+  void start();  // the I/O thread
+  void stop();   // closes every session (DTLS close_notify) and joins
+
+  // Any thread. 404 unknown / not live, 400 bad SDP (naming what is wrong).
+  std::variant<WhepAnswer, WhepRefusal> offer(std::string_view stream_id, Rendition rendition,
+                                              std::string_view offer_sdp);
+  // Any thread. False: no such session of that stream.
+  bool end(std::string_view stream_id, std::string_view session_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anchorcast::webrtc
