@@ -1,143 +1,47 @@
 #include "relay/http/hls_endpoint.hpp"
 
-#include <vector>
-
-#include "anchorcast/egress/hls_packager.hpp"
-
 namespace anchorcast {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-constexpr auto kViewerWindow = std::chrono::seconds(15);
-// After the publisher leaves, the playlist stays up this long so players ride out an
-// anchor's reconnect instead of failing on a 404.
-constexpr auto kReconnectGrace = std::chrono::seconds(30);
 
-std::string with_query_on_segments(const std::string& playlist, std::string_view query) {
-  std::string out;
-  out.reserve(playlist.size() + 64 * query.size());
-  size_t pos = 0;
-  while (pos < playlist.size()) {
-    size_t end = playlist.find('\n', pos);
-    if (end == std::string::npos) end = playlist.size();
-    std::string_view line(playlist.data() + pos, end - pos);
-    out.append(line);
-    if (!line.empty() && line[0] != '#') out.append("?").append(query);
-    if (end < playlist.size()) out.push_back('\n');
-    pos = end + 1;
+HttpResponse miss_response(HlsMiss miss, const std::string& stream_id, const std::string& file) {
+  switch (miss) {
+    case HlsMiss::unknown_stream:
+      return HttpResponse::error(404, "not_found", "unknown stream '" + stream_id + "'");
+    case HlsMiss::not_live:
+      return HttpResponse::error(404, "not_live", "stream '" + stream_id + "' is not live");
+    case HlsMiss::no_segment_yet:
+      return HttpResponse::error(404, "not_live", "stream '" + stream_id + "' has no segment yet");
+    case HlsMiss::unknown_segment:
+      break;
   }
-  return out;
+  return HttpResponse::error(404, "not_found", "no segment '" + file + "' (it may have slid out)");
 }
+
 }  // namespace
-
-struct HlsEndpoint::Feed {
-  std::shared_ptr<Stream> stream;
-  std::unique_ptr<Subscription> subscription;
-  std::unique_ptr<HlsPackager> packager;
-  std::vector<MediaEvent> events;
-  bool live = false;
-  Clock::time_point gone_at{};
-};
-
-HlsEndpoint::HlsEndpoint(HlsConfig config, std::function<void(std::function<void()>)> post)
-    : config_(config), post_(std::move(post)) {}
-
-HlsEndpoint::~HlsEndpoint() = default;
-
-void HlsEndpoint::attach(const Hub& hub, const std::string& stream_id) {
-  if (auto source = hub.find(stream_id)) attach(source, Rendition::source);
-  if (auto main = hub.composited(stream_id)) attach(main, Rendition::main);
-}
-
-void HlsEndpoint::attach(const std::shared_ptr<Stream>& stream, Rendition rendition) {
-  auto feed = std::make_shared<Feed>();
-  feed->stream = stream;
-  feed->packager = std::make_unique<HlsPackager>(config_);
-  std::weak_ptr<Feed> weak = feed;
-  SubscribeOptions options;
-  options.protocol = ViewerProtocol::internal;
-  options.queue_capacity = 4096;  // the packager is fast; this only absorbs HTTP-thread stalls
-  options.notify = [this, weak] {
-    post_([this, weak] {
-      if (auto f = weak.lock()) drain(*f);
-    });
-  };
-  feed->subscription = stream->subscribe(std::move(options));
-  feeds_[{stream->id(), rendition}] = feed;
-  drain(*feed);
-}
-
-void HlsEndpoint::detach(const std::string& stream_id) {
-  feeds_.erase({stream_id, Rendition::source});
-  feeds_.erase({stream_id, Rendition::main});
-}
-
-void HlsEndpoint::close() { feeds_.clear(); }
-
-void HlsEndpoint::drain(Feed& feed) {
-  if (!feed.subscription) return;
-  feed.events.clear();
-  feed.subscription->pop_all(feed.events);
-  for (const auto& e : feed.events) {
-    if (e.type == MediaEvent::Type::tracks) feed.live = true;
-    if (e.type == MediaEvent::Type::publisher_gone || e.type == MediaEvent::Type::stream_closed) {
-      feed.live = false;
-      feed.gone_at = Clock::now();
-    }
-    feed.packager->on_event(e);
-  }
-  feed.events.clear();
-}
 
 HttpResponse HlsEndpoint::serve(const std::string& stream_id, Rendition rendition, const std::string& file,
                                 const HttpRequest& request) {
-  auto it = feeds_.find({stream_id, rendition});
-  bool separate_source = rendition == Rendition::source && feeds_.count({stream_id, Rendition::main});
-  if (it == feeds_.end()) it = feeds_.find({stream_id, Rendition::source});
-  if (it == feeds_.end()) return HttpResponse::error(404, "not_found", "unknown stream '" + stream_id + "'");
-  Feed& feed = *it->second;
-  bool recent = feed.live || (feed.gone_at != Clock::time_point{} && Clock::now() - feed.gone_at < kReconnectGrace);
-  if (!recent || !feed.packager->has_media())
-    return HttpResponse::error(404, "not_live", "stream '" + stream_id + "' is not live");
-
   HttpResponse r;
   if (file == "index.m3u8") {
-    auto playlist = feed.packager->playlist();
-    if (!playlist) return HttpResponse::error(404, "not_live", "stream '" + stream_id + "' has no segment yet");
-    r.content_type = "application/vnd.apple.mpegurl";
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    // Segment URIs are relative, so a player would drop ?rendition=source when fetching
-    // them: carry it in each URI.
-    if (separate_source) *playlist = with_query_on_segments(*playlist, "rendition=source");
-    r.body = std::make_shared<const std::string>(std::move(*playlist));
+    // One player: its address without the port, and its user agent.
     std::string client = request.remote_address.substr(0, request.remote_address.rfind(':')) + "|" +
                          request.header("user-agent").value_or("");
-    std::lock_guard lock(viewers_mutex_);
-    auto& clients = seen_[stream_id];
-    auto now = Clock::now();
-    clients[client] = now;
-    if (clients.size() > 4096) std::erase_if(clients, [&](const auto& c) { return now - c.second >= kViewerWindow; });
+    auto playlist = service_.playlist(stream_id, rendition, client);
+    if (auto* miss = std::get_if<HlsMiss>(&playlist)) return miss_response(*miss, stream_id, file);
+    r.content_type = "application/vnd.apple.mpegurl";
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.body = std::make_shared<const std::string>(std::move(std::get<std::string>(playlist)));
   } else {
-    auto segment = feed.packager->segment(file);
-    if (!segment) return HttpResponse::error(404, "not_found", "no segment '" + file + "' (it may have slid out)");
+    auto segment = service_.segment(stream_id, rendition, file);
+    if (auto* miss = std::get_if<HlsMiss>(&segment)) return miss_response(*miss, stream_id, file);
     r.content_type = "video/mp2t";
     // A segment never changes once listed; players and CDNs may keep it.
     r.headers.emplace_back("Cache-Control", "public, max-age=60");
-    r.body = std::move(segment);
+    r.body = std::move(std::get<std::shared_ptr<const std::string>>(segment));
   }
   r.headers.emplace_back("Access-Control-Allow-Origin", "*");
   return r;
-}
-
-int HlsEndpoint::viewers(const std::string& stream_id) const {
-  std::lock_guard lock(viewers_mutex_);
-  auto it = seen_.find(stream_id);
-  if (it == seen_.end()) return 0;
-  auto now = Clock::now();
-  int n = 0;
-  for (const auto& [client, at] : it->second)
-    if (now - at < kViewerWindow) ++n;
-  return n;
 }
 
 }  // namespace anchorcast

@@ -1,49 +1,35 @@
-// Serves every stream's HLS playlist and segments from memory. One HlsPackager per
-// stream, fed by a hub subscription drained on the HTTP thread (muxing a stream costs
-// little next to serving it; the per-viewer work is only handing out shared segments).
+// GET /hls/{id}/{file}: the HTTP face of the HLS egress (egress/hls/hls_service), which
+// owns the feeds and packagers. This only turns its answers into responses: status
+// codes, content types, cache headers, error messages.
 #pragma once
 
-#include <chrono>
 #include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 
 #include "anchorcast/core/config.hpp"
+#include "anchorcast/egress/hls_service.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "relay/http/http_message.hpp"
 
 namespace anchorcast {
 
-class HlsPackager;
-
 class HlsEndpoint {
  public:
-  // `post` runs a task on the HTTP thread; the hub's notify calls it.
-  HlsEndpoint(HlsConfig config, std::function<void(std::function<void()>)> post);
-  ~HlsEndpoint();
+  // `post` runs a task on the HTTP thread, which feeds the packagers.
+  HlsEndpoint(HlsConfig config, std::function<void(std::function<void()>)> post)
+      : service_(config, std::move(post)) {}
 
-  // HTTP thread. Packages the source and, for a composited stream, the main rendition.
-  void attach(const Hub& hub, const std::string& stream_id);
-  void detach(const std::string& stream_id);  // HTTP thread
-  // `file` is "index.m3u8" or a segment name. A stream without a separate main
-  // rendition serves its source for both.
+  // HTTP thread: see HlsService.
+  void attach(const Hub& hub, const std::string& stream_id) { service_.attach(hub, stream_id); }
+  void detach(const std::string& stream_id) { service_.detach(stream_id); }
+  void close() { service_.close(); }
+  // `file` is "index.m3u8" or a segment name.
   HttpResponse serve(const std::string& stream_id, Rendition rendition, const std::string& file,
                      const HttpRequest& request);
-  int viewers(const std::string& stream_id) const;  // distinct clients seen in the last 15 s
-  void close();                                     // HTTP thread: drops every subscription
+  int viewers(const std::string& stream_id) const { return service_.viewers(stream_id); }  // any thread
 
  private:
-  struct Feed;
-  void attach(const std::shared_ptr<Stream>& stream, Rendition rendition);
-  void drain(Feed& feed);
-
-  HlsConfig config_;
-  std::function<void(std::function<void()>)> post_;
-  std::map<std::pair<std::string, Rendition>, std::shared_ptr<Feed>> feeds_;  // HTTP thread only
-  mutable std::mutex viewers_mutex_;                     // viewers() is read by any thread
-  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> seen_;
+  HlsService service_;
 };
 
 }  // namespace anchorcast

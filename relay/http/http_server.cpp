@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
-#include "anchorcast/egress/flv_muxer.hpp"
+#include "anchorcast/egress/flv_viewer.hpp"
 #include "anchorcast/overlay/audience.hpp"
 #include "relay/http/control_socket.hpp"
 #include "relay/http/hls_endpoint.hpp"
@@ -27,9 +27,6 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 1 << 20;  // the largest request any endpoint accepts
 constexpr auto kReadTimeout = std::chrono::seconds(30);
-// A viewer whose socket accepts nothing for this long is gone; the hub already skips
-// slow ones to the next keyframe, this only reaps the dead.
-constexpr auto kStreamWriteTimeout = std::chrono::seconds(20);
 
 std::string endpoint_text(const tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -49,7 +46,8 @@ struct HttpServer::Impl {
                                          {{"protocol", "flv"}})),
         egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                          {{"protocol", "hls"}})),
-        http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")) {}
+        http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")),
+        flv(egress_flv_bytes) {}
 
   void accept();
   void start_session(tcp::socket socket);
@@ -64,6 +62,7 @@ struct HttpServer::Impl {
   Counter& egress_flv_bytes;
   Counter& egress_hls_bytes;
   Counter& http_requests;
+  FlvViewers flv;                                   // io thread only
   std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
   std::unique_ptr<ControlSockets> control_sockets;    // null without a ControlPlane
   std::unique_ptr<StatsPush> stats;                   // null without a ControlPlane
@@ -82,7 +81,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
-    subscription_.reset();
   }
 
  private:
@@ -123,7 +121,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     head_ = req.method() == http::verb::head;
 
     RouteResult result = server_.router.route(request);
-    if (auto* flv = std::get_if<FlvPlayback>(&result)) return start_flv(std::move(flv->stream));
+    if (auto* flv = std::get_if<FlvPlayback>(&result)) {
+      // The socket now belongs to the FLV egress, which writes the response itself.
+      server_.flv.start(stream_.release_socket(), remote_, flv->stream);
+      finished_ = true;
+      server_.sessions.erase(shared_from_this());
+      return;
+    }
     if (auto* up = std::get_if<ControlUpgrade>(&result)) {
       if (!server_.control_sockets || server_.stopped) return reply_and_close(503, "shutting down");
       // The socket now belongs to the control session; this HTTP session ends quietly.
@@ -171,68 +175,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     write_response(HttpResponse::error(status, "bad_request", message));
   }
 
-  // HTTP-FLV: a response with no length, then FLV tags until either side closes.
-  void start_flv(std::shared_ptr<Stream> stream) {
-    auto res = std::make_shared<http::response<http::empty_body>>();
-    res->version(11);
-    res->result(http::status::ok);
-    res->set(http::field::server, "anchorcast/" ANCHORCAST_VERSION);
-    res->set(http::field::content_type, "video/x-flv");
-    res->set(http::field::cache_control, "no-cache");
-    res->set(http::field::access_control_allow_origin, "*");
-    res->keep_alive(false);
-    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
-    stream_.expires_never();
-    log::info("flv: ", remote_, " plays '", stream->id(), "'");
-    stream_id_ = stream->id();
-    std::weak_ptr<HttpSession> weak = shared_from_this();
-    SubscribeOptions options;
-    options.protocol = ViewerProtocol::flv;
-    asio::io_context& io = server_.io;
-    options.notify = [&io, weak] {
-      asio::post(io, [weak] {
-        if (auto self = weak.lock()) self->pump();
-      });
-    };
-    subscription_ = stream->subscribe(std::move(options));
-    writing_ = true;
-    http::async_write_header(stream_, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      if (ec) return self->finish();
-      self->pump();
-    });
-  }
-
-  void pump() {
-    if (writing_ || !subscription_) return;
-    events_.clear();
-    subscription_->pop_all(events_);
-    bool end = false;
-    batch_.clear();
-    for (const auto& e : events_) end = !muxer_.on_event(e, batch_) || end;
-    events_.clear();
-    buffers_.clear();
-    for (const auto& span : batch_.spans()) buffers_.emplace_back(span.data(), span.size());
-    size_t bytes = batch_.size_bytes();
-    if (buffers_.empty()) {
-      if (end) finish();
-      return;
-    }
-    writing_ = true;
-    stream_.expires_after(kStreamWriteTimeout);
-    asio::async_write(stream_, buffers_, [self = shared_from_this(), end, bytes](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      if (ec) return self->finish();
-      self->server_.egress_flv_bytes.add(bytes);
-      if (end) return self->finish();
-      self->pump();
-    });
-  }
-
   void finish() {
     if (finished_) return;
     finished_ = true;
-    if (subscription_) log::info("flv: ", remote_, " left '", stream_id_, "'");
     close();
     server_.sessions.erase(shared_from_this());
   }
@@ -245,15 +190,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   bool head_ = false;
   bool finished_ = false;
-
-  // HTTP-FLV playback state.
-  std::string stream_id_;
-  std::unique_ptr<Subscription> subscription_;
-  FlvMuxer muxer_;
-  FlvBatch batch_;
-  std::vector<MediaEvent> events_;
-  std::vector<asio::const_buffer> buffers_;
-  bool writing_ = false;
 };
 
 void HttpServer::Impl::start_session(tcp::socket socket) {
@@ -356,6 +292,7 @@ void HttpServer::stop() {
     impl_->stats_timer.cancel();
     auto sessions = impl_->sessions;  // finish() erases from the set
     for (auto& s : sessions) s->close();
+    impl_->flv.close_all();
     impl_->hls.close();
     impl_->io.stop();  // handlers still pending are destroyed with the io_context
   });

@@ -1,5 +1,6 @@
 // Maps a request to what answers it: a plain response, one that needs another thread
-// first, or a long-lived media stream that the server session then pumps (HTTP-FLV).
+// first, or a long-lived media stream whose socket the server session hands to the FLV
+// egress (anchorcast/egress/flv_viewer.hpp).
 // Beast-free: unit-testable.
 #pragma once
 

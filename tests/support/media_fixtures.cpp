@@ -88,6 +88,16 @@ std::vector<PacketPtr> repeat_packets(const std::vector<PacketPtr>& base, int ti
   return out;
 }
 
+PacketPtr tiny_video(int64_t dts_ms, bool key) {
+  Packet p;
+  p.kind = MediaKind::video;
+  p.codec = Codec::h264;
+  p.keyframe = key;
+  p.dts = p.pts = dts_ms;
+  p.payload = {0, 0, 0, 3, static_cast<uint8_t>(key ? 0x65 : 0x41), 0x88, 0x80};
+  return std::make_shared<const Packet>(std::move(p));
+}
+
 std::string run_command(const std::string& command, int* status) {
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");

@@ -62,6 +62,10 @@ DemuxedFlv load_small_flv();
 // dts at or past `period_ms` are left out so copies never overlap.
 std::vector<PacketPtr> repeat_packets(const std::vector<PacketPtr>& base, int times, int64_t period_ms);
 
+// A 7-byte H.264 access unit (one AVCC NAL: IDR when `key`, else a non-IDR slice) at
+// `dts_ms` = pts, ms time base: enough for a muxer or packager to cut and count on.
+PacketPtr tiny_video(int64_t dts_ms, bool key);
+
 // Runs a shell command, returns its stdout (exit status in *status when given).
 std::string run_command(const std::string& command, int* status = nullptr);
 // A fresh temporary file path ending in `suffix`.

@@ -1,5 +1,6 @@
 // The control plane's HTTP server (Boost.Beast on one Asio thread): operator API,
-// metrics, HLS files and HTTP-FLV playback. Later: WHEP signalling, pages, WebSocket.
+// metrics, HLS files, WHEP signalling, pages, the merchant WebSocket, and the HTTP-FLV
+// requests whose sockets it hands to the FLV egress (which runs on this thread too).
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-#include "anchorcast/egress/hls_packager.hpp"
+#include "relay/egress/hls/hls_packager.hpp"
 
 #include <mutex>
 #include <vector>

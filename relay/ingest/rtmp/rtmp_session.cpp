@@ -18,7 +18,6 @@ constexpr uint64_t kDrainTimeoutMs = 5'000;
 constexpr uint32_t kWindowAckSize = 2'500'000;
 constexpr uint32_t kOutgoingChunkSize = 4096;
 constexpr uint32_t kMessageStreamId = 1;  // the one stream createStream hands out
-constexpr size_t kViewerQueueCapacity = 1024;
 
 rtmp::ChunkReaderLimits session_limits() {
   rtmp::ChunkReaderLimits limits;
@@ -75,13 +74,6 @@ struct RtmpSession::ControlWrite {
   uv_write_t req{};
   RtmpSession* session = nullptr;
   std::vector<uint8_t> bytes;
-};
-
-struct RtmpSession::MediaWrite {
-  uv_write_t req{};
-  RtmpSession* session = nullptr;
-  RtmpPlayBatch batch;
-  std::vector<uv_buf_t> bufs;
 };
 
 RtmpSession::RtmpSession(std::shared_ptr<RtmpServerContext> ctx)
@@ -304,7 +296,7 @@ void RtmpSession::on_connect(const rtmp::Command& c) {
 }
 
 void RtmpSession::on_publish(const rtmp::Command& c, uint32_t stream_id) {
-  if (publish_ || subscription_) return fail("publish on a connection that already publishes or plays");
+  if (publish_ || play_) return fail("publish on a connection that already publishes or plays");
   std::string key(strip_query(first_string_arg(c)));
   // The key is a secret: it appears in no log line, not even redacted.
   std::shared_ptr<Stream> stream = key.empty() ? nullptr : ctx_->hub.find_by_publish_key(key);
@@ -332,7 +324,7 @@ void RtmpSession::on_publish(const rtmp::Command& c, uint32_t stream_id) {
 }
 
 void RtmpSession::on_play(const rtmp::Command& c, uint32_t stream_id) {
-  if (publish_ || subscription_) return fail("play on a connection that already publishes or plays");
+  if (publish_ || play_) return fail("play on a connection that already publishes or plays");
   std::string full_name = first_string_arg(c);
   std::string name(strip_query(full_name));
   std::shared_ptr<Stream> stream = name.empty() ? nullptr : ctx_->hub.find(name, play_rendition(full_name));
@@ -350,20 +342,25 @@ void RtmpSession::on_play(const rtmp::Command& c, uint32_t stream_id) {
   queue(rtmp::make_sample_access(stream_id));
   flush();  // before any media: the subscription may deliver at once
 
-  viewer_ = std::make_unique<RtmpViewer>(stream_id);
-  if (!media_write_) media_write_ = std::make_unique<MediaWrite>();
+  RtmpPlay::Hooks hooks;
+  hooks.ended = [this] {
+    log::info(label(), ": stream '", stream_id_, "' was removed; closing");
+    queue(rtmp::make_on_status(kMessageStreamId, "status", "NetStream.Play.Stop", "Stream removed."));
+    close_after_flush();
+  };
+  hooks.failed = [this](const char* why) {
+    log::info(label(), ": write failed: ", why);
+    close();
+  };
+  play_ = std::make_unique<RtmpPlay>(reinterpret_cast<uv_stream_t*>(&tcp_), writer_, stream_id, ctx_->egress_bytes,
+                                     std::move(hooks));
   std::weak_ptr<RtmpSession> weak = weak_from_this();
   EventLoop* loop = &ctx_->loop;
-  SubscribeOptions options;
-  options.protocol = ViewerProtocol::rtmp;
-  options.queue_capacity = kViewerQueueCapacity;
-  // From the publisher's thread, under the queue's lock: only a post, nothing else.
-  options.notify = [loop, weak] {
+  play_->start(*stream, [loop, weak] {
     loop->post([weak] {
       if (auto self = weak.lock()) self->drain_play();
     });
-  };
-  subscription_ = stream->subscribe(std::move(options));
+  });
   log::info(label(), ": playing stream '", stream_id_, "'");
   drain_play();
 }
@@ -374,69 +371,13 @@ void RtmpSession::stop_publishing() {
   publish_.reset();  // StreamPublisher's destructor ends the publisher session
 }
 
-void RtmpSession::stop_playing() {
-  if (!subscription_) return;
-  subscription_.reset();
-  viewer_.reset();
-  events_.clear();
-}
+void RtmpSession::stop_playing() { play_.reset(); }
 
 void RtmpSession::drain_play() {
-  // Backpressure: one media write in flight. Until it completes, events wait in the
-  // hub's bounded queue, which skips a slow viewer to the next keyframe.
-  if (closing_ || draining_ || !subscription_ || media_in_flight_) return;
-  flush();
-  events_.clear();
-  subscription_->pop_all(events_);
-  if (events_.empty()) return;
-  RtmpPlayBatch& batch = media_write_->batch;
-  batch.clear();
-  bool close_now = false;
-  for (const auto& e : events_) {
-    if (viewer_->on_event(e, writer_, batch) == RtmpViewer::Action::close) {
-      close_now = true;
-      break;
-    }
-  }
-  events_.clear();
-  if (!batch.empty()) {
-    MediaWrite& w = *media_write_;
-    w.session = this;
-    w.req.data = &w;
-    w.bufs.clear();
-    for (auto span : batch.spans())
-      w.bufs.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(span.data())),
-                                   static_cast<unsigned>(span.size())));
-    int rc = uv_write(&w.req, reinterpret_cast<uv_stream_t*>(&tcp_), w.bufs.data(),
-                      static_cast<unsigned>(w.bufs.size()), &RtmpSession::on_media_written);
-    if (rc != 0) {
-      log::info(label(), ": write failed: ", uv_strerror(rc));
-      return close();
-    }
-    media_in_flight_ = true;
-  }
-  if (close_now) {
-    log::info(label(), ": stream '", stream_id_, "' was removed; closing");
-    queue(rtmp::make_on_status(kMessageStreamId, "status", "NetStream.Play.Stop", "Stream removed."));
-    close_after_flush();
-  }
-}
-
-void RtmpSession::on_media_written(uv_write_t* req, int status) {
-  auto* w = static_cast<MediaWrite*>(req->data);
-  RtmpSession* self = w->session;
-  self->media_in_flight_ = false;
-  size_t bytes = w->batch.size_bytes();
-  w->batch.clear();  // the packets can go now
-  if (status < 0) {
-    if (status != UV_ECANCELED && !self->closing_) {
-      log::info(self->label(), ": write failed: ", uv_strerror(status));
-      self->close();
-    }
-    return;
-  }
-  self->ctx_->egress_bytes.add(bytes);
-  self->drain_play();
+  // Control bytes never wait here: whatever queued a reply flushed it before returning
+  // to the loop, so media cannot overtake one.
+  if (closing_ || draining_ || !play_) return;
+  play_->pump();
 }
 
 void RtmpSession::queue(const rtmp::Message& m) { writer_.append(m, out_); }
@@ -507,7 +448,7 @@ void RtmpSession::on_timer(uv_timer_t* timer) {
     if (now - self->draining_since_ms_ >= kDrainTimeoutMs) why = "peer does not read; dropping queued replies";
   } else if (self->publish_) {
     if (now - self->last_read_ms_ >= kIdleTimeoutMs) why = "publisher sent nothing for 30 s";
-  } else if (!self->subscription_) {
+  } else if (!self->play_) {
     if (now - std::max(self->handshake_done_ms_, self->last_read_ms_) >= kIdleTimeoutMs)
       why = "neither publishing nor playing for 30 s";
   }

@@ -1,6 +1,6 @@
 // One RTMP connection (Adobe RTMP spec 1.0, section 7.2 command flow): handshake, chunk
 // stream, NetConnection/NetStream commands, then either publishing into the hub
-// (RtmpPublish) or playing from it (RtmpViewer). Loop thread only.
+// (RtmpPublish) or playing from it (egress/rtmp/rtmp_play). Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "anchorcast/egress/rtmp_play.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "relay/egress/rtmp/rtmp_play_batch.hpp"
-#include "relay/egress/rtmp/rtmp_viewer.hpp"
 #include "relay/ingest/rtmp/rtmp_publish.hpp"
 #include "relay/ingest/rtmp/rtmp_server_context.hpp"
 #include "relay/protocol/rtmp/chunk_reader.hpp"
@@ -38,14 +37,12 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
 
  private:
   struct ControlWrite;
-  struct MediaWrite;
 
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_timer(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
   static void on_control_written(uv_write_t* req, int status);
-  static void on_media_written(uv_write_t* req, int status);
   static void on_shutdown(uv_shutdown_t* req, int status);
 
   void on_bytes(std::span<const uint8_t> bytes);
@@ -94,13 +91,8 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   bool was_media_ = false;  // has published or played: errors are no longer "rejects"
 
   std::unique_ptr<RtmpPublish> publish_;
+  std::unique_ptr<RtmpPlay> play_;
   std::string stream_id_;  // the hub stream being published or played, for logs
-
-  std::unique_ptr<Subscription> subscription_;
-  std::unique_ptr<RtmpViewer> viewer_;
-  std::vector<MediaEvent> events_;
-  std::unique_ptr<MediaWrite> media_write_;  // reused; at most one in flight
-  bool media_in_flight_ = false;
 };
 
 }  // namespace anchorcast

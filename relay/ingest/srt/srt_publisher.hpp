@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "anchorcast/core/srt_handles.hpp"
 #include "anchorcast/hub/stream.hpp"
-#include "relay/ingest/srt/srt_handles.hpp"
 #include "relay/ingest/srt/srt_ingest_metrics.hpp"
 #include "relay/protocol/mpegts/ts_demuxer.hpp"
 

@@ -17,12 +17,12 @@
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/srt_handles.hpp"
+#include "anchorcast/egress/srt_viewer.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "relay/ingest/srt/srt_handles.hpp"
 #include "relay/ingest/srt/srt_ingest_metrics.hpp"
 #include "relay/ingest/srt/srt_publisher.hpp"
 #include "relay/ingest/srt/srt_stream_id.hpp"
-#include "relay/ingest/srt/srt_viewer.hpp"
 
 namespace anchorcast {
 

@@ -2,8 +2,8 @@
 // with our FLV and AMF0 parsers; bytes shared by every viewer.
 #include <gtest/gtest.h>
 
-#include "anchorcast/egress/flv_muxer.hpp"
 #include "media_fixtures.hpp"
+#include "relay/egress/flv/flv_muxer.hpp"
 #include "relay/protocol/flv/cue_point.hpp"
 #include "relay/protocol/flv/flv_header.hpp"
 #include "relay/protocol/flv/flv_tag.hpp"

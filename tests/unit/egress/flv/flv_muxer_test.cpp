@@ -1,4 +1,4 @@
-#include "anchorcast/egress/flv_muxer.hpp"
+#include "relay/egress/flv/flv_muxer.hpp"
 
 #include <gtest/gtest.h>
 

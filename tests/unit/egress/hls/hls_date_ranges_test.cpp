@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "anchorcast/egress/hls_packager.hpp"
 #include "media_fixtures.hpp"
+#include "relay/egress/hls/hls_packager.hpp"
 #include "relay/egress/hls/overlay_date_ranges.hpp"
 
 namespace anchorcast {
@@ -194,15 +194,7 @@ TEST(OverlayDateRanges, ClosedRangesStayBounded) {
 
 // ---- through the packager ----
 
-PacketPtr key_video(int64_t dts_ms, bool key) {
-  Packet p;
-  p.kind = MediaKind::video;
-  p.codec = Codec::h264;
-  p.keyframe = key;
-  p.dts = p.pts = dts_ms;
-  p.payload = {0, 0, 0, 3, static_cast<uint8_t>(key ? 0x65 : 0x41), 0x88, 0x80};
-  return std::make_shared<const Packet>(std::move(p));
-}
+PacketPtr key_video(int64_t dts_ms, bool key) { return fixtures::tiny_video(dts_ms, key); }
 
 MediaEvent cue_event(int64_t pts_ms, uint64_t version, const std::string& overlays) {
   return MediaEvent::of_cue(std::make_shared<const Cue>(Cue{pts_ms, version, cue(version, overlays)}));

@@ -1,4 +1,4 @@
-#include "anchorcast/egress/hls_packager.hpp"
+#include "relay/egress/hls/hls_packager.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,15 +30,7 @@ MediaEvent tracks_event(const TrackSet& tracks, bool new_session) {
 // Tracks whose video config is the real 180p record; packets carry tiny valid AVCC.
 TrackSet synthetic_tracks() { return fixtures::load_small_flv().tracks; }
 
-PacketPtr video(int64_t dts_ms, bool key) {
-  Packet p;
-  p.kind = MediaKind::video;
-  p.codec = Codec::h264;
-  p.keyframe = key;
-  p.dts = p.pts = dts_ms;
-  p.payload = {0, 0, 0, 3, static_cast<uint8_t>(key ? 0x65 : 0x41), 0x88, 0x80};
-  return std::make_shared<const Packet>(std::move(p));
-}
+PacketPtr video(int64_t dts_ms, bool key) { return fixtures::tiny_video(dts_ms, key); }
 
 PacketPtr audio(int64_t dts_ms) {
   Packet p;

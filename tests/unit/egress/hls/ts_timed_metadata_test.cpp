@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "anchorcast/egress/hls_packager.hpp"
 #include "media_fixtures.hpp"
+#include "relay/egress/hls/hls_packager.hpp"
 #include "relay/protocol/id3/id3_tag.hpp"
 #include "relay/protocol/mpegts/ts_muxer.hpp"
 #include "ts_inspect.hpp"
@@ -94,15 +94,7 @@ TEST(TsTimedMetadata, RefusesATagOverOnePes) {
 
 // ---- in HLS segments ----
 
-PacketPtr video(int64_t dts_ms, bool key) {
-  Packet p;
-  p.kind = MediaKind::video;
-  p.codec = Codec::h264;
-  p.keyframe = key;
-  p.dts = p.pts = dts_ms;
-  p.payload = {0, 0, 0, 3, static_cast<uint8_t>(key ? 0x65 : 0x41), 0x88, 0x80};
-  return std::make_shared<const Packet>(std::move(p));
-}
+PacketPtr video(int64_t dts_ms, bool key) { return fixtures::tiny_video(dts_ms, key); }
 
 std::vector<std::string> cue_texts(const fixtures::InspectedTs& ts, std::vector<int64_t>* pts = nullptr) {
   std::vector<std::string> out;
