@@ -6,28 +6,28 @@
 #include <future>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/secret.hpp"
 #include "anchorcast/hub/hub.hpp"
+#include "overlay/command_batch.hpp"
 #include "overlay/compositor/compositor.hpp"
 #include "overlay/control/command.hpp"
 #include "overlay/control/image_decoder.hpp"
 #include "overlay/control/image_probe.hpp"
 #include "overlay/control/merchant_auth.hpp"
+#include "overlay/metadata/metadata_output.hpp"
 #include "overlay/offload_thread.hpp"
+#include "overlay/state/asset_cache.hpp"
 #include "overlay/state/overlay_state.hpp"
 #include "overlay/state/overlay_store.hpp"
 
 namespace anchorcast {
 
 using control::Command;
-using control::CommandError;
-using nlohmann::json;
-using overlay::Change;
 using overlay::OverlayState;
 using overlay::StoreOp;
 using overlay::StoreWrite;
@@ -41,11 +41,6 @@ int64_t wall_ms() {
 
 std::string applied_json(uint64_t version, int64_t pts_ms) {
   return R"({"type":"applied","version":)" + std::to_string(version) + R"(,"pts_ms":)" + std::to_string(pts_ms) + "}";
-}
-
-std::string error_reply(const std::string& req, const CommandError& e) {
-  return json{{"type", "error"}, {"req", req}, {"code", control::error_code_name(e.code)}, {"message", e.message}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -72,12 +67,36 @@ struct ControlPlane::Impl {
     std::vector<std::shared_ptr<MerchantLink>> links;
   };
 
+  // apply_batch's view of the states; the caller holds state_mutex.
+  struct BatchView final : overlay::BatchStates {
+    explicit BatchView(Impl& m) : m(m) {}
+    void for_each(const std::function<void(const std::string&, OverlayState&)>& visit) override {
+      for (auto& [stream, s] : m.states) visit(stream, s.state);
+    }
+    OverlayState* find_known(const std::string& stream) override {
+      return m.tokens.count(stream) ? &m.states[stream].state : nullptr;
+    }
+    Impl& m;
+  };
+
+  // Where a stream's committed scenes go, in this order: the cue on its source rendition,
+  // then, on a burn-in stream, its compositor.
+  using SceneOutputs = std::vector<std::shared_ptr<metadata::SceneOutput>>;
+
   void run();
   void broadcast(const std::string& stream, const std::string& message);
-  // Burn-in streams: the compositor reports `applied` once a frame carries the change.
-  compositor::ScenePtr scene_of(const std::string& stream, int64_t now_ms);  // caller holds state_mutex
+  metadata::ScenePtr scene_of(const std::string& stream, int64_t now_ms);  // caller holds state_mutex
+  // `applied` for every merchant of `stream`; takes state_mutex (the one callback of the
+  // stream's scene outputs).
+  metadata::AppliedCallback applied_to(const std::string& stream);
+  // Starts the stream's scene outputs: its source's cues and, on a burn-in stream, its
+  // compositor. A stream not in the hub gets none (it has no viewers to reach).
   void start_compositor(const std::string& stream);
-  std::unique_ptr<compositor::Compositor> take_compositor(const std::string& stream);
+  SceneOutputs outputs_of(const std::string& stream);  // caller holds state_mutex
+  // Takes the stream's scene outputs out; dropping them joins the compositor's thread, so
+  // the caller does it outside state_mutex.
+  std::unique_ptr<SceneOutputs> take_compositor(const std::string& stream);
+  void trim_asset_cache();
   bool asset_exists(std::string_view id) const { return asset_ids.count(std::string(id)) > 0; }
   Status submit_admin(StoreWrite write);
 
@@ -94,7 +113,9 @@ struct ControlPlane::Impl {
   std::map<std::string, std::vector<std::string>, std::less<>> tokens;
   std::map<std::string, AssetInfo> asset_ids;
   std::vector<StreamConfig> db_streams;
-  std::map<std::string, std::unique_ptr<compositor::Compositor>, std::less<>> compositors;
+  // The compositors' images, so their threads never read SQLite (state/asset_cache.hpp).
+  overlay::AssetCache asset_cache;
+  std::map<std::string, SceneOutputs, std::less<>> outputs;
 
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
@@ -141,6 +162,7 @@ Status ControlPlane::open() {
     if (!m.tokens.count(stream)) continue;
     m.states[stream].state.restore(stored.version, stored.overlays, stored.scheduled);
   }
+  for (const auto& [stream, s] : m.states) m.asset_cache.load_missing(s.state.records(), *m.store);
   return {};
 }
 
@@ -161,8 +183,8 @@ void ControlPlane::start() {
   m.writer = std::thread([this] { impl_->run(); });
 }
 
-compositor::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream, int64_t now_ms) {
-  auto scene = std::make_shared<compositor::Scene>();
+metadata::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream, int64_t now_ms) {
+  auto scene = std::make_shared<metadata::Scene>();
   auto it = states.find(stream);
   if (it == states.end()) {
     scene->overlays_json = "[]";
@@ -174,33 +196,64 @@ compositor::ScenePtr ControlPlane::Impl::scene_of(const std::string& stream, int
   return scene;
 }
 
-void ControlPlane::Impl::start_compositor(const std::string& stream) {
-  auto main = hub.composited(stream);
-  auto source = hub.find(stream);
-  if (!main || !source) return;  // not a burn-in stream
-  compositor::CompositorHooks hooks;
-  hooks.asset_bytes = [this](const std::string& id) -> std::optional<std::string> {
-    auto r = store->read_asset(id);
-    if (!r || !*r) return std::nullopt;
-    return std::move((*r)->second);
-  };
-  hooks.applied = [this, stream](uint64_t version, int64_t pts_ms) {
+metadata::AppliedCallback ControlPlane::Impl::applied_to(const std::string& stream) {
+  return [this, stream](uint64_t version, int64_t pts_ms) {
     std::lock_guard lock(state_mutex);
     broadcast(stream, applied_json(version, pts_ms));
   };
-  auto c = std::make_unique<compositor::Compositor>(source, main, std::move(hooks), metrics);
-  std::lock_guard lock(state_mutex);
-  c->start(scene_of(stream, wall_ms()));
-  compositors[stream] = std::move(c);
 }
 
-std::unique_ptr<compositor::Compositor> ControlPlane::Impl::take_compositor(const std::string& stream) {
+void ControlPlane::Impl::start_compositor(const std::string& stream) {
+  auto source = hub.find(stream);
+  if (!source) return;
+  auto main = hub.composited(stream);  // null: not a burn-in stream
+  SceneOutputs outs;
+  // Every change is cued on the source at once. A burn-in stream's viewers watch main by
+  // default: there the compositor alone reports `applied`, with the frame that shows it.
+  outs.push_back(std::make_shared<metadata::MetadataOutput>(source, main ? nullptr : applied_to(stream)));
+  std::shared_ptr<compositor::Compositor> c;
+  if (main) {
+    c = std::make_shared<compositor::Compositor>(
+        source, main, [this](const std::string& id) { return asset_cache.find(id); }, applied_to(stream), metrics);
+    outs.push_back(c);
+  }
   std::lock_guard lock(state_mutex);
-  auto it = compositors.find(stream);
-  if (it == compositors.end()) return nullptr;
-  auto c = std::move(it->second);
-  compositors.erase(it);
-  return c;
+  if (c) {
+    auto scene = scene_of(stream, wall_ms());
+    asset_cache.load_missing(scene->overlays, *store);  // restored overlays: cached at open already
+    c->start(std::move(scene));
+  }
+  outputs[stream] = std::move(outs);
+}
+
+std::unique_ptr<ControlPlane::Impl::SceneOutputs> ControlPlane::Impl::take_compositor(const std::string& stream) {
+  std::lock_guard lock(state_mutex);
+  auto it = outputs.find(stream);
+  if (it == outputs.end()) return nullptr;
+  auto outs = std::make_unique<SceneOutputs>(std::move(it->second));
+  outputs.erase(it);
+  return outs;
+}
+
+ControlPlane::Impl::SceneOutputs ControlPlane::Impl::outputs_of(const std::string& stream) {
+  auto source = hub.find(stream);
+  if (!source) return {};
+  if (auto it = outputs.find(stream); it != outputs.end()) return it->second;
+  // Not started yet (create_stream adds a stream to the hub before it starts them): its
+  // changes reach the source's viewers and apply at once, as on a stream with no compositor.
+  return {std::make_shared<metadata::MetadataOutput>(source, applied_to(stream))};
+}
+
+void ControlPlane::Impl::trim_asset_cache() {
+  if (!asset_cache.over_limit()) return;
+  std::set<std::string, std::less<>> shown;
+  {
+    std::lock_guard lock(state_mutex);
+    for (const auto& [stream, s] : states)
+      for (const auto& r : s.state.records())
+        if (!r.overlay.image.empty()) shown.insert(r.overlay.image);
+  }
+  asset_cache.keep_only(shown);
 }
 
 void ControlPlane::flush() {
@@ -219,12 +272,12 @@ void ControlPlane::stop() {
   impl_->queue_cv.notify_all();
   impl_->writer.join();
   // Joined outside state_mutex: a compositor thread may be waiting for it to report.
-  std::map<std::string, std::unique_ptr<compositor::Compositor>, std::less<>> compositors;
+  std::map<std::string, Impl::SceneOutputs, std::less<>> outputs;
   {
     std::lock_guard lock(impl_->state_mutex);
-    compositors.swap(impl_->compositors);
+    outputs.swap(impl_->outputs);
   }
-  compositors.clear();
+  outputs.clear();
   std::lock_guard lock(impl_->state_mutex);
   for (auto& [id, s] : impl_->states) s.links.clear();
 }
@@ -333,64 +386,26 @@ void ControlPlane::Impl::run() {
       in_flight = batch.size();
     }
 
-    // Apply everything in memory, then one transaction for the whole batch.
+    // Apply everything in memory (command_batch.hpp), then one transaction for the whole batch.
     int64_t now = wall_ms();
-    std::vector<StoreWrite> writes;
-    struct Outcome {
-      std::string reply;
-      std::string stream;
-      std::string event;  // applied/scheduled event for every merchant of the stream
-    };
-    std::vector<Outcome> outcomes(batch.size());
-    std::vector<std::pair<std::string, std::string>> fired_events;
+    std::vector<overlay::BatchJob> jobs;
+    jobs.reserve(batch.size());
+    for (auto& job : batch) jobs.push_back(overlay::BatchJob{job.stream, std::move(job.command), std::move(job.admin)});
+    overlay::BatchResult result;
     {
       std::lock_guard slock(state_mutex);
-      auto exists = [this](std::string_view id) { return asset_exists(id); };
-      for (auto& [stream, s] : states) {
-        for (auto& f : s.state.run_due(now, exists)) {
-          if (f.error) log::warn("control: scheduled ", f.scheduled.id, " on '", stream, "' failed: ", f.error->message);
-          writes.push_back(StoreWrite{stream, f.change.version, std::move(f.change.ops)});
-          fired_events.emplace_back(stream, std::to_string(f.change.version));
-        }
-      }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        auto& job = batch[i];
-        outcomes[i].stream = job.stream;
-        if (job.admin) {
-          writes.push_back(std::move(*job.admin));
-          continue;
-        }
-        const Command& cmd = *job.command;
-        if (!tokens.count(job.stream)) {
-          outcomes[i].reply = error_reply(cmd.req, {control::ErrorCode::not_found, "stream '" + job.stream + "' was deleted"});
-          continue;
-        }
-        auto result = states[job.stream].state.apply(cmd, now, exists);
-        if (auto* e = std::get_if<CommandError>(&result)) {
-          outcomes[i].reply = error_reply(cmd.req, *e);
-          continue;
-        }
-        auto& change = std::get<Change>(result);
-        for (const auto& op : change.ops)
-          if (op.kind == StoreOp::Kind::put_asset && op.image)
-            asset_ids.emplace(op.id, AssetInfo{op.id, op.image->info.mime, op.image->info.width,
-                                               op.image->info.height, static_cast<int64_t>(op.image->bytes.size())});
-        json ack = {{"type", "ack"}, {"req", cmd.req}, {"version", change.version}};
-        if (!change.schedule_id.empty()) {
-          ack["scheduled"] = change.schedule_id;
-          outcomes[i].event = json{{"type", "scheduled"}, {"version", change.version}, {"id", change.schedule_id},
-                                   {"at_ms", *cmd.at_ms}}.dump();
-        } else {
-          outcomes[i].event = std::to_string(change.version);  // filled with pts below
-        }
-        outcomes[i].reply = ack.dump(-1, ' ', false, json::error_handler_t::replace);
-        writes.push_back(StoreWrite{job.stream, change.version, std::move(change.ops)});
-      }
+      BatchView view(*this);
+      result = overlay::apply_batch(view, jobs, [this](std::string_view id) { return asset_exists(id); }, now);
+      for (const auto& a : result.new_assets) asset_ids.emplace(a.id, a);
+      for (const auto& f : result.fired)
+        if (f.error) log::warn("control: scheduled ", f.schedule_id, " on '", f.stream, "' failed: ", f.error->message);
     }
+    const auto& writes = result.writes;
     Status committed;
     if (!writes.empty()) {
       committed = store->commit(writes);
       commits.add();
+      if (committed) asset_cache.add_committed(writes);
       if (!committed) {
         // Memory ran ahead of the database: reload what is durable so the next state
         // and version match what merchants were acked.
@@ -405,50 +420,43 @@ void ControlPlane::Impl::run() {
         }
       }
     }
-    // Every change becomes a cue (timed metadata) in the source rendition at once. A
-    // burn-in stream's compositor also gets the new scene and reports each version (and
-    // cues its main rendition) once a frame shows it; elsewhere the change reaches viewers
-    // with the next packet, so it applies at the current output position.
-    std::map<std::string, std::vector<uint64_t>> changed;
-    auto announce = [&](const std::string& stream, const std::string& version) {
-      changed[stream].push_back(std::stoull(version));
+    overlay::settle_batch(result, jobs, committed);
+    // Replies go out, then every change goes to its stream's scene outputs: a cue in the
+    // source rendition at once, and on a burn-in stream the compositor, which reports each
+    // version (and cues its main rendition) once a frame shows it. Outside state_mutex:
+    // the outputs report `applied` through applied_to, which takes it.
+    struct Delivery {
+      metadata::ScenePtr scene;
+      std::vector<uint64_t> versions;
+      SceneOutputs outputs;
     };
+    std::vector<Delivery> deliveries;
     {
       std::lock_guard slock(state_mutex);
-      for (auto& [stream, version] : fired_events) announce(stream, version);
+      std::map<std::string, std::vector<uint64_t>> changed;
+      for (const auto& f : result.fired) changed[f.stream].push_back(f.version);
       for (size_t i = 0; i < batch.size(); ++i) {
         auto& job = batch[i];
         if (job.done) {
           job.done->set_value(committed);
           continue;
         }
-        auto& o = outcomes[i];
-        if (!committed && !o.event.empty()) {
-          o.reply = error_reply(job.command->req, {control::ErrorCode::invalid, "not stored: " + committed.error().message});
-          o.event.clear();
-        }
-        if (o.event.empty()) errors.add();
-        else commands.add();
+        auto& o = result.outcomes[i];
+        if (o.acked()) commands.add();
+        else errors.add();
         job.reply(std::move(o.reply));
-        if (o.event.empty()) continue;
-        if (o.event.front() == '{') broadcast(o.stream, o.event);
-        else announce(o.stream, o.event);
+        if (auto* e = std::get_if<overlay::ScheduledEvent>(&o.event)) broadcast(job.stream, e->json);
+        else if (auto* e = std::get_if<overlay::ChangeEvent>(&o.event)) changed[job.stream].push_back(e->version);
       }
-      for (auto& [stream, versions] : changed) {
-        auto scene = scene_of(stream, now);
-        if (auto source = hub.find(stream)) {
-          int64_t pts = source->output_position_ms();
-          source->push_cue(std::make_shared<Cue>(Cue{pts, scene->version, compositor::cue_json(*scene, pts)}));
-          auto c = compositors.find(stream);
-          if (c == compositors.end()) {
-            for (uint64_t v : versions) broadcast(stream, applied_json(v, pts));
-            continue;
-          }
-          if (auto at = c->second->set_scene(scene, versions))
-            for (uint64_t v : versions) broadcast(stream, applied_json(v, *at));
-        }
-      }
+      for (auto& [stream, versions] : changed)
+        if (auto outs = outputs_of(stream); !outs.empty())
+          deliveries.push_back(Delivery{scene_of(stream, now), std::move(versions), std::move(outs)});
     }
+    for (auto& d : deliveries) {
+      asset_cache.load_missing(d.scene->overlays, *store);  // before a compositor can need them
+      for (auto& output : d.outputs) output->set_scene(d.scene, d.versions);
+    }
+    trim_asset_cache();
     batch.clear();
     {
       std::lock_guard lock(queue_mutex);

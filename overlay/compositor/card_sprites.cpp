@@ -31,7 +31,7 @@ const render::RgbaImage* CardSprites::image(const std::string& asset_id) {
   auto it = images_.find(asset_id);
   if (it == images_.end()) {
     std::optional<render::RgbaImage> decoded;
-    if (auto bytes = asset_bytes_ ? asset_bytes_(asset_id) : std::nullopt) {
+    if (auto bytes = asset_bytes_ ? asset_bytes_(asset_id) : nullptr) {
       auto r = render::decode_image(*bytes);
       if (r) decoded = std::move(*r);
       else log::warn("compositor: asset ", asset_id, " cannot be drawn: ", r.error().message);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,8 +16,9 @@
 
 namespace anchorcast::compositor {
 
-// The bytes of an uploaded asset (PNG/JPEG/WebP), or nullopt when it is gone.
-using AssetBytes = std::function<std::optional<std::string>(const std::string& asset_id)>;
+// The bytes of an uploaded asset (PNG/JPEG/WebP), or null when it is gone. Called on the
+// compositor's thread: it answers from memory.
+using AssetBytes = std::function<std::shared_ptr<const std::string>(const std::string& asset_id)>;
 
 class CardSprites {
  public:

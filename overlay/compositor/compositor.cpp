@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
@@ -11,6 +12,7 @@
 #include "overlay/compositor/h264_decoder.hpp"
 #include "overlay/compositor/h264_encoder.hpp"
 #include "overlay/compositor/layer_animator.hpp"
+#include "overlay/metadata/scene_cue.hpp"
 
 namespace anchorcast::compositor {
 
@@ -38,7 +40,7 @@ int default_bitrate_kbps(int height) { return height >= 1000 ? 4500 : height >= 
 struct Compositor::Worker {
   Worker(Compositor& owner, Metrics& metrics, const std::string& stream_id)
       : owner(owner),
-        sprites(owner.hooks_.asset_bytes),
+        sprites(owner.images_),
         latency(metrics.histogram("anchorcast_compositor_latency_seconds",
                                   "Source packet in to composited packet out, per video frame",
                                   {0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.033, 0.05, 0.075, 0.1, 0.25, 1},
@@ -95,9 +97,13 @@ struct Compositor::Worker {
   uint64_t renders_seen = 0;
 };
 
-Compositor::Compositor(std::shared_ptr<Stream> source, std::shared_ptr<Stream> main, CompositorHooks hooks,
-                       Metrics& metrics)
-    : source_(std::move(source)), main_(std::move(main)), hooks_(std::move(hooks)), metrics_(metrics) {}
+Compositor::Compositor(std::shared_ptr<Stream> source, std::shared_ptr<Stream> main, AssetBytes images,
+                       metadata::AppliedCallback applied, Metrics& metrics)
+    : source_(std::move(source)),
+      main_(std::move(main)),
+      images_(std::move(images)),
+      applied_(std::move(applied)),
+      metrics_(metrics) {}
 
 Compositor::~Compositor() { stop(); }
 
@@ -119,7 +125,8 @@ void Compositor::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::optional<int64_t> Compositor::set_scene(ScenePtr scene, std::vector<uint64_t> versions) {
+void Compositor::set_scene(ScenePtr scene, std::vector<uint64_t> versions) {
+  std::optional<int64_t> applied_at;
   {
     std::lock_guard lock(mutex_);
     pending_scene_ = std::move(scene);
@@ -129,13 +136,16 @@ std::optional<int64_t> Compositor::set_scene(ScenePtr scene, std::vector<uint64_
       wakeup_ = true;
     } else if (!versions.empty()) {
       // Nothing on screen to wait for: the change applies where main's timeline is now.
-      int64_t at = main_->output_position_ms();
-      main_->push_cue(std::make_shared<Cue>(Cue{at, pending_scene_->version, cue_json(*pending_scene_, at)}));
-      return at;
+      applied_at = main_->output_position_ms();
+      main_->push_cue(metadata::build_cue(*pending_scene_, *applied_at));
     }
   }
-  wake_.notify_all();
-  return std::nullopt;
+  if (!applied_at) {
+    wake_.notify_all();
+    return;
+  }
+  if (applied_)
+    for (uint64_t v : versions) applied_(v, *applied_at);
 }
 
 void Compositor::run() {
@@ -381,9 +391,9 @@ void Compositor::Worker::publish_encoded(SteadyClock::time_point arrived, uint64
     reported_version = version;
     // The cue rides with the frame that shows the change: same pts, right after it.
     if (current_scene)
-      owner.main_->push_cue(std::make_shared<Cue>(Cue{pts_ms, current_scene->version, cue_json(*current_scene, pts_ms)}));
-    if (owner.hooks_.applied)
-      for (uint64_t v : versions) owner.hooks_.applied(v, pts_ms);
+      owner.main_->push_cue(metadata::build_cue(*current_scene, pts_ms));
+    if (owner.applied_)
+      for (uint64_t v : versions) owner.applied_(v, pts_ms);
   }
 }
 
@@ -398,8 +408,8 @@ void Compositor::Worker::on_source_gone() {
   }
   // Changes no frame carried yet: they reach viewers with the first frame of the next
   // session, so report them now rather than leave merchants waiting.
-  if (owner.hooks_.applied)
-    for (uint64_t v : versions) owner.hooks_.applied(v, position);
+  if (owner.applied_)
+    for (uint64_t v : versions) owner.applied_(v, position);
   publisher.reset();
   decoder.close();
   encoder.close();

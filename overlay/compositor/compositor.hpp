@@ -12,12 +12,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
 #include "overlay/compositor/card_sprites.hpp"
-#include "overlay/compositor/scene.hpp"
+#include "overlay/metadata/scene_output.hpp"
 
 namespace anchorcast {
 class Counter;
@@ -28,27 +27,24 @@ class Stream;
 
 namespace anchorcast::compositor {
 
-struct CompositorHooks {
-  AssetBytes asset_bytes;
-  // A change first reached viewers: the pts (ms, main rendition's output timeline) of the
-  // first frame that shows it. Called from the compositor's thread with no lock held.
-  std::function<void(uint64_t version, int64_t pts_ms)> applied;
-};
-
-class Compositor {
+// A scene output (metadata/scene_output.hpp): the change is burned into main's frames.
+class Compositor final : public metadata::SceneOutput {
  public:
-  Compositor(std::shared_ptr<Stream> source, std::shared_ptr<Stream> main, CompositorHooks hooks, Metrics& metrics);
-  ~Compositor();
+  // `images`: the bytes of the assets cards show; called on the compositor's thread, so it
+  // must answer from memory (the control plane's AssetCache), never wait on SQLite.
+  // `applied`: the pts (ms, main rendition's output timeline) of the first frame that
+  // shows a change, from the compositor's thread; while no video is being composited (the
+  // anchor is offline) main's current position, from set_scene's caller.
+  Compositor(std::shared_ptr<Stream> source, std::shared_ptr<Stream> main, AssetBytes images,
+             metadata::AppliedCallback applied, Metrics& metrics);
+  ~Compositor() override;
   Compositor(const Compositor&) = delete;
   Compositor& operator=(const Compositor&) = delete;
 
   void start(ScenePtr initial);
   void stop();
 
-  // A committed change. `versions` are the changes it carries that merchants wait an
-  // `applied` for. While no video is being composited (the anchor is offline) the change
-  // applies at once: the return value is the pts to report, and the caller reports it.
-  std::optional<int64_t> set_scene(ScenePtr scene, std::vector<uint64_t> versions);
+  void set_scene(ScenePtr scene, std::vector<uint64_t> versions) override;
 
   struct Worker;  // the thread's state (media handles), compositor.cpp
 
@@ -57,7 +53,8 @@ class Compositor {
 
   std::shared_ptr<Stream> source_;
   std::shared_ptr<Stream> main_;
-  CompositorHooks hooks_;
+  AssetBytes images_;
+  metadata::AppliedCallback applied_;
   Metrics& metrics_;
 
   std::mutex mutex_;

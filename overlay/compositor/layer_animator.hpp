@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "overlay/compositor/scene.hpp"
+#include "overlay/metadata/scene.hpp"
 #include "overlay/render/card_renderer.hpp"
 
 namespace anchorcast::compositor {
 
 namespace render = overlay::render;
+using metadata::Scene;
+using metadata::ScenePtr;
 
 constexpr int64_t kAnimationMs = 250;
 constexpr int64_t kEndedShowMs = 3000;

@@ -46,9 +46,17 @@ struct Collector : MerchantLink {
     std::lock_guard lock(mutex);
     messages.push_back(std::move(m));
   }
+  std::vector<std::string> copy() {
+    std::lock_guard lock(mutex);
+    return messages;
+  }
   std::mutex mutex;
   std::vector<std::string> messages;
 };
+
+std::string applied(uint64_t version, int64_t pts_ms) {
+  return R"({"type":"applied","version":)" + std::to_string(version) + R"(,"pts_ms":)" + std::to_string(pts_ms) + "}";
+}
 
 Config test_config(const std::string& dir) {
   Config c;
@@ -142,6 +150,41 @@ TEST(ControlPlane, AcksAfterCommitAndRestoresAfterRestart) {
   ControlPlane cp(hub, metrics, config);
   ASSERT_TRUE(cp.open().ok());
   EXPECT_EQ(cp.connect("demo", std::make_shared<Collector>()), state_before);
+}
+
+TEST(ControlPlane, EveryChangeIsCuedOnTheSourceAndABurnInStreamsCompositorAloneReportsApplied) {
+  TempDir dir;
+  Config config = test_config(dir.str());
+  Hub hub;
+  Metrics metrics;
+  ASSERT_TRUE(hub.add("demo", "demo-key").ok());
+  ASSERT_TRUE(hub.add("other", "other-key", /*composited=*/true).ok());
+  ControlPlane cp(hub, metrics, config);
+  ASSERT_TRUE(cp.open().ok());
+  cp.start();
+  auto demo = std::make_shared<Collector>();
+  auto other = std::make_shared<Collector>();
+  cp.connect("demo", demo);
+  cp.connect("other", other);
+  const std::string show = R"({"type":"card.show","req":"a","card":{"id":"c1","title":"t","price":"1"}})";
+  ASSERT_EQ(json::parse(submit_sync(cp, "demo", show))["type"], "ack");
+  ASSERT_EQ(json::parse(submit_sync(cp, "other", show))["type"], "ack");
+  cp.flush();
+
+  // Metadata stream: the source's cue, applied at once at its pts.
+  auto demo_cue = hub.find("demo")->latest_cue();
+  ASSERT_TRUE(demo_cue);
+  EXPECT_EQ(demo_cue->version, 1u);
+  EXPECT_EQ(demo->copy(), std::vector<std::string>{applied(1, demo_cue->pts_ms)});
+  // Burn-in stream, anchor offline: a cue on each rendition, one `applied`, the compositor's
+  // (at main's position, the pts of main's cue).
+  ASSERT_TRUE(hub.find("other", Rendition::source)->latest_cue());
+  EXPECT_EQ(hub.find("other", Rendition::source)->latest_cue()->version, 1u);
+  auto main_cue = hub.composited("other")->latest_cue();
+  ASSERT_TRUE(main_cue);
+  EXPECT_EQ(main_cue->version, 1u);
+  EXPECT_EQ(other->copy(), std::vector<std::string>{applied(1, main_cue->pts_ms)});
+  cp.stop();
 }
 
 TEST(ControlPlane, GroupCommitsManyConcurrentMerchants) {

@@ -41,6 +41,21 @@ struct Applied {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<std::pair<uint64_t, int64_t>> reports;  // (version, pts_ms)
+  std::vector<std::pair<uint64_t, int64_t>> at_once;   // reported on set_scene's caller's thread
+  std::thread::id caller = std::this_thread::get_id();
+
+  void report(uint64_t version, int64_t pts) {
+    std::lock_guard lock(mutex);
+    reports.emplace_back(version, pts);
+    if (std::this_thread::get_id() == caller) at_once.emplace_back(version, pts);
+    changed.notify_all();
+  }
+  std::optional<int64_t> reported_at_once(uint64_t version) {
+    std::lock_guard lock(mutex);
+    for (auto& [v, p] : at_once)
+      if (v == version) return p;
+    return std::nullopt;
+  }
 
   std::optional<int64_t> wait_for(uint64_t version, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex);
@@ -60,14 +75,9 @@ class CompositorTest : public ::testing::Test {
     ASSERT_TRUE(hub_.add("shop", "shop-key", /*composited=*/true).ok());
     source_ = hub_.find("shop", Rendition::source);
     main_ = hub_.find("shop", Rendition::main);
-    CompositorHooks hooks;
-    hooks.asset_bytes = [](const std::string&) { return std::nullopt; };
-    hooks.applied = [this](uint64_t v, int64_t pts) {
-      std::lock_guard lock(applied_.mutex);
-      applied_.reports.emplace_back(v, pts);
-      applied_.changed.notify_all();
-    };
-    compositor_ = std::make_unique<Compositor>(source_, main_, std::move(hooks), metrics_);
+    auto no_images = [](const std::string&) { return std::shared_ptr<const std::string>(); };
+    auto applied = [this](uint64_t v, int64_t pts) { applied_.report(v, pts); };
+    compositor_ = std::make_unique<Compositor>(source_, main_, no_images, applied, metrics_);
     compositor_->start(scene(0, {}));
     viewer_ = main_->subscribe({});
   }
@@ -105,8 +115,9 @@ class CompositorTest : public ::testing::Test {
 };
 
 TEST_F(CompositorTest, WhileTheAnchorIsOfflineAChangeAppliesAtOnceAndIsCued) {
-  auto at = compositor_->set_scene(scene(1, {card("c1")}), {1});
-  ASSERT_TRUE(at.has_value());
+  compositor_->set_scene(scene(1, {card("c1")}), {1});
+  auto at = applied_.reported_at_once(1);
+  ASSERT_TRUE(at.has_value()) << "set_scene reports applied before it returns";
   EXPECT_EQ(*at, main_->output_position_ms());
   ASSERT_TRUE(main_->latest_cue());
   EXPECT_EQ(main_->latest_cue()->version, 1u);
@@ -118,7 +129,10 @@ TEST_F(CompositorTest, MainRenditionCarriesReencodedVideoAndAppliedNamesTheFrame
   ASSERT_GE(stream.packets.size(), 80u);
   std::optional<int64_t> immediate;
   publish(stream, [&](size_t i) {
-    if (i == 45) immediate = compositor_->set_scene(scene(2, {card("c1")}), {2});
+    if (i == 45) {
+      compositor_->set_scene(scene(2, {card("c1")}), {2});
+      immediate = applied_.reported_at_once(2);
+    }
   });
   EXPECT_FALSE(immediate.has_value()) << "with frames flowing, applied must wait for a frame";
   auto pts = applied_.wait_for(2, 5s);
@@ -176,7 +190,9 @@ TEST_F(CompositorTest, WhenTheAnchorLeavesMainEndsItsSessionAndChangesApplyAtOnc
   EXPECT_TRUE(gone);
   std::optional<int64_t> at;
   for (int i = 0; i < 200 && !at; ++i) {  // the worker marks itself idle right after
-    at = compositor_->set_scene(scene(static_cast<uint64_t>(3 + i), {}), {static_cast<uint64_t>(3 + i)});
+    auto version = static_cast<uint64_t>(3 + i);
+    compositor_->set_scene(scene(version, {}), {version});
+    at = applied_.reported_at_once(version);
     if (!at) std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(at.has_value());
