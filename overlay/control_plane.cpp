@@ -91,11 +91,11 @@ struct ControlPlane::Impl {
   metadata::AppliedCallback applied_to(const std::string& stream);
   // Starts the stream's scene outputs: its source's cues and, on a burn-in stream, its
   // compositor. A stream not in the hub gets none (it has no viewers to reach).
-  void start_compositor(const std::string& stream);
+  void start_scene_outputs(const std::string& stream);
   SceneOutputs outputs_of(const std::string& stream);  // caller holds state_mutex
   // Takes the stream's scene outputs out; dropping them joins the compositor's thread, so
   // the caller does it outside state_mutex.
-  std::unique_ptr<SceneOutputs> take_compositor(const std::string& stream);
+  std::unique_ptr<SceneOutputs> take_scene_outputs(const std::string& stream);
   void trim_asset_cache();
   bool asset_exists(std::string_view id) const { return asset_ids.count(std::string(id)) > 0; }
   Status submit_admin(StoreWrite write);
@@ -179,7 +179,7 @@ void ControlPlane::start() {
     std::lock_guard lock(m.state_mutex);
     for (const auto& [id, t] : m.tokens) ids.push_back(id);
   }
-  for (const auto& id : ids) m.start_compositor(id);
+  for (const auto& id : ids) m.start_scene_outputs(id);
   m.writer = std::thread([this] { impl_->run(); });
 }
 
@@ -203,7 +203,7 @@ metadata::AppliedCallback ControlPlane::Impl::applied_to(const std::string& stre
   };
 }
 
-void ControlPlane::Impl::start_compositor(const std::string& stream) {
+void ControlPlane::Impl::start_scene_outputs(const std::string& stream) {
   auto source = hub.find(stream);
   if (!source) return;
   auto main = hub.composited(stream);  // null: not a burn-in stream
@@ -226,7 +226,7 @@ void ControlPlane::Impl::start_compositor(const std::string& stream) {
   outputs[stream] = std::move(outs);
 }
 
-std::unique_ptr<ControlPlane::Impl::SceneOutputs> ControlPlane::Impl::take_compositor(const std::string& stream) {
+std::unique_ptr<ControlPlane::Impl::SceneOutputs> ControlPlane::Impl::take_scene_outputs(const std::string& stream) {
   std::lock_guard lock(state_mutex);
   auto it = outputs.find(stream);
   if (it == outputs.end()) return nullptr;
@@ -495,7 +495,7 @@ Result<std::shared_ptr<Stream>> ControlPlane::create_stream(const StreamConfig& 
     m.tokens[s.id] = s.merchant_tokens;
     m.db_streams.push_back(s);
   }
-  if (m.writer.joinable()) m.start_compositor(s.id);
+  if (m.writer.joinable()) m.start_scene_outputs(s.id);
   return m.hub.find(s.id);
 }
 
@@ -510,7 +510,7 @@ Status ControlPlane::delete_stream(const std::string& id) {
   if (auto st = m.submit_admin(StoreWrite{id, 0, {StoreOp{StoreOp::Kind::delete_stream, id, {}, 0, nullptr}}}); !st)
     return st;
   m.hub.remove(id);
-  m.take_compositor(id).reset();  // joins its thread, outside state_mutex
+  m.take_scene_outputs(id).reset();  // joins its thread, outside state_mutex
   std::lock_guard lock(m.state_mutex);
   m.tokens.erase(id);
   m.states.erase(id);

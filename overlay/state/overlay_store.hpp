@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "anchorcast/core/result.hpp"
-#include "anchorcast/overlay/control_plane.hpp"
+#include "anchorcast/overlay/asset_info.hpp"
 #include "overlay/state/overlay_state.hpp"
 
 struct sqlite3;

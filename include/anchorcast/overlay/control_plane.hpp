@@ -14,6 +14,7 @@
 
 #include "anchorcast/core/config.hpp"
 #include "anchorcast/core/result.hpp"
+#include "anchorcast/overlay/asset_info.hpp"
 
 namespace anchorcast {
 
@@ -32,14 +33,6 @@ class MerchantLink {
  public:
   virtual ~MerchantLink() = default;
   virtual void deliver(std::string message) = 0;
-};
-
-struct AssetInfo {
-  std::string id;  // "img-" + 16 hex digits of the SHA-256 of the bytes
-  std::string mime;
-  int width = 0;
-  int height = 0;
-  int64_t bytes = 0;
 };
 
 class ControlPlane {
