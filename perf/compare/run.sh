@@ -1,0 +1,35 @@
+#!/bin/bash
+# Two builds of anchorcast side by side in one run: fan-out (RTMP and HTTP-FLV), WHEP and
+# the merchant control channel, alternating A and B so drift in the machine's load hits
+# both alike. For "no regression" claims (a refactor, a hardening change).
+#
+#   perf/compare/run.sh BUILD_A BUILD_B [ROUNDS]      e.g. ../base/build build 3
+#
+# Each BUILD is a build folder with anchorcast and perf/loadgen_{fanout,whep}. The load
+# generators of BUILD_A drive both servers (one yardstick). Logs: $WORK (default
+# /tmp/anchorcast-compare), one file per (test, build, round); the summary lines go to
+# stdout. Needs a quiet 2-core machine (load < 1) for a result; see perf/RESULTS.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+A=$(cd "$1" && pwd) B=$(cd "$2" && pwd) ROUNDS=${3:-3}
+work=${WORK:-/tmp/anchorcast-compare}
+mkdir -p "$work"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg), A=$A B=$B"
+for round in $(seq "$ROUNDS"); do
+  for side in A B; do
+    build=$A; [[ $side == B ]] && build=$B
+    log=$work/fanout_${side}_$round.log
+    /usr/bin/python3 "$repo/perf/fanout/run.py" --servers anchorcast --protocols rtmp,flv \
+      --steps 500,1000,2000 --anchorcast "$build/anchorcast" --loadgen "$A/perf/loadgen_fanout" >"$log" 2>"$log.err"
+    echo "fanout $side round $round (load $(cut -d' ' -f1 /proc/loadavg)):"
+    grep -E '^\| *anchorcast' "$log" | sed 's/^/  /' || true
+    log=$work/whep_${side}_$round.log
+    BUILD=$build WORK=$work/whep "$repo/perf/whep/run.sh" 1000 530 200 30 15 >"$log" 2>&1
+    echo "whep $side round $round: $(grep -v '^#' "$log" | tr '\n' ' ' | cut -c1-400)"
+    log=$work/control_${side}_$round.log
+    /usr/bin/python3 "$repo/perf/control/loadgen.py" --binary "$build/anchorcast" --merchants 1,10,100 >"$log" 2>&1
+    echo "control $side round $round:"
+    grep -E '^\|' "$log" | sed 's/^/  /' || true
+  done
+done
