@@ -21,11 +21,11 @@ for round in $(seq "$ROUNDS"); do
     build=$A; [[ $side == B ]] && build=$B
     log=$work/fanout_${side}_$round.log
     /usr/bin/python3 "$repo/perf/fanout/run.py" --servers anchorcast --protocols rtmp,flv \
-      --steps 500,1000,2000 --anchorcast "$build/anchorcast" --loadgen "$A/perf/loadgen_fanout" >"$log" 2>"$log.err"
+      --steps 500,1000,2000 --measure 8 --anchorcast "$build/anchorcast" --loadgen "$A/perf/loadgen_fanout" >"$log" 2>"$log.err"
     echo "fanout $side round $round (load $(cut -d' ' -f1 /proc/loadavg)):"
     grep -E '^\| *anchorcast' "$log" | sed 's/^/  /' || true
     log=$work/whep_${side}_$round.log
-    BUILD=$build WORK=$work/whep "$repo/perf/whep/run.sh" 1000 530 200 30 15 >"$log" 2>&1
+    BUILD=$build WORK=$work/whep "$repo/perf/whep/run.sh" 1000 530 200 30 15 >"$log" 2>&1 || true  # its last line may be false
     echo "whep $side round $round: $(grep -v '^#' "$log" | tr '\n' ' ' | cut -c1-400)"
     log=$work/control_${side}_$round.log
     /usr/bin/python3 "$repo/perf/control/loadgen.py" --binary "$build/anchorcast" --merchants 1,10,100 >"$log" 2>&1
