@@ -592,8 +592,11 @@ class FlvReader:
     arrive (E.4 of the FLV spec v10.1), on a thread. Handles chunked and plain bodies;
     optionally saves the FLV body bytes to a file for ffprobe."""
 
-    def __init__(self, port: int, path: str, save_to: Optional[Path] = None):
+    def __init__(self, port: int, path: str, save_to: Optional[Path] = None, read_pause_s: float = 0.0):
+        # read_pause_s > 0: a slow viewer (a small receive buffer, a pause after each
+        # read of at most 4 KiB), so the server falls behind on it and skips it ahead.
         self.port, self.path, self.save_to = port, path, save_to
+        self.read_pause_s = read_pause_s
         self.status: Optional[int] = None
         self.headers: dict[str, str] = {}
         self.flv_header: Optional[bytes] = None
@@ -636,7 +639,11 @@ class FlvReader:
     def _run(self) -> None:
         out = open(self.save_to, "wb") if self.save_to else None
         try:
-            self._sock = socket.create_connection((HOST, self.port), timeout=5)
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if self.read_pause_s:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            self._sock.settimeout(5)
+            self._sock.connect((HOST, self.port))
             self._sock.settimeout(0.5)
             self._sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
                                f"User-Agent: anchorcast-e2e\r\nAccept: */*\r\n\r\n".encode())
@@ -679,6 +686,9 @@ class FlvReader:
     def _recv(self) -> bytes:
         while not self._stop.is_set():
             try:
+                if self.read_pause_s:
+                    self._stop.wait(self.read_pause_s)
+                    return self._sock.recv(4096)
                 return self._sock.recv(65536)
             except socket.timeout:
                 continue
@@ -740,6 +750,12 @@ class FlvReader:
             if len(buf) < 11 + size + 4:
                 return
             data = bytes(buf[11:11 + size])
+            previous_size = int.from_bytes(buf[11 + size:15 + size], "big")
+            if previous_size != 11 + size:
+                # E.3: each tag is followed by its own size; anything else means the
+                # stream lost or gained bytes and every later tag is misread.
+                raise ValueError(f"FLV out of step after tag {len(self.tags)}: PreviousTagSize "
+                                 f"{previous_size}, the tag was {11 + size} bytes")
             tag = FlvTag(kind, ts, time.monotonic() - self.t0, size)
             if kind == FLV_VIDEO and data:
                 tag.keyframe = (data[0] >> 4) == 1
@@ -929,7 +945,8 @@ class E2ETestCase(unittest.TestCase):
                 name: str = "publisher", **kw) -> Child:
         return self.spawn(publisher_cmd(server.rtmp_publish_url(key), seconds, gop, **kw), name)
 
-    def flv_reader(self, server: Server, path: str, save_to: Optional[Path] = None) -> FlvReader:
-        reader = FlvReader(server.http_port, path, save_to)
+    def flv_reader(self, server: Server, path: str, save_to: Optional[Path] = None,
+                   read_pause_s: float = 0.0) -> FlvReader:
+        reader = FlvReader(server.http_port, path, save_to, read_pause_s)
         self.addCleanup(reader.close)
         return reader

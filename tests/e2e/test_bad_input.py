@@ -124,6 +124,38 @@ class BadInputTest(E2ETestCase):
         self.assertEqual((info.width, info.height), (1280, 720))
         self.assertEqual(server.get("/healthz").status, 200)
 
+    def test_slow_flv_viewer_gets_a_well_formed_stream(self):
+        """A viewer that reads in small pieces with pauses (a congested phone) keeps the
+        server's socket full, so its writes complete in parts and late. What it gets must
+        still be the whole broadcast as well-formed FLV: every tag followed by its own size
+        (the reader checks each one), timestamps in order, and should the server ever skip
+        it ahead (its hub queue full), the skip lands on a keyframe."""
+        server = self.start_server()
+        publisher = self.publish(server, harness.key_of("demo"), seconds=10, gop=30)
+        server.wait_live("demo")
+        reference = self.flv_reader(server, "/flv/demo.flv")
+        slow = self.flv_reader(server, "/flv/demo.flv", read_pause_s=0.01)
+
+        self.assertEqual(publisher.wait(timeout=30), 0, publisher.log_tail())
+        wait_for(lambda: len(reference.frames()) >= 285, 5, "the reference viewer to get the "
+                 "broadcast (285 of 300 frames)")
+        last_ms = reference.frames()[-1].timestamp_ms
+        wait_for(lambda: slow.frames() and slow.frames()[-1].timestamp_ms >= last_ms, 30,
+                 "the slow viewer to get to the broadcast's last frame")
+        self.assertIsNone(slow.error, "the slow viewer's FLV stream")
+        self.assertIsNone(reference.error, "the reference viewer's FLV stream")
+        frames = slow.frames()
+        stamps = [f.timestamp_ms for f in frames]
+        self.assertEqual(stamps, sorted(stamps), "the slow viewer's frames out of order")
+        skips = [(a, b) for a, b in zip(frames, frames[1:]) if b.timestamp_ms - a.timestamp_ms > 100]
+        harness.report(f"slow FLV viewer: {len(frames)} of {len(reference.frames())} frames, "
+                       f"{slow.body_bytes} bytes, {len(skips)} skips, every tag well-formed")
+        for before, after in skips:
+            self.assertTrue(after.keyframe, f"a skip from {before.timestamp_ms} ms resumed at "
+                            f"{after.timestamp_ms} ms on a frame that is not a keyframe")
+        if not skips:
+            self.assertGreaterEqual(len(frames), 285, "frames lost without a skip")
+
     def test_stalled_viewer_does_not_stall_the_stream(self):
         """A viewer that stops reading (a phone in a tunnel) must cost only itself: the
         anchor and the other viewers go on at full pace. Its tiny receive buffer makes the
