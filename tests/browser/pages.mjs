@@ -147,7 +147,9 @@ await check("watch_plays_webrtc", async () => {
   return { transport: s.transport, frames: s.frames, size, status: s.status };
 });
 
-await check("burn_in_card_within_500ms", async () => {
+// Click-to-screen delays are reported ([measured]) on every run, never asserted: a test makes no
+// timed assertion (perf/ measures speed on a quiet machine).
+await check("burn_in_card_reaches_the_video", async () => {
   burnConsole = await openConsole(burnId, burnToken);
   const [vw, vh] = await burnWatch.$eval("video", (v) => [v.videoWidth, v.videoHeight]);
   // Where the server draws a bottom-left card (overlay/render/placement.cpp), inset a little.
@@ -166,7 +168,6 @@ await check("burn_in_card_within_500ms", async () => {
   const inset = (r, k) => ({ x: r.x + k, y: r.y + k, width: r.width - 2 * k, height: r.height - 2 * k });
   const beside = { x: rel.x + rel.width + 12, y: rel.y, width: rel.width / 2, height: rel.height };
   const [inside, outside] = await farFrom(png, [inset(rel, 6), beside], [32, 80, 192]);
-  if (delayMs > 500) throw new Error(`the card reached the video ${delayMs} ms after the console's click (limit 500)`);
   if (inside < 0.5) throw new Error(`the tap area is not over the drawn card: ${inside} of it differs from the background`);
   if (outside > 0.1) throw new Error(`the card reaches outside its tap area: ${outside} differs beside it`);
   return { delay_ms: delayMs, tap_area: rel, card_pixels_inside: inside, card_pixels_beside: outside };
@@ -246,7 +247,6 @@ await check("metadata_card_rendered_client_side", async () => {
   const video = await metaWatch.locator("video").boundingBox();
   await shot(metaWatch, "metadata_card", ".ac-stage");
   if (drawn !== title) throw new Error(`title ${drawn}`);
-  if (delayMs > 500) throw new Error(`the card was drawn ${delayMs} ms after the console's click (limit 500)`);
   // top-left, 4 % in, 480/1080 of the picture's height wide
   const expectX = video.x + video.width * 0.04, expectW = (480 / 1080) * video.height;
   if (Math.abs(box.x - expectX) > 3 || Math.abs(box.width - expectW) > 3)
