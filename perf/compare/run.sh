@@ -6,7 +6,8 @@
 #   perf/compare/run.sh BUILD_A BUILD_B [ROUNDS]      e.g. ../base/build build 3
 #
 # Each BUILD is a build folder with anchorcast and perf/loadgen_{fanout,whep}. The load
-# generators of BUILD_A drive both servers (one yardstick). Logs: $WORK (default
+# generators of BUILD_A drive both servers (one yardstick). FANOUT=0 or CONTROL=0 skips
+# that test. Logs: $WORK (default
 # /tmp/anchorcast-compare), one file per (test, build, round); the summary lines go to
 # stdout. Needs a quiet 2-core machine (load < 1) for a result; see perf/RESULTS.md.
 set -euo pipefail
@@ -27,11 +28,13 @@ for round in $(seq "$ROUNDS"); do
   for side in A B; do
     build=$A; [[ $side == B ]] && build=$B
     log=$work/fanout_${side}_$round.log
+    if [[ ${FANOUT:-1} != 0 ]]; then  # FANOUT=0: skip the fan-out test
     load=$(quiet)
     /usr/bin/python3 "$repo/perf/fanout/run.py" --servers anchorcast --protocols rtmp,flv \
       --steps 500,1000,2000 --measure 8 --anchorcast "$build/anchorcast" --loadgen "$A/perf/loadgen_fanout" >"$log" 2>"$log.err"
     echo "fanout $side round $round (load before: $load):"
     grep -E '^\| *anchorcast' "$log" | sed 's/^/  /' || true
+    fi
     log=$work/whep_${side}_$round.log
     load=$(quiet)
     BUILD=$build WORK=$work/whep "$repo/perf/whep/run.sh" 1000 530 200 30 15 >"$log" 2>&1 || true  # its last line may be false
