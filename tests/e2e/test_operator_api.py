@@ -125,6 +125,21 @@ class OperatorApiTest(E2ETestCase):
         wait_for(lambda: sum(values(self.metrics(server), "anchorcast_streams_live")) == 0, 5,
                  "anchorcast_streams_live back to 0")
 
+    def test_an_idle_webrtc_thread_wakes_only_for_its_tick(self):
+        """No publisher, no viewer: the WebRTC UDP thread sleeps until a datagram, a wake or
+        its 50 ms tick (20 wakes a second), never polls with a zero timeout (issue 13)."""
+        server = self.start_server()
+
+        def wakes():
+            return sum(values(self.metrics(server), "anchorcast_webrtc_loop_wakes_total"))
+
+        first, started = wakes(), time.monotonic()
+        time.sleep(2)  # a window to count wakes in, not a wait for something to happen
+        last, elapsed = wakes(), time.monotonic() - started
+        self.assertGreater(last, first, "the UDP thread never woke: is the counter wired?")
+        rate = (last - first) / elapsed
+        self.assertLessEqual(rate, 30, f"{rate:.0f} wakes a second with nothing to do (tick: 20 a second)")
+
     def test_publish_rejects_are_counted_by_reason(self):
         server = self.start_server()
         attempt = self.publish(server, "not-a-key-Hh7Jj8", seconds=3, name="publisher-wrong")

@@ -76,7 +76,9 @@ WebRtcServer::WebRtcServer(Metrics& metrics)
                                      "Datagrams the kernel refused (socket buffer full)")),
       datagrams_out_(metrics.counter("anchorcast_webrtc_datagrams_sent_total", "UDP datagrams sent")),
       messages_out_(metrics.counter("anchorcast_webrtc_udp_messages_total",
-                                    "Messages handed to the kernel; below datagrams when GSO coalesces runs")) {
+                                    "Messages handed to the kernel; below datagrams when GSO coalesces runs")),
+      wakes_(metrics.counter("anchorcast_webrtc_loop_wakes_total",
+                             "Times the WebRTC UDP thread woke (a datagram, a feed's wake or its 50 ms tick)")) {
   metrics.add_collector([this](MetricsWriter& w) {
     w.family("anchorcast_webrtc_sessions", "gauge", "Live WHEP sessions (ICE/DTLS in progress or playing)");
     w.sample("anchorcast_webrtc_sessions", {}, static_cast<double>(session_count()));
@@ -353,10 +355,13 @@ void WebRtcServer::run() {
   uint64_t reported_bytes = 0, reported_failures = 0, reported_datagrams = 0, reported_messages = 0;
   while (!stopping_.load()) {
     auto now = WebRtcSession::Clock::now();
+    // Rounded up: truncated, the last millisecond before each tick became poll(0) in a
+    // loop (measured: 11,700 wakes a second on an idle server).
     int wait_ms = static_cast<int>(
-        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count()));
+        std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count()));
     pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     ::poll(fds, 2, wait_ms);
+    wakes_.add();
     if (fds[1].revents & POLLIN) {
       uint64_t value;
       ssize_t n = ::read(wake_fd_, &value, sizeof value);

@@ -67,6 +67,7 @@ class WebRtcServer {
   Counter& send_failures_;
   Counter& datagrams_out_;
   Counter& messages_out_;
+  Counter& wakes_;
 
   std::unique_ptr<DtlsCertificate> certificate_;
   std::unique_ptr<DtlsContext> dtls_;
