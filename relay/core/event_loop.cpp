@@ -28,6 +28,11 @@ void EventLoop::post(std::function<void()> task) {
   uv_async_send(&async_);  // coalesces: many posts, one wake-up
 }
 
+void EventLoop::wake() {
+  std::lock_guard lock(mutex_);
+  if (!closed_) uv_async_send(&async_);
+}
+
 void EventLoop::on_async(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->drain(); }
 
 bool EventLoop::run_pending() {
@@ -43,6 +48,7 @@ bool EventLoop::run_pending() {
 
 void EventLoop::drain() {
   run_pending();
+  ready_.drain();
   if (stopping_.load()) shut_down();
 }
 

@@ -47,7 +47,7 @@ struct HttpServer::Impl {
         egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                          {{"protocol", "hls"}})),
         http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")),
-        flv(egress_flv_bytes) {}
+        flv(egress_flv_bytes, io.get_executor()) {}
 
   void accept();
   void start_session(tcp::socket socket);

@@ -1,5 +1,7 @@
-// A libuv loop on its own thread, and the one way other threads reach it: post().
-// Handles belong to the loop's thread; no other thread touches them.
+// A libuv loop on its own thread, and the two ways other threads reach it: post() for a
+// task, ready() to mark a loop object that has work (one wake for many marks, no
+// allocation: the hub's notify to viewers). Handles belong to the loop's thread; no
+// other thread touches them.
 #pragma once
 
 #include <uv.h>
@@ -9,6 +11,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "anchorcast/core/ready_list.hpp"
 
 namespace anchorcast {
 
@@ -22,6 +26,8 @@ class EventLoop {
   uv_loop_t* uv() { return &loop_; }
   void start();                           // runs the loop on a new thread
   void post(std::function<void()> task);  // any thread; runs on the loop thread, in order
+  // Targets marked here run on the loop thread after the posted tasks of the same wake.
+  ReadyList& ready() { return ready_; }
   // Any thread: runs on_stop tasks on the loop, closes every handle, joins the thread.
   void stop();
   // Loop thread: registered tasks run first on stop() (servers close their sessions).
@@ -33,6 +39,7 @@ class EventLoop {
   void drain();
   bool run_pending();
   void shut_down();
+  void wake();
 
   uv_loop_t loop_{};
   uv_async_t async_{};
@@ -41,6 +48,7 @@ class EventLoop {
   std::vector<std::function<void()>> pending_;
   std::vector<std::function<void()>> running_;
   std::vector<std::function<void()>> stop_tasks_;
+  ReadyList ready_{[this] { wake(); }};
   std::atomic<bool> stopping_{false};
   bool closed_ = false;  // guarded by mutex_
 };

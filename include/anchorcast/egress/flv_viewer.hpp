@@ -5,6 +5,7 @@
 // sockets handed over (the HTTP thread today).
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <set>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/ready_list.hpp"
 #include "anchorcast/hub/stream.hpp"
 
 namespace anchorcast {
@@ -26,7 +28,8 @@ std::string_view flv_response_head();
 class FlvViewers {
  public:
   // `egress_bytes`: anchorcast_egress_bytes_total{protocol="flv"}, FLV bytes written.
-  explicit FlvViewers(Counter& egress_bytes) : egress_bytes_(egress_bytes) {}
+  // `executor`: where the viewers' sockets live; it runs them when they have media.
+  FlvViewers(Counter& egress_bytes, boost::asio::any_io_executor executor);
   ~FlvViewers();
   FlvViewers(const FlvViewers&) = delete;
   FlvViewers& operator=(const FlvViewers&) = delete;
@@ -40,6 +43,7 @@ class FlvViewers {
  private:
   friend class FlvViewer;
   Counter& egress_bytes_;
+  ReadyList ready_;
   std::set<std::shared_ptr<FlvViewer>> viewers_;
 };
 

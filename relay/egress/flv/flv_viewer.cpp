@@ -38,7 +38,7 @@ constexpr char kResponseHead[] =
 
 std::string_view flv_response_head() { return {kResponseHead, sizeof kResponseHead - 1}; }
 
-class FlvViewer : public std::enable_shared_from_this<FlvViewer> {
+class FlvViewer : public std::enable_shared_from_this<FlvViewer>, private ReadyTarget {
  public:
   FlvViewer(tcp::socket socket, std::string remote, FlvViewers& owner)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), remote_(std::move(remote)), owner_(owner) {}
@@ -46,14 +46,10 @@ class FlvViewer : public std::enable_shared_from_this<FlvViewer> {
   void start(Stream& stream) {
     log::info("flv: ", remote_, " plays '", stream.id(), "'");
     stream_id_ = stream.id();
-    std::weak_ptr<FlvViewer> weak = shared_from_this();
     SubscribeOptions options;
     options.protocol = ViewerProtocol::flv;
-    options.notify = [executor = socket_.get_executor(), weak] {
-      asio::post(executor, [weak] {
-        if (auto self = weak.lock()) self->pump();
-      });
-    };
+    // From the publisher's thread: a mark on the viewers' ready list, no allocation.
+    options.notify = [this] { owner_.ready_.mark(*this); };
     pump_.attach(stream.subscribe(std::move(options)));
     head_in_flight_ = true;
     asio::async_write(socket_, asio::buffer(flv_response_head()), [self = shared_from_this()](error_code ec, size_t) {
@@ -70,12 +66,14 @@ class FlvViewer : public std::enable_shared_from_this<FlvViewer> {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     timer_.cancel();
-    pump_.detach();
+    pump_.detach();  // unsubscribes: no mark comes after this
+    owner_.ready_.forget(*this);
   }
 
  private:
   friend class ViewerPump<FlvViewer>;
 
+  void on_ready() override { pump(); }
   void pump() {
     if (!head_in_flight_) pump_.pump();
   }
@@ -131,6 +129,11 @@ class FlvViewer : public std::enable_shared_from_this<FlvViewer> {
   bool head_in_flight_ = false;
   bool finished_ = false;
 };
+
+FlvViewers::FlvViewers(Counter& egress_bytes, asio::any_io_executor executor)
+    : egress_bytes_(egress_bytes),
+      // One post per wake for all the viewers with new data, not one per viewer.
+      ready_([this, executor] { asio::post(executor, [this] { ready_.drain(); }); }) {}
 
 FlvViewers::~FlvViewers() = default;
 

@@ -49,7 +49,7 @@ TEST(FlvViewers, WritesTheHeadThenFlvAndEndsTheResponseWhenTheStreamIsRemoved) {
   tcp::socket server = acceptor.accept();
 
   Counter bytes;
-  FlvViewers viewers(bytes);
+  FlvViewers viewers(bytes, io.get_executor());
   viewers.start(std::move(server), "127.0.0.1:1", stream);
   EXPECT_EQ(viewers.size(), 1u);
   std::thread loop([&] { io.run(); });  // returns once the viewer is gone
