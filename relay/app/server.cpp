@@ -1,6 +1,8 @@
 #include "anchorcast/app/server.hpp"
 
+#include <algorithm>
 #include <future>
+#include <thread>
 
 #include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/log.hpp"
@@ -52,7 +54,7 @@ struct Server::Impl {
   Config config;
   Metrics metrics;
   Hub hub;
-  std::unique_ptr<EventLoop> loop;  // the data plane
+  std::vector<std::unique_ptr<EventLoop>> loops;  // the data plane
   std::unique_ptr<RtmpServer> rtmp;
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
@@ -80,10 +82,18 @@ Status Server::start() {
       log::warn("stream '", s.id, "' from data_dir not added: ", st.error().message);
   }
 
-  m.loop = std::make_unique<EventLoop>();
-  m.rtmp = std::make_unique<RtmpServer>(*m.loop, m.hub, m.metrics);
-  m.loop->on_stop([rtmp = m.rtmp.get()] { rtmp->close(); });
+  int threads = m.config.data_plane_threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<EventLoop*> loops;
+  for (int i = 0; i < threads; ++i) loops.push_back(m.loops.emplace_back(std::make_unique<EventLoop>()).get());
+  m.rtmp = std::make_unique<RtmpServer>(loops, m.hub, m.metrics);
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
+  m.metrics.add_collector([rtmp = m.rtmp.get()](MetricsWriter& w) {
+    w.family("anchorcast_data_plane_connections", "gauge", "Open RTMP connections on each data-plane loop");
+    auto per_loop = rtmp->connections_per_loop();
+    for (size_t i = 0; i < per_loop.size(); ++i)
+      w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}}, static_cast<double>(per_loop[i]));
+  });
   m.srt = std::make_unique<SrtServer>(m.hub, m.metrics);
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
@@ -94,12 +104,13 @@ Status Server::start() {
   m.metrics.add_collector(
       [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 
-  m.loop->start();
+  for (auto& loop : m.loops) loop->start();
   m.control->start();
   m.webrtc->start();
   m.http->start();
   m.started = true;
-  log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), ", srt ",
+  log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), " on ", m.loops.size(),
+            " data-plane loop(s), srt ",
             m.config.srt.to_string(), ", webrtc ", m.config.webrtc.to_string(), ", http ",
             m.config.http.to_string(), ", ", m.config.streams.size(), " stream(s)");
   return {};
@@ -109,7 +120,9 @@ void Server::stop() {
   auto& m = *impl_;
   // Ingest first (no new media), then viewers.
   if (m.srt) m.srt->close();
-  if (m.loop) m.loop->stop();
+  // The first loop holds the RTMP listener: stopped first, no socket is dealt to a
+  // loop that has stopped.
+  for (auto& loop : m.loops) loop->stop();
   if (m.webrtc) m.webrtc->stop();
   // Commit and answer what merchants already sent, then close their sockets (1001).
   if (m.control) m.control->flush();

@@ -159,6 +159,12 @@ Result<Config> parse_config(std::string_view text) {
     if (!window) return window.error();
     c.hls.window_segments = *window;
   }
+  if (auto plane = get_object(root, "data_plane"); !plane) return plane.error();
+  else if (*plane) {
+    auto threads = get_int(**plane, "data_plane.threads", 1, 256, 0);
+    if (!threads) return threads.error();
+    c.data_plane_threads = *threads;
+  }
   auto data_dir = get_string(root, "", "data_dir", false, c.data_dir);
   if (!data_dir) return key_error("data_dir", "must be a string");
   c.data_dir = *data_dir;

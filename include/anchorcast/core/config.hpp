@@ -53,6 +53,8 @@ struct Config {
   // UDP GSO for runs of equal-sized datagrams to one viewer (used only where the kernel
   // has it); false for a network path that mishandles it.
   bool webrtc_udp_gso = true;
+  // Data-plane loops (RTMP publish and play today); 0 = one per core.
+  int data_plane_threads = 0;
   std::string data_dir = "./data";
   std::string admin_token;
   std::string log_level = "info";

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "anchorcast/core/metrics.hpp"
+#include "anchorcast/core/ready_list.hpp"
 #include "anchorcast/hub/stream.hpp"
 
 namespace anchorcast {
@@ -20,6 +21,24 @@ namespace anchorcast {
 namespace rtmp {
 class ChunkWriter;
 }
+class FramedMessageCache;
+
+// What the players of one loop share: each packet's chunked form, built by the first
+// player that sends it and referenced by the others. One per loop; loop thread only.
+class RtmpPlayLoop {
+ public:
+  RtmpPlayLoop();
+  ~RtmpPlayLoop();
+  RtmpPlayLoop(const RtmpPlayLoop&) = delete;
+  RtmpPlayLoop& operator=(const RtmpPlayLoop&) = delete;
+  // How many messages players took from the shared forms, and how many were framed.
+  uint64_t shared_messages() const;
+  uint64_t framed_messages() const;
+
+ private:
+  friend class RtmpPlay;
+  std::unique_ptr<FramedMessageCache> cache_;
+};
 
 class RtmpPlay {
  public:
@@ -32,16 +51,18 @@ class RtmpPlay {
   };
 
   // `socket` and `writer` (its chunk size applies to media too) are the session's and
-  // outlive this. `message_stream_id` is the NetStream the play command came on.
-  RtmpPlay(uv_stream_t* socket, const rtmp::ChunkWriter& writer, uint32_t message_stream_id, Counter& egress_bytes,
-           Hooks hooks);
+  // outlive this, as does `shared` (the loop's). `message_stream_id` is the NetStream
+  // the play command came on.
+  RtmpPlay(uv_stream_t* socket, const rtmp::ChunkWriter& writer, uint32_t message_stream_id, RtmpPlayLoop& shared,
+           Counter& egress_bytes, Hooks hooks);
   ~RtmpPlay();  // unsubscribes; a write still in flight completes on its own
   RtmpPlay(const RtmpPlay&) = delete;
   RtmpPlay& operator=(const RtmpPlay&) = delete;
 
-  // Subscribes. `notify` is the subscription's (called from the publisher's thread): it
-  // must get pump() called on the loop thread.
-  void start(Stream& stream, std::function<void()> notify);
+  // Subscribes. New events mark `target` on the loop's `ready` list (from the
+  // publisher's thread); its on_ready() must call pump(). Both outlive this RtmpPlay,
+  // which forgets the target when it goes.
+  void start(Stream& stream, ReadyList& ready, ReadyTarget& target);
   // Sends what the hub queued, unless a write is in flight.
   void pump();
 

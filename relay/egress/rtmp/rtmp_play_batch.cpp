@@ -19,41 +19,17 @@ void RtmpPlayBatch::add_message(const rtmp::ChunkWriter& writer, const rtmp::Mes
   add_owned(start, owned_.size() - start);
 }
 
-void RtmpPlayBatch::add_media(const rtmp::ChunkWriter& writer, const rtmp::ChunkHeaderFields& fields,
-                              std::span<const uint8_t> prefix, PacketPtr packet) {
-  // The prefix goes into the owned buffer first; framing then refers to it by offset.
-  size_t prefix_at = owned_.size();
-  owned_.insert(owned_.end(), prefix.begin(), prefix.end());
-  std::span<const uint8_t> parts[2] = {prefix, packet->bytes()};
-  pieces_.clear();
-  writer.frame(fields, parts, owned_, pieces_);
-  for (const auto& piece : pieces_) {
-    if (piece.part == rtmp::ChunkPiece::kHeader) {
-      add_owned(piece.offset, piece.length);
-    } else if (piece.part == 0) {
-      add_owned(prefix_at + piece.offset, piece.length);
-    } else {
-      refs_.push_back(Ref{packet->payload.data(), piece.offset, piece.length});
-      size_bytes_ += piece.length;
-    }
-  }
-  packets_.push_back(std::move(packet));
-}
-
-std::vector<std::span<const uint8_t>> RtmpPlayBatch::spans() const {
-  std::vector<std::span<const uint8_t>> out;
-  out.reserve(refs_.size());
-  for (const auto& r : refs_) {
-    const uint8_t* base = r.data ? r.data : owned_.data();
-    out.emplace_back(base + r.offset, r.length);
-  }
-  return out;
+void RtmpPlayBatch::add_framed(FramedMessagePtr message) {
+  for (const auto& r : message->refs)
+    refs_.push_back(Ref{r.payload ? message->packet->payload.data() : message->owned.data(), r.offset, r.length});
+  size_bytes_ += message->size_bytes;
+  framed_.push_back(std::move(message));
 }
 
 void RtmpPlayBatch::clear() {
   owned_.clear();
   refs_.clear();
-  packets_.clear();
+  framed_.clear();
   size_bytes_ = 0;
 }
 

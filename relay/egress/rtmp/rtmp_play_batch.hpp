@@ -1,6 +1,7 @@
-// One scatter-gather write of RTMP play output: chunk headers, FLV tag prefixes and small
-// messages live in one owned buffer; packet payloads are referenced, never copied, and
-// kept alive by the batch until the write completes.
+// One scatter-gather write of RTMP play output: small messages (metadata, sequence
+// headers) are copied into one owned buffer; media messages are referenced in their
+// shared chunked form (FramedMessage: headers and payload built once for all players),
+// never copied, and kept alive by the batch until the write completes.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "anchorcast/media/packet.hpp"
+#include "relay/egress/rtmp/rtmp_framed_message.hpp"
 #include "relay/protocol/rtmp/chunk_writer.hpp"
 
 namespace anchorcast {
@@ -17,15 +19,18 @@ class RtmpPlayBatch {
  public:
   // Copies a small message (metadata, sequence headers, control) into the batch.
   void add_message(const rtmp::ChunkWriter& writer, const rtmp::Message& message);
-  // An FLV tag body made of `prefix` (copied) and the packet's payload (referenced).
-  void add_media(const rtmp::ChunkWriter& writer, const rtmp::ChunkHeaderFields& fields,
-                 std::span<const uint8_t> prefix, PacketPtr packet);
+  // A message in its shared chunked form (referenced, kept alive until clear()).
+  void add_framed(FramedMessagePtr message);
 
   bool empty() const { return refs_.empty(); }
   size_t size_bytes() const { return size_bytes_; }
-  size_t packet_count() const { return packets_.size(); }
-  // The bytes to write, in order. Valid until the batch changes or is destroyed.
-  std::vector<std::span<const uint8_t>> spans() const;
+  size_t packet_count() const { return framed_.size(); }
+  // Calls fn(std::span<const uint8_t>) for the bytes to write, in order (no allocation:
+  // this runs per write per viewer). Valid until the batch changes or is destroyed.
+  template <class Fn>
+  void for_each_span(Fn&& fn) const {
+    for (const auto& r : refs_) fn(std::span<const uint8_t>((r.data ? r.data : owned_.data()) + r.offset, r.length));
+  }
   void clear();
 
  private:
@@ -38,8 +43,7 @@ class RtmpPlayBatch {
 
   std::vector<uint8_t> owned_;
   std::vector<Ref> refs_;
-  std::vector<PacketPtr> packets_;
-  std::vector<rtmp::ChunkPiece> pieces_;  // scratch, reused
+  std::vector<FramedMessagePtr> framed_;
   size_t size_bytes_ = 0;
 };
 

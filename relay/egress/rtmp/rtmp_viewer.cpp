@@ -75,7 +75,7 @@ void RtmpViewer::send_tracks(const TrackSet& tracks, uint32_t timestamp, const r
 }
 
 RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::ChunkWriter& writer,
-                                        RtmpPlayBatch& batch) {
+                                        FramedMessageCache& cache, RtmpPlayBatch& batch) {
   switch (event.type) {
     case MediaEvent::Type::tracks:
       pending_tracks_ = event.tracks;
@@ -92,7 +92,7 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
       if (pending_tracks_ || packets_sent_ == 0) {
         pending_cue_ = event.cue;  // each cue is the whole state: the newest is enough
       } else {
-        send_cue(event.cue, writer, batch);
+        send_cue(event.cue, writer, cache, batch);
       }
       return Action::keep;
     case MediaEvent::Type::packet:
@@ -119,7 +119,7 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
     }
     fields.csid = rtmp::csid::kVideo;
     fields.type_id = rtmp::msg::kVideo;
-    batch.add_media(writer, fields, *prefix, event.packet);
+    batch.add_framed(cache.get(writer, fields, *prefix, event.packet));
   } else {
     auto prefix = flv::audio_tag_prefix(p);
     if (!prefix) {
@@ -129,20 +129,21 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
     }
     fields.csid = rtmp::csid::kAudio;
     fields.type_id = rtmp::msg::kAudio;
-    batch.add_media(writer, fields, *prefix, event.packet);
+    batch.add_framed(cache.get(writer, fields, *prefix, event.packet));
   }
   ++packets_sent_;
-  if (pending_cue_) send_cue(std::exchange(pending_cue_, nullptr), writer, batch);
+  if (pending_cue_) send_cue(std::exchange(pending_cue_, nullptr), writer, cache, batch);
   return Action::keep;
 }
 
-void RtmpViewer::send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch) {
+void RtmpViewer::send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, FramedMessageCache& cache,
+                          RtmpPlayBatch& batch) {
   rtmp::ChunkHeaderFields fields;
   fields.csid = rtmp::csid::kStreamCommand;  // where onMetaData goes: data on the message stream
   fields.type_id = rtmp::msg::kDataAmf0;
   fields.stream_id = stream_id_;
   fields.timestamp = cue->pts_ms < 0 ? 0u : static_cast<uint32_t>(cue->pts_ms);
-  batch.add_media(writer, fields, {}, cue_point_bytes(cue));
+  batch.add_framed(cache.get(writer, fields, {}, cue_point_bytes(cue)));
 }
 
 }  // namespace anchorcast

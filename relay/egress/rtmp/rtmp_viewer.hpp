@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "anchorcast/hub/media_event.hpp"
+#include "relay/egress/rtmp/rtmp_framed_message.hpp"
 #include "relay/egress/rtmp/rtmp_play_batch.hpp"
 #include "relay/protocol/rtmp/amf0.hpp"
 #include "relay/protocol/rtmp/chunk_writer.hpp"
@@ -20,12 +21,14 @@ class RtmpViewer {
   explicit RtmpViewer(uint32_t stream_id) : stream_id_(stream_id) {}
 
   enum class Action { keep, close };
-  Action on_event(const MediaEvent& event, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch);
+  // Media goes into `batch` in the chunked form `cache` shares among this loop's players.
+  Action on_event(const MediaEvent& event, const rtmp::ChunkWriter& writer, FramedMessageCache& cache,
+                  RtmpPlayBatch& batch);
 
   uint64_t packets_sent() const { return packets_sent_; }
 
  private:
-  void send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, RtmpPlayBatch& batch);
+  void send_cue(const CuePtr& cue, const rtmp::ChunkWriter& writer, FramedMessageCache& cache, RtmpPlayBatch& batch);
   void send_tracks(const TrackSet& tracks, uint32_t timestamp, const rtmp::ChunkWriter& writer,
                    RtmpPlayBatch& batch);
 

@@ -1,5 +1,7 @@
 #include "relay/ingest/rtmp/rtmp_session.hpp"
 
+#include <unistd.h>
+
 #include <string_view>
 
 #include "anchorcast/core/log.hpp"
@@ -86,7 +88,7 @@ RtmpSession::~RtmpSession() = default;
 
 std::string RtmpSession::label() const { return "rtmp " + peer_; }
 
-void RtmpSession::start(uv_stream_t* listener) {
+void RtmpSession::start(int fd) {
   uv_loop_t* loop = ctx_->loop.uv();
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
@@ -94,7 +96,8 @@ void RtmpSession::start(uv_stream_t* listener) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
   ++open_handles_;
-  if (int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)); rc != 0) {
+  if (int rc = uv_tcp_open(&tcp_, fd); rc != 0) {
+    ::close(fd);
     log::warn("rtmp: accept failed: ", uv_strerror(rc));
     close();
     return;
@@ -121,7 +124,7 @@ void RtmpSession::close() {
   stop_playing();
   if (open_handles_ == 0) {
     auto self = shared_from_this();
-    ctx_->sessions.erase(this);
+    ctx_->remove(this);
     return;
   }
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
@@ -135,7 +138,7 @@ void RtmpSession::on_closed(uv_handle_t* handle) {
   if (--self->open_handles_ > 0) return;
   // Keep the context alive past the erase: the session's destructor runs inside it.
   std::shared_ptr<RtmpServerContext> ctx = self->ctx_;
-  ctx->sessions.erase(self);
+  ctx->remove(self);
 }
 
 void RtmpSession::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -352,15 +355,9 @@ void RtmpSession::on_play(const rtmp::Command& c, uint32_t stream_id) {
     log::info(label(), ": write failed: ", why);
     close();
   };
-  play_ = std::make_unique<RtmpPlay>(reinterpret_cast<uv_stream_t*>(&tcp_), writer_, stream_id, ctx_->egress_bytes,
-                                     std::move(hooks));
-  std::weak_ptr<RtmpSession> weak = weak_from_this();
-  EventLoop* loop = &ctx_->loop;
-  play_->start(*stream, [loop, weak] {
-    loop->post([weak] {
-      if (auto self = weak.lock()) self->drain_play();
-    });
-  });
+  play_ = std::make_unique<RtmpPlay>(reinterpret_cast<uv_stream_t*>(&tcp_), writer_, stream_id, ctx_->play_loop,
+                                     ctx_->egress_bytes, std::move(hooks));
+  play_->start(*stream, ctx_->loop.ready(), *this);
   log::info(label(), ": playing stream '", stream_id_, "'");
   drain_play();
 }

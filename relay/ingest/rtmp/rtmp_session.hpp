@@ -21,16 +21,16 @@
 
 namespace anchorcast {
 
-class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
+class RtmpSession : public std::enable_shared_from_this<RtmpSession>, private ReadyTarget {
  public:
   explicit RtmpSession(std::shared_ptr<RtmpServerContext> ctx);
   ~RtmpSession();
   RtmpSession(const RtmpSession&) = delete;
   RtmpSession& operator=(const RtmpSession&) = delete;
 
-  // Takes the pending connection from the listener and starts reading. On failure the
-  // session closes itself.
-  void start(uv_stream_t* listener);
+  // Takes an accepted, non-blocking socket (owns it from now on) and starts reading. On
+  // failure the session closes itself.
+  void start(int fd);
   // Closes now (pending writes are dropped). Idempotent; the session removes itself
   // from the context once libuv has closed its handles.
   void close();
@@ -54,6 +54,7 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession> {
   void stop_publishing();
   void stop_playing();
   void drain_play();
+  void on_ready() override { drain_play(); }  // the hub queued media for this player
 
   void queue(const rtmp::Message& m);  // control bytes, sent by flush()
   void flush();

@@ -77,6 +77,20 @@ TEST(Config, UdpGsoCanBeTurnedOff) {
   EXPECT_FALSE(r->webrtc_udp_gso);
 }
 
+TEST(Config, DataPlaneThreads) {
+  auto absent = parse_config("{}");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(absent->data_plane_threads, 0);  // one per core
+  auto two = parse_config(R"({"data_plane":{"threads":2}})");
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  EXPECT_EQ(two->data_plane_threads, 2);
+  EXPECT_EQ(parse_config(R"({"data_plane":{"threads":0}})").error().message,
+            "data_plane.threads: must be between 1 and 256");
+  EXPECT_EQ(parse_config(R"({"data_plane":{"threads":"4"}})").error().message,
+            "data_plane.threads: must be an integer");
+  EXPECT_EQ(parse_config(R"({"data_plane":4})").error().message, "data_plane: must be an object");
+}
+
 TEST(Config, StreamIdRule) {
   EXPECT_TRUE(is_valid_stream_id("A-z_09"));
   EXPECT_TRUE(is_valid_stream_id(std::string(64, 'a')));

@@ -1,5 +1,6 @@
 // RtmpPlay: a hub subscription drained into chunked RTMP on a real libuv stream (one end
-// of a socketpair), counted, and ended when the stream is removed.
+// of a socketpair), counted, and ended when the stream is removed; a socket with room
+// takes a batch at once, a full one the rest as a queued write.
 #include "anchorcast/egress/rtmp_play.hpp"
 
 #include <gtest/gtest.h>
@@ -52,24 +53,49 @@ class RtmpPlayTest : public ::testing::Test {
     close(fds_[1]);
   }
 
+  struct Target : ReadyTarget {
+    void on_ready() override { ++runs; }
+    int runs = 0;
+  };
+
   void start() {
     RtmpPlay::Hooks hooks;
     hooks.ended = [this] { ++ended_; };
     hooks.failed = [this](const char* why) { failed_ = why; };
-    play_ = std::make_unique<RtmpPlay>(reinterpret_cast<uv_stream_t*>(&pipe_), writer_, 1, bytes_, std::move(hooks));
-    play_->start(*hub_.find("demo"), [this] { ++notified_; });
+    play_ = std::make_unique<RtmpPlay>(reinterpret_cast<uv_stream_t*>(&pipe_), writer_, 1, shared_, bytes_,
+                                       std::move(hooks));
+    play_->start(*hub_.find("demo"), ready_, target_);
   }
 
-  // What reached the other end, as RTMP messages.
-  std::vector<rtmp::Message> received() {
-    std::vector<uint8_t> bytes;
-    rtmp::ChunkWriter(128).append(rtmp::make_set_chunk_size(kChunkSize), bytes);
+  // The socket's send buffer at its smallest, so a big batch cannot go at once.
+  void shrink_send_buffer() {
+    int size = 4096;
+    ASSERT_EQ(setsockopt(fds_[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+  }
+
+  // Reads what the other end has so far.
+  void pull() {
     uint8_t buf[65536];
     ssize_t n;
     while ((n = recv(fds_[1], buf, sizeof buf, MSG_DONTWAIT)) > 0) {
-      bytes.insert(bytes.end(), buf, buf + n);
+      bytes_in_.insert(bytes_in_.end(), buf, buf + n);
       received_bytes_ += static_cast<size_t>(n);
     }
+  }
+
+  // Runs the loop, reading the other end, until no write is pending.
+  void run_reading() {
+    while (uv_run(&loop_, UV_RUN_NOWAIT) != 0) pull();
+    pull();
+  }
+
+  // What reached the other end since the last call, as RTMP messages.
+  std::vector<rtmp::Message> received() {
+    pull();
+    std::vector<uint8_t> bytes;
+    rtmp::ChunkWriter(128).append(rtmp::make_set_chunk_size(kChunkSize), bytes);
+    bytes.insert(bytes.end(), bytes_in_.begin(), bytes_in_.end());
+    bytes_in_.clear();
     rtmp::ChunkReader reader;
     std::vector<rtmp::Message> out;
     EXPECT_TRUE(reader.feed(bytes, out).ok());
@@ -84,15 +110,22 @@ class RtmpPlayTest : public ::testing::Test {
   std::unique_ptr<StreamPublisher> publisher_;
   rtmp::ChunkWriter writer_{kChunkSize};
   Counter bytes_;
+  int wakes_ = 0;
+  ReadyList ready_{[this] { ++wakes_; }};
+  Target target_;
+  RtmpPlayLoop shared_;
   std::unique_ptr<RtmpPlay> play_;
+  std::vector<uint8_t> bytes_in_;
   int ended_ = 0;
-  int notified_ = 0;
   std::string failed_;
   size_t received_bytes_ = 0;
 };
 
 TEST_F(RtmpPlayTest, DrainsTheCachedGopIntoOneWriteAndCountsIt) {
   start();
+  EXPECT_EQ(wakes_, 1);  // the GOP replay marked the session ready; its loop runs it
+  ready_.drain();
+  EXPECT_EQ(target_.runs, 1);
   play_->pump();
   uv_run(&loop_, UV_RUN_DEFAULT);  // until the write completed
   auto msgs = received();
@@ -106,10 +139,12 @@ TEST_F(RtmpPlayTest, DrainsTheCachedGopIntoOneWriteAndCountsIt) {
   EXPECT_TRUE(failed_.empty());
   EXPECT_EQ(ended_, 0);
 
-  // Live packets wake the session, which pumps again.
-  int before = notified_;
+  // A live packet marks the session ready (one wake); the loop runs it, it pumps.
+  int before = wakes_;
   publisher_->push(Packet(*packet(MediaKind::video, 40, false, 500)));
-  EXPECT_GT(notified_, before);
+  EXPECT_EQ(wakes_, before + 1);
+  ready_.drain();
+  EXPECT_EQ(target_.runs, 2);
   play_->pump();
   uv_run(&loop_, UV_RUN_DEFAULT);
   msgs = received();
@@ -136,13 +171,44 @@ TEST_F(RtmpPlayTest, EndsOnceTheStreamIsRemoved) {
   EXPECT_EQ(ended_, 1);
 }
 
+TEST_F(RtmpPlayTest, AFullSocketTakesTheRestAsAQueuedWrite) {
+  shrink_send_buffer();
+  publisher_->push(Packet(*packet(MediaKind::video, 40, false, 1 << 20)));
+  start();
+  play_->pump();  // part of the batch goes at once, the rest waits for room
+  pull();
+  ASSERT_LT(received_bytes_, size_t{1} << 20) << "the batch went at once: the test needs a full socket";
+  EXPECT_EQ(bytes_.value(), 0u);  // counted when the queued write completes
+  run_reading();
+  auto msgs = received();
+  ASSERT_EQ(msgs.size(), 6u);
+  EXPECT_EQ(msgs[5].payload.size(), 5u + (1u << 20));
+  EXPECT_EQ(msgs[5].payload.back(), 0x42);
+  EXPECT_EQ(bytes_.value(), received_bytes_);
+  EXPECT_TRUE(failed_.empty());
+}
+
 TEST_F(RtmpPlayTest, AWriteInFlightOutlivesThePlay) {
+  shrink_send_buffer();
+  publisher_->push(Packet(*packet(MediaKind::video, 40, false, 1 << 20)));
   start();
   play_->pump();
-  play_.reset();  // deleteStream while libuv still holds the batch
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  EXPECT_EQ(received().size(), 5u);
+  pull();
+  ASSERT_LT(received_bytes_, size_t{1} << 20) << "the batch went at once: nothing was left in flight";
+  play_.reset();  // deleteStream while libuv still holds the rest of the batch
+  run_reading();
+  auto msgs = received();
+  ASSERT_EQ(msgs.size(), 6u);
+  EXPECT_EQ(msgs[5].payload.size(), 5u + (1u << 20));
   EXPECT_EQ(bytes_.value(), received_bytes_);
+}
+
+TEST_F(RtmpPlayTest, AGoneViewerIsNotRunAgain) {
+  start();
+  EXPECT_EQ(wakes_, 1);  // the GOP replay marked it
+  play_.reset();         // before the loop ran it
+  ready_.drain();
+  EXPECT_EQ(target_.runs, 0);
 }
 
 }  // namespace

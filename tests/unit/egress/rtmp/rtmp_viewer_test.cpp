@@ -12,7 +12,7 @@ namespace {
 std::vector<rtmp::Message> parse(const RtmpPlayBatch& batch, uint32_t chunk_size) {
   std::vector<uint8_t> bytes;
   rtmp::ChunkWriter(128).append(rtmp::make_set_chunk_size(chunk_size), bytes);
-  for (auto s : batch.spans()) bytes.insert(bytes.end(), s.begin(), s.end());
+  batch.for_each_span([&](std::span<const uint8_t> s) { bytes.insert(bytes.end(), s.begin(), s.end()); });
   rtmp::ChunkReader reader;
   std::vector<rtmp::Message> out;
   EXPECT_TRUE(reader.feed(bytes, out).ok());
@@ -44,10 +44,11 @@ TEST(RtmpViewer, SendsMetadataAndSequenceHeadersBeforeTheFirstPacket) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
-  EXPECT_EQ(viewer.on_event(tracks_event(), writer, batch), RtmpViewer::Action::keep);
+  FramedMessageCache cache;
+  EXPECT_EQ(viewer.on_event(tracks_event(), writer, cache, batch), RtmpViewer::Action::keep);
   EXPECT_TRUE(batch.empty());
-  viewer.on_event(packet_event(MediaKind::video, 5000, 5040, true, 10000), writer, batch);
-  viewer.on_event(packet_event(MediaKind::audio, 5010, 5010, true, 300), writer, batch);
+  viewer.on_event(packet_event(MediaKind::video, 5000, 5040, true, 10000), writer, cache, batch);
+  viewer.on_event(packet_event(MediaKind::audio, 5010, 5010, true, 300), writer, cache, batch);
 
   auto msgs = parse(batch, 4096);
   ASSERT_EQ(msgs.size(), 5u);
@@ -81,12 +82,14 @@ TEST(RtmpViewer, ReferencesPayloadsWithoutCopying) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
+  FramedMessageCache cache;
   auto e = packet_event(MediaKind::video, 0, 0, true, 20000);
   const uint8_t* payload = e.packet->payload.data();
-  viewer.on_event(e, writer, batch);
+  viewer.on_event(e, writer, cache, batch);
   size_t referenced = 0;
-  for (auto s : batch.spans())
+  batch.for_each_span([&](std::span<const uint8_t> s) {
     if (s.data() >= payload && s.data() < payload + 20000) referenced += s.size();
+  });
   EXPECT_EQ(referenced, 20000u);
   EXPECT_EQ(batch.packet_count(), 1u);
   e.packet.reset();  // the batch keeps the packet alive
@@ -97,7 +100,8 @@ TEST(RtmpViewer, RescalesTimestampsToMilliseconds) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
-  viewer.on_event(packet_event(MediaKind::video, 90000 * 3, 90000 * 3 + 3000, false, 10, k90kHz), writer, batch);
+  FramedMessageCache cache;
+  viewer.on_event(packet_event(MediaKind::video, 90000 * 3, 90000 * 3 + 3000, false, 10, k90kHz), writer, cache, batch);
   auto msgs = parse(batch, 4096);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].timestamp, 3000u);
@@ -109,12 +113,13 @@ TEST(RtmpViewer, KeepsTheViewerWhenThePublisherGoesAndClosesWhenTheStreamDoes) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
+  FramedMessageCache cache;
   MediaEvent gone;
   gone.type = MediaEvent::Type::publisher_gone;
-  EXPECT_EQ(viewer.on_event(gone, writer, batch), RtmpViewer::Action::keep);
+  EXPECT_EQ(viewer.on_event(gone, writer, cache, batch), RtmpViewer::Action::keep);
   MediaEvent closed;
   closed.type = MediaEvent::Type::stream_closed;
-  EXPECT_EQ(viewer.on_event(closed, writer, batch), RtmpViewer::Action::close);
+  EXPECT_EQ(viewer.on_event(closed, writer, cache, batch), RtmpViewer::Action::close);
   EXPECT_TRUE(batch.empty());
 }
 
@@ -122,9 +127,10 @@ TEST(RtmpViewer, DropsCodecsFlvCannotCarry) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
+  FramedMessageCache cache;
   auto e = packet_event(MediaKind::video, 0, 0, true, 10);
   std::const_pointer_cast<Packet>(e.packet)->codec = Codec::hevc;
-  viewer.on_event(e, writer, batch);
+  viewer.on_event(e, writer, cache, batch);
   EXPECT_TRUE(batch.empty());
 }
 
@@ -142,10 +148,11 @@ TEST(RtmpViewerCue, CueIsAnOnCuePointDataMessageAtItsPts) {
   rtmp::ChunkWriter writer(4096);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
-  viewer.on_event(tracks_event(), writer, batch);
-  viewer.on_event(packet_event(MediaKind::video, 5000, 5000, true, 100), writer, batch);
+  FramedMessageCache cache;
+  viewer.on_event(tracks_event(), writer, cache, batch);
+  viewer.on_event(packet_event(MediaKind::video, 5000, 5000, true, 100), writer, cache, batch);
   const std::string json = R"({"type":"overlays","version":9,"pts_ms":5020,"overlays":[{"id":"c1","url":"https://x"}]})";
-  viewer.on_event(cue_event(5020, 9, json), writer, batch);
+  viewer.on_event(cue_event(5020, 9, json), writer, cache, batch);
   auto msgs = parse(batch, 4096);
   ASSERT_EQ(msgs.size(), 5u);
   const auto& m = msgs[4];
@@ -168,11 +175,12 @@ TEST(RtmpViewerCue, CueBeforeTheFirstPacketFollowsItAndLongJsonSpansChunks) {
   rtmp::ChunkWriter writer(128);
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
+  FramedMessageCache cache;
   const std::string json = R"({"overlays":[],"pad":")" + std::string(5000, 'x') + R"("})";
-  viewer.on_event(cue_event(30, 2, json), writer, batch);
+  viewer.on_event(cue_event(30, 2, json), writer, cache, batch);
   EXPECT_TRUE(batch.empty());
-  viewer.on_event(tracks_event(), writer, batch);
-  viewer.on_event(packet_event(MediaKind::video, 40, 40, true, 100), writer, batch);
+  viewer.on_event(tracks_event(), writer, cache, batch);
+  viewer.on_event(packet_event(MediaKind::video, 40, 40, true, 100), writer, cache, batch);
   auto msgs = parse(batch, 128);
   ASSERT_EQ(msgs.size(), 5u);
   EXPECT_EQ(msgs[3].type_id, rtmp::msg::kVideo);

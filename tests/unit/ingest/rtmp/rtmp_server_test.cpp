@@ -421,3 +421,61 @@ TEST_F(RtmpServerTest, PublisherDisconnectFreesTheStream) {
 
 }  // namespace
 }  // namespace anchorcast
+
+namespace anchorcast {
+namespace {
+
+// Two data-plane loops: the listener deals connections to both in turn, and players on
+// either loop get every frame the anchor sends, in order.
+TEST(RtmpServerOnTwoLoops, ConnectionsAreSpreadAndEveryPlayerGetsEveryFrame) {
+  Hub hub;
+  Metrics metrics;
+  ASSERT_TRUE(hub.add("demo", "demo-key").ok());
+  EventLoop first, second;
+  auto server = std::make_unique<RtmpServer>(std::vector<EventLoop*>{&first, &second}, hub, metrics);
+  ASSERT_TRUE(server->listen(ListenAddress{"127.0.0.1", 0}).ok());
+  first.start();
+  second.start();
+
+  TestClient pub;
+  ASSERT_TRUE(pub.connect_rtmp(server->port()));
+  ASSERT_TRUE(pub.create_stream());
+  ASSERT_EQ(pub.publish("demo-key"), "NetStream.Publish.Start");
+  pub.set_chunk_size(4096);
+  pub.send(avc_sequence_header());
+  pub.send(aac_sequence_header());
+  pub.send(video_frame(1000, true, 3000));
+
+  constexpr int kPlayers = 4, kFrames = 60;
+  std::vector<std::unique_ptr<TestClient>> players;
+  for (int i = 0; i < kPlayers; ++i) {
+    auto& p = players.emplace_back(std::make_unique<TestClient>());
+    ASSERT_TRUE(p->connect_rtmp(server->port()));
+    ASSERT_TRUE(p->create_stream());
+    ASSERT_EQ(p->play("demo"), "NetStream.Play.Start");
+    ASSERT_TRUE(p->wait_for([](const Message& m) { return m.type_id == rtmp::msg::kVideo && m.timestamp == 1000; }));
+  }
+  auto per_loop = server->connections_per_loop();
+  ASSERT_EQ(per_loop.size(), 2u);
+  EXPECT_EQ(per_loop[0] + per_loop[1], size_t{kPlayers + 1});
+  EXPECT_GE(per_loop[0], 2u);  // round robin: 3 and 2
+  EXPECT_GE(per_loop[1], 2u);
+
+  for (int i = 1; i <= kFrames; ++i) pub.send(video_frame(1000 + 40 * i, false, 200 + i));
+  uint32_t last = 1000 + 40 * kFrames;
+  for (auto& p : players) {
+    ASSERT_TRUE(p->wait_for([last](const Message& m) { return m.type_id == rtmp::msg::kVideo && m.timestamp == last; },
+                            5000));
+    std::vector<uint32_t> frames;
+    for (const auto& m : p->seen)
+      if (m.type_id == rtmp::msg::kVideo && m.timestamp > 1000) frames.push_back(m.timestamp);
+    ASSERT_EQ(frames.size(), size_t{kFrames}) << "a player missed frames";
+    for (int i = 0; i < kFrames; ++i) EXPECT_EQ(frames[i], 1000u + 40u * (i + 1));
+  }
+  first.stop();
+  second.stop();
+  server.reset();
+}
+
+}  // namespace
+}  // namespace anchorcast
