@@ -8,6 +8,8 @@ void ReadyList::mark(ReadyTarget& target) {
   bool wake;
   {
     std::lock_guard lock(mutex_);
+    if (target.marked_) return;
+    target.marked_ = true;
     marked_.push_back(&target);
     wake = !wake_pending_;
     wake_pending_ = true;
@@ -21,6 +23,9 @@ void ReadyList::drain() {
     // Cleared before the targets run: a mark from now on wakes the owner again.
     wake_pending_ = false;
     draining_.swap(marked_);
+    // A mark from now on (from on_ready too) puts the target back on the list.
+    for (ReadyTarget* target : draining_)
+      if (target) target->marked_ = false;
   }
   // By index: a target may forget() itself or another one while this runs.
   for (size_t i = 0; i < draining_.size(); ++i)
@@ -32,6 +37,7 @@ void ReadyList::forget(ReadyTarget& target) {
   std::replace(draining_.begin(), draining_.end(), &target, static_cast<ReadyTarget*>(nullptr));
   std::lock_guard lock(mutex_);
   std::replace(marked_.begin(), marked_.end(), &target, static_cast<ReadyTarget*>(nullptr));
+  target.marked_ = false;
 }
 
 }  // namespace anchorcast

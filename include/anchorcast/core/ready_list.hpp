@@ -18,6 +18,10 @@ class ReadyTarget {
 
  protected:
   ~ReadyTarget() = default;
+
+ private:
+  friend class ReadyList;
+  bool marked_ = false;  // guarded by the list's mutex: on the list, not yet run
 };
 
 class ReadyList {
@@ -26,8 +30,7 @@ class ReadyList {
   // is called once when the list turns non-empty, not once per mark.
   explicit ReadyList(std::function<void()> wake) : wake_(std::move(wake)) {}
 
-  // Any thread. A target marked twice before a drain runs twice (harmless: it finds
-  // nothing new the second time).
+  // Any thread. A target marked again before it runs is on the list once.
   void mark(ReadyTarget& target);
   // Owner thread: runs on_ready() of every target marked before the call. Marks made
   // while it runs wake again and run in the next drain, never lost.
