@@ -8,12 +8,22 @@
 //   window_start t=… viewers=…
 //   summary window_s=… viewers=… still_playing=… setup=… all_joined_t=… failed=… closed=…
 //           below_keepup=… mbps=… min_kbps=… p10_kbps=… median_kbps=… lg_cpu_pct=…
+//           delay_viewers=… delay_samples=… delay_p50_ms=… delay_p99_ms=… delay_max_ms=…
 //   reason count=… what=…
 //
 // "closed" counts viewers the server closed after they were playing; "failed" counts
 // viewers that never got to play (refused, bad status, timeout). The summary's rates are
 // per viewer over the window, which opens once every viewer has joined. --self-test
 // checks the chunk walker against the relay's ChunkReader.
+//
+// Delivery delay: every K-th viewer (--delay-every K) reads each server write as it comes
+// (no SO_RCVLOWAT) and notes, per audio/video message in the window, its arrival time
+// minus its timestamp. The publisher (ffmpeg -re) sends each message when the wall clock
+// reaches its timestamp, so that difference is the delay plus a constant; the constant
+// goes by subtracting the viewer's smallest difference in the window (per viewer: SRS
+// restarts timestamps per viewer). The delay_* figures are thus delivery delay above
+// that viewer's fastest message, pooled over the timed viewers: what queueing and write
+// batching add, not the network's fixed part (zero on loopback).
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -29,6 +39,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -64,6 +75,7 @@ struct Options {
   int rcvlowat = 16384;         // SO_RCVLOWAT once playing (see enter_playing)
   double keepup_kbps = 0;       // summary counts window viewers below this rate
   uint32_t max_pending = 0;     // cap on viewers setting up at once (0: none)
+  uint32_t delay_every = 10;    // every K-th viewer measures delivery delay (0: none)
 };
 
 struct Target {
@@ -85,6 +97,7 @@ void usage() {
                "                      [--duration S] [--interval S] [--measure-from S] [--window S]\n"
                "                      [--join-wait S] [--max-pending N]\n"
                "                      [--setup-timeout S] [--rcvlowat BYTES] [--keepup-kbps K]\n"
+               "                      [--delay-every K]\n"
                "       loadgen_fanout --self-test\n"
                "  rtmp URL: rtmp://127.0.0.1:PORT/APP/STREAM\n"
                "  flv URL:  http://127.0.0.1:PORT/flv/ID.flv\n");
@@ -140,6 +153,8 @@ Options parse_options(int argc, char** argv) {
       o.max_pending = static_cast<uint32_t>(parse_number(key, value, 0, 1000000));
     } else if (key == "--keepup-kbps") {
       o.keepup_kbps = parse_number(key, value, 0, 1e7);
+    } else if (key == "--delay-every") {
+      o.delay_every = static_cast<uint32_t>(parse_number(key, value, 0, 1000000));
     } else if (key == "--rcvlowat") {
       o.rcvlowat = static_cast<int>(parse_number(key, value, 1, 1 << 20));
     } else {
@@ -210,6 +225,7 @@ namespace rtmp = anchorcast::rtmp;
 namespace msg = anchorcast::rtmp::msg;
 
 uint32_t be24(const uint8_t* p) { return uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]; }
+uint32_t be32(const uint8_t* p) { return be24(p) << 8 | p[3]; }
 uint32_t le32(const uint8_t* p) {
   return p[0] | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
@@ -269,6 +285,8 @@ class ChunkWalker {
     uint32_t csid = 0;
     uint32_t length = 0;
     uint32_t remaining = 0;  // payload bytes still to come for the current message
+    uint32_t timestamp = 0;  // of the current message (5.3.1.2: fmt 0 absolute, 1-3 deltas)
+    uint32_t delta = 0;      // what a fmt 3 header starting a message adds (fmt 0: its value, as FFmpeg)
     bool ext_ts = false;     // last fmt 0-2 header had an extended timestamp; fmt 3 repeats it
     bool keep = false;
     rtmp::Message message;   // type, stream id, and the payload when kept
@@ -331,6 +349,7 @@ class ChunkWalker {
     ChunkStream& cs = streams_[size_t(index)];
     const uint8_t* mh = hdr_ + basic;
     if (fmt < 3 && cs.remaining != 0) return "new message header inside an unfinished message";
+    static constexpr size_t kMessageHeader[4] = {11, 7, 3, 0};
     switch (fmt) {
       case 0:
         cs.message.stream_id = le32(mh + 7);
@@ -339,13 +358,19 @@ class ChunkWalker {
         cs.length = be24(mh + 3);
         cs.message.type_id = mh[6];
         [[fallthrough]];
-      case 2:
+      case 2: {
         cs.ext_ts = be24(mh) == 0xFFFFFF;
+        uint32_t field = cs.ext_ts ? be32(mh + kMessageHeader[fmt]) : be24(mh);
+        cs.delta = field;
+        cs.timestamp = fmt == 0 ? field : cs.timestamp + field;
         break;
+      }
       default:
         break;
     }
     if (cs.remaining == 0) {  // a new message (fmt 3 too: same length and type again)
+      if (fmt == 3) cs.timestamp += cs.delta;
+      cs.message.timestamp = cs.timestamp;
       cs.remaining = cs.length;
       cs.keep = kept(cs.message.type_id);
       cs.message.payload.clear();
@@ -410,6 +435,15 @@ struct FlvState {
   std::string head;        // response headers until the blank line
   bool chunked = false;    // Transfer-Encoding: chunked (the body then starts with a size)
   uint8_t signature = 0;   // how many bytes of "FLV" have been checked
+  // Timed viewers only: the tag walk (FLV spec E.3) and, for a chunked body, where the
+  // chunk framing is (RFC 9112 7.1).
+  uint64_t skip = 13;      // header (9) + PreviousTagSize0 (4), then each tag's body + 4
+  uint8_t tag[11] = {};
+  uint8_t tag_len = 0;
+  uint64_t chunk_left = 0;  // body bytes left in the current chunk
+  uint64_t chunk_size = 0;  // the size line being read
+  uint8_t crlf_left = 0;    // the CRLF after a chunk's data
+  bool size_digits_done = false;  // past the hex digits (a chunk extension follows)
 };
 
 struct Viewer {
@@ -420,6 +454,8 @@ struct Viewer {
   bool handle_open = false;
   bool counted_at_tick = false;   // was playing at the previous tick
   bool in_window = false;         // was playing when the summary window opened
+  bool timed = false;             // measures delivery delay (see the top of the file)
+  std::vector<float> delays_ms;   // arrival minus timestamp, per message in the window
   double setup_started_s = 0;
   uint64_t wire_bytes = 0;        // every byte read (RTMP acks report these)
   uint64_t counted_bytes = 0;     // bytes read while playing: the delivered stream
@@ -464,7 +500,10 @@ class Loadgen {
  public:
   Loadgen(Options options, Target target) : opt_(std::move(options)), target_(std::move(target)) {
     viewers_.resize(opt_.viewers);
-    for (auto& v : viewers_) v.gen = this;
+    for (size_t i = 0; i < viewers_.size(); ++i) {
+      viewers_[i].gen = this;
+      viewers_[i].timed = opt_.delay_every > 0 && i % opt_.delay_every == 0;
+    }
   }
 
   int run() {
@@ -588,6 +627,7 @@ class Loadgen {
       return fail(v, std::string("read before playing: ") + (n == UV_EOF ? "eof" : uv_strerror(int(n))));
     }
     v.wire_bytes += uint64_t(n);
+    if (v.timed) read_at_ms_ = double(uv_hrtime()) / 1e6;
     const auto* p = reinterpret_cast<const uint8_t*>(buf->base);
     if (opt_.protocol == Protocol::kFlv) return on_flv_bytes(v, p, size_t(n));
     on_rtmp_bytes(v, p, size_t(n));
@@ -603,7 +643,10 @@ class Loadgen {
     FlvState& f = *v.flv;
     if (v.phase == Phase::kPlaying) {
       if (f.signature < 3) check_flv_signature(v, p, n);
-      if (v.phase == Phase::kPlaying) count(v, n);
+      if (v.phase != Phase::kPlaying) return;
+      count(v, n);
+      // From the body's first byte on, to stay in step with the tags.
+      if (v.timed) f.chunked ? dechunk(v, p, n) : walk_flv_tags(v, p, n);
       return;
     }
     size_t old = f.head.size();
@@ -627,6 +670,63 @@ class Loadgen {
     std::string().swap(f.head);
     enter_playing(v);
     if (!body.empty()) on_flv_bytes(v, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  }
+
+  // Body bytes of a chunked response, without the chunk framing, to the tag walk.
+  void dechunk(Viewer& v, const uint8_t* p, size_t n) {
+    FlvState& f = *v.flv;
+    while (n > 0) {
+      if (f.chunk_left > 0) {
+        size_t take = size_t(std::min<uint64_t>(f.chunk_left, n));
+        walk_flv_tags(v, p, take);
+        p += take;
+        n -= take;
+        f.chunk_left -= take;
+        if (f.chunk_left == 0) f.crlf_left = 2;
+        continue;
+      }
+      uint8_t c = *p++;
+      --n;
+      if (f.crlf_left > 0) {
+        --f.crlf_left;
+      } else if (c == '\n') {  // the end of a size line
+        f.chunk_left = f.chunk_size;
+        f.chunk_size = 0;
+        f.size_digits_done = false;
+      } else if (!f.size_digits_done && std::isxdigit(c)) {
+        f.chunk_size = f.chunk_size * 16 + uint64_t(std::isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+      } else {
+        f.size_digits_done = true;  // CR, or a chunk extension
+      }
+    }
+  }
+
+  void walk_flv_tags(Viewer& v, const uint8_t* p, size_t n) {
+    FlvState& f = *v.flv;
+    while (n > 0) {
+      if (f.skip > 0) {
+        size_t take = size_t(std::min<uint64_t>(f.skip, n));
+        p += take;
+        n -= take;
+        f.skip -= take;
+        continue;
+      }
+      size_t take = std::min<size_t>(sizeof f.tag - f.tag_len, n);
+      std::memcpy(f.tag + f.tag_len, p, take);
+      f.tag_len = uint8_t(f.tag_len + take);
+      p += take;
+      n -= take;
+      if (f.tag_len < sizeof f.tag) return;
+      uint8_t type = f.tag[0] & 0x1f;
+      uint32_t timestamp = be24(f.tag + 4) | uint32_t(f.tag[7]) << 24;
+      if (type == 8 || type == 9) note_delay(v, timestamp);
+      f.skip = uint64_t(be24(f.tag + 1)) + 4;
+      f.tag_len = 0;
+    }
+  }
+
+  void note_delay(Viewer& v, uint32_t timestamp) {
+    if (window_open_ && v.in_window) v.delays_ms.push_back(float(read_at_ms_ - double(timestamp)));
   }
 
   void check_flv_signature(Viewer& v, const uint8_t* p, size_t n) {
@@ -719,6 +819,7 @@ class Loadgen {
       case msg::kVideo:
         // Some servers send media before (or without) NetStream.Play.Start.
         if (v.phase == Phase::kSetup && r.stream_id != 0) enter_playing(v);
+        if (v.timed && v.phase == Phase::kPlaying) note_delay(v, m.timestamp);
         return;
       default:
         return;
@@ -779,7 +880,7 @@ class Loadgen {
     // generator's CPU was 80 % with no low-water mark, 24 % at 4 KiB, 11 % at 16 KiB. The
     // price: a viewer's count lags by < 16 KiB (0.2 s at 600 kbit/s), noise on 1 s ticks,
     // ~2 % on a 10 s window. Kept below the ack window so acks cannot be held back.
-    int lowat = opt_.rcvlowat;
+    int lowat = v.timed ? 1 : opt_.rcvlowat;  // a timed viewer sees each write as it lands
     if (v.rtmp) lowat = int(std::min<uint32_t>(uint32_t(lowat), v.rtmp->window_ack_size / 4));
     uv_os_fd_t fd;
     if (lowat > 1 && uv_fileno(reinterpret_cast<uv_handle_t*>(&v.tcp), &fd) == 0) {
@@ -889,6 +990,34 @@ class Loadgen {
     }
   }
 
+  struct DelayStats {
+    size_t viewers = 0, samples = 0;
+    double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  };
+
+  // Pooled over the timed viewers, each against its own fastest message.
+  DelayStats delay_stats() {
+    DelayStats d;
+    std::vector<float> pooled;
+    for (auto& v : viewers_) {
+      if (!v.timed || !v.in_window || v.delays_ms.empty()) continue;
+      float base = *std::min_element(v.delays_ms.begin(), v.delays_ms.end());
+      for (float x : v.delays_ms) pooled.push_back(x - base);
+      ++d.viewers;
+    }
+    d.samples = pooled.size();
+    if (pooled.empty()) return d;
+    auto nth = [&](double q) {
+      size_t k = std::min(pooled.size() - 1, size_t(q * double(pooled.size())));
+      std::nth_element(pooled.begin(), pooled.begin() + long(k), pooled.end());
+      return double(pooled[k]);
+    };
+    d.p50_ms = nth(0.5);
+    d.p99_ms = nth(0.99);
+    d.max_ms = double(*std::max_element(pooled.begin(), pooled.end()));
+    return d;
+  }
+
   void finish() {
     if (finishing_) return;
     finishing_ = true;
@@ -906,12 +1035,15 @@ class Loadgen {
         kept += v.phase == Phase::kPlaying;
       }
       RateStats s = rate_stats(rates_);
+      DelayStats d = delay_stats();
       std::printf("summary window_s=%.2f viewers=%" PRIu64 " still_playing=%" PRIu64
                   " target=%u setup=%" PRIu64 " all_joined_t=%.2f failed=%" PRIu64 " closed=%" PRIu64 " below_keepup=%" PRIu64
-                  " mbps=%.2f min_kbps=%.1f p10_kbps=%.1f median_kbps=%.1f lg_cpu_pct=%.1f\n",
+                  " mbps=%.2f min_kbps=%.1f p10_kbps=%.1f median_kbps=%.1f lg_cpu_pct=%.1f"
+                  " delay_viewers=%zu delay_samples=%zu delay_p50_ms=%.1f delay_p99_ms=%.1f delay_max_ms=%.1f\n",
                   dt, window_viewers_, kept, opt_.viewers, setting_up_, all_joined_s_, failed_, closed_by_server_, below,
                   double(total_counted_ - window_total_) * 8 / dt / 1e6, s.min_kbps, s.p10_kbps,
-                  s.median_kbps, (cpu_seconds() - window_cpu_) / dt * 100);
+                  s.median_kbps, (cpu_seconds() - window_cpu_) / dt * 100, d.viewers, d.samples, d.p50_ms, d.p99_ms,
+                  d.max_ms);
     } else {
       std::printf("summary window_s=0 viewers=0 still_playing=%" PRIu64 " target=%u failed=%" PRIu64
                   " closed=%" PRIu64 " (stopped before --measure-from)\n",
@@ -941,6 +1073,7 @@ class Loadgen {
   uv_signal_t sigint_{}, sigterm_{};
   std::vector<Viewer> viewers_;  // sized once: handles point into it
   std::array<char, 1 << 16> read_buffer_{};
+  double read_at_ms_ = 0;  // when the bytes being parsed arrived (timed viewers)
   std::vector<double> rates_;
   std::map<std::string, uint64_t> reasons_;
   uint64_t rng_ = 0x9e3779b97f4a7c15;
@@ -972,7 +1105,8 @@ void raise_fd_limit(uint32_t viewers) {
 
 // --self-test: the walker against the relay's ChunkReader on random chunk streams (fmt
 // 0-3 headers, extended timestamps, chunk size changes, every read split). Both must see
-// the same messages in the same order, and the same payload for every kept one.
+// the same messages in the same order, with the same timestamps, and the same payload
+// for every kept one.
 int self_test() {
   uint64_t rng = 88172645463325252ull;
   auto next = [&](uint64_t n) {
@@ -1047,6 +1181,7 @@ int self_test() {
     bool same = seen.size() == expected.size();
     for (size_t i = 0; same && i < seen.size(); ++i) {
       same = seen[i].type_id == expected[i].type_id && seen[i].stream_id == expected[i].stream_id &&
+             seen[i].timestamp == expected[i].timestamp &&
              (seen[i].payload.empty() ? seen[i].type_id == msg::kAudio || seen[i].type_id == msg::kVideo ||
                                             seen[i].type_id == msg::kDataAmf0 || expected[i].payload.empty()
                                       : seen[i].payload == expected[i].payload);

@@ -6,8 +6,8 @@
 #   perf/compare/run.sh BUILD_A BUILD_B [ROUNDS]      e.g. ../base/build build 3
 #
 # Each BUILD is a build folder with anchorcast and perf/loadgen_{fanout,whep}. The load
-# generators of BUILD_A drive both servers (one yardstick). FANOUT=0 or CONTROL=0 skips
-# that test. Logs: $WORK (default
+# generators of BUILD_A drive both servers (one yardstick). FANOUT=0, WHEP=0 or CONTROL=0
+# skips that test. Logs: $WORK (default
 # /tmp/anchorcast-compare), one file per (test, build, round); the summary lines go to
 # stdout. Needs a quiet 2-core machine (load < 1) for a result; see perf/RESULTS.md.
 set -euo pipefail
@@ -36,9 +36,11 @@ for round in $(seq "$ROUNDS"); do
     grep -E '^\| *anchorcast' "$log" | sed 's/^/  /' || true
     fi
     log=$work/whep_${side}_$round.log
+    if [[ ${WHEP:-1} != 0 ]]; then  # WHEP=0: skip the WHEP test
     load=$(quiet)
     BUILD=$build WORK=$work/whep "$repo/perf/whep/run.sh" 1000 530 200 30 15 >"$log" 2>&1 || true  # its last line may be false
     echo "whep $side round $round (load before: $load): $(grep -v '^#' "$log" | tr '\n' ' ' | cut -c1-400)"
+    fi
     [[ ${CONTROL:-1} == 0 ]] && continue  # CONTROL=0: skip the control channel
     log=$work/control_${side}_$round.log
     load=$(quiet)

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Fan-out comparison (issue 2): anchorcast vs nginx-rtmp, one after the other, each pinned
-to core 0, fed by one ~600 kbps publisher and ramped to N viewers by perf/loadgen_fanout
+"""Fan-out comparison (issues 2, 13): anchorcast vs nginx-rtmp and SRS, one after the other,
+each pinned to core 0 (anchorcast with one data-plane loop), fed by one ~600 kbps publisher and ramped to N viewers by perf/loadgen_fanout
 (publisher and load generator on core 1). Prints one table row per (server, step) and
 the headline: viewers per core keeping up at < 90 % CPU, and the ratio.
 
-    perf/fanout/run.py                       # both servers, default steps (< ~10 min)
+    perf/fanout/run.py                       # all three servers, default steps
     perf/fanout/run.py --quick               # 3 short steps, a smoke run
     perf/fanout/run.py --servers nginx --steps 500,1000,2000
 
@@ -295,6 +295,63 @@ rtmp {{
         return self.proc.poll() is None
 
 
+SRS_BINARY = os.path.abspath(os.path.join(REPO, "..", "shared", "peers", "srs", "srs"))
+
+
+class Srs:
+    """SRS 6 (../shared/peers/srs/, its README has this config): RTMP and HTTP-FLV, one
+    process, defaults otherwise (merged writes, GOP cache on)."""
+    name = "srs"
+    protocols = ("rtmp", "flv")
+
+    def __init__(self, tmp, max_fds, binary=SRS_BINARY):
+        self.dir = os.path.join(tmp, "srs")
+        self.max_fds = max_fds
+        self.binary = binary
+
+    def start(self):
+        if not os.access(self.binary, os.X_OK):
+            raise Fatal(f"{self.binary} missing (the prebuilt SRS peer; pass --srs)")
+        os.makedirs(os.path.join(self.dir, "html"), exist_ok=True)
+        binary = os.path.join(self.dir, "srs")
+        shutil.copy2(self.binary, binary)
+        self.rtmp_port, self.http_port = free_port(), free_port()
+        conf = os.path.join(self.dir, "srs.conf")
+        # SRS wants max_connections + 128 <= RLIMIT_NOFILE.
+        with open(conf, "w") as f:
+            f.write(f"""listen              127.0.0.1:{self.rtmp_port};
+max_connections     {self.max_fds - 200};
+daemon              off;
+pid                 {self.dir}/srs.pid;
+srs_log_tank        file;
+srs_log_file        {self.dir}/srs.log;
+srs_log_level_v2    warn;
+http_api {{ enabled off; }}
+http_server {{ enabled on; listen 127.0.0.1:{self.http_port}; dir {self.dir}/html; }}
+vhost __defaultVhost__ {{
+    play {{ gop_cache on; }}
+    http_remux {{ enabled on; mount [vhost]/[app]/[stream].flv; }}
+}}
+""")
+        self.log = open(os.path.join(self.dir, "stderr.log"), "w")
+        self.proc = spawn(NICE + ["taskset", "-c", SERVER_CORE, binary, "-c", conf], cwd=self.dir,
+                          stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.rtmp_port, self.proc)
+        wait_for_port(self.http_port, self.proc)
+        self.publish_url = f"rtmp://127.0.0.1:{self.rtmp_port}/live/{STREAM_ID}"
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def play_url(self, protocol):
+        if protocol == "flv":
+            return f"http://127.0.0.1:{self.http_port}/live/{STREAM_ID}.flv"
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{STREAM_ID}"
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
 class Anchorcast:
     name = "anchorcast"
 
@@ -319,6 +376,9 @@ class Anchorcast:
             "rtmp": {"listen": f"127.0.0.1:{self.rtmp_port}"},
             "srt": {"listen": f"127.0.0.1:{srt_port}", "latency_ms": 120},
             "webrtc": {"listen": f"127.0.0.1:{webrtc_port}", "public_ip": "127.0.0.1"},
+            # The server is pinned to one core: one loop on it (builds before issue 13
+            # ignore the key and have one anyway).
+            "data_plane": {"threads": 1},
             "data_dir": os.path.join(self.dir, "data"),
             "admin_token": secrets.token_hex(16),
             # metadata: video passes through untouched, as through nginx-rtmp; burn-in
@@ -404,6 +464,7 @@ def run_loadgen(args, url, protocol, viewers, ramp, measure_from, window, keepup
                   "--measure-from", f"{measure_from:.1f}", "--window", f"{window:.1f}",
                   "--join-wait", f"{args.join_wait:.1f}", "--max-pending", str(args.max_pending),
                   "--interval", "1",
+                  *(["--delay-every", str(args.delay_every)] if args.delay_every != 10 else []),
                   "--keepup-kbps", f"{keepup_kbps:.1f}"]
     p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     # Bounded: the loadgen stops itself at --duration; this is the backstop.
@@ -495,6 +556,11 @@ def measure_server(args, server, protocol, publish_kbps, tmp):
             "median_kbps": median, "min_kbps": float(summary["min_kbps"]),
             "starved": int(summary.get("below_keepup", 0)) + (n - int(summary["viewers"])),
             "lg_cpu_pct": float(summary.get("lg_cpu_pct", 0)),
+            # Delivery delay above each timed viewer's fastest message (loadgen_fanout's header).
+            "delay_p50_ms": (float(summary.get("delay_p50_ms", "nan"))
+                             if int(summary.get("delay_viewers", 0)) > 0 else float("nan")),
+            "delay_p99_ms": (float(summary.get("delay_p99_ms", "nan"))
+                             if int(summary.get("delay_viewers", 0)) > 0 else float("nan")),
             # Seconds after the last connect until every viewer played: join cost.
             "join_s": (float(summary["all_joined_t"]) - ramp_s if float(summary.get("all_joined_t", -1)) >= 0
                        else float("inf")),
@@ -534,7 +600,8 @@ def row_crashed(server, protocol, n):
     return {"server": server.name, "protocol": protocol, "viewers": n, "playing": 0,
             "cpu_pct": float("nan"), "mbps": 0, "cpu_us_per_mb": float("nan"), "rss_mb": float("nan"),
             "rss_kb_per_viewer": float("nan"), "median_kbps": 0, "min_kbps": 0, "starved": n,
-            "lg_cpu_pct": float("nan"), "join_s": float("nan"), "user_share_pct": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
+            "lg_cpu_pct": float("nan"), "delay_p50_ms": float("nan"), "delay_p99_ms": float("nan"),
+            "join_s": float("nan"), "user_share_pct": float("nan"), "core0_other_pct": float("nan"), "core0_irq_pct": float("nan"),
             "window_s": 0,
             "keeping_up": False, "reasons": ["server died"]}
 
@@ -550,6 +617,7 @@ COLUMNS = [
     ("RSS MB", "rss_mb", "{:.1f}"),
     ("RSS KB/viewer", "rss_kb_per_viewer", "{:.1f}"), ("median kbps", "median_kbps", "{:.0f}"),
     ("min kbps", "min_kbps", "{:.0f}"), ("starved", "starved", "{}"),
+    ("delay p50 ms", "delay_p50_ms", "{:.0f}"), ("delay p99 ms", "delay_p99_ms", "{:.0f}"),
     ("keeping up", "keeping_up", "{}"), ("join s", "join_s", "{:.1f}"), ("loadgen CPU %", "lg_cpu_pct", "{:.0f}"),
     ("core0 other %", "core0_other_pct", "{:.0f}"),
 ]
@@ -588,8 +656,12 @@ def headline(rows, cpu_limit):
     ref = next((r for k, r in best.items() if k.startswith("nginx-rtmp") and r), None)
     for label, r in best.items():
         if ref and r and label.startswith("anchorcast"):
-            lines.append(f"- ratio {label} / nginx-rtmp (rtmp): **{r['viewers'] / ref['viewers']:.2f}x** "
-                         f"measured (target ≥ 2x)")
+            lines.append(f"- ratio {label} / nginx-rtmp (rtmp): **{r['viewers'] / ref['viewers']:.2f}x** measured")
+        # Issue 13's peer: SRS on the same protocol (target ≥ 1.25x).
+        srs = best.get(f"srs ({r['protocol']})") if r else None
+        if srs and label.startswith("anchorcast"):
+            lines.append(f"- ratio {label} / srs ({r['protocol']}): **{r['viewers'] / srs['viewers']:.2f}x** "
+                         f"measured (target ≥ 1.25x)")
     return "\n".join(lines)
 
 
@@ -597,10 +669,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--anchorcast", default=os.path.join(REPO, "build", "anchorcast"))
     ap.add_argument("--loadgen", default=None, help="default: build/perf/loadgen_fanout or build-perf/...")
-    ap.add_argument("--servers", default="nginx,anchorcast", help="comma list: nginx, anchorcast")
+    ap.add_argument("--servers", default="nginx,srs,anchorcast", help="comma list: nginx, srs, anchorcast")
+    ap.add_argument("--srs", default=SRS_BINARY, help="the SRS binary (default: the prebuilt peer)")
     ap.add_argument("--protocols", default="rtmp,flv",
                     help="anchorcast's viewer protocols (nginx-rtmp: rtmp only)")
     ap.add_argument("--overlay", default="metadata", choices=["metadata", "burn-in"])
+    ap.add_argument("--delay-every", type=int, default=10,
+                    help="every K-th viewer measures delivery delay (0: none; loadgen_fanout --delay-every)")
     ap.add_argument("--steps", default=None, help="viewer counts, e.g. 250,500,1000")
     ap.add_argument("--quick", action="store_true", help=f"steps {QUICK_STEPS}, 5 s windows")
     ap.add_argument("--ramp", type=float, default=1000, help="connections per second")
@@ -652,6 +727,7 @@ def main():
         for name in servers:
             for protocol in (["rtmp"] if name == "nginx" else args.protocols.split(",")):
                 server = (Nginx(tmp, fds) if name == "nginx"
+                          else Srs(tmp, fds, args.srs) if name == "srs"
                           else Anchorcast(tmp, args.anchorcast, [protocol], args.overlay))
                 try:
                     server.start()
