@@ -7,6 +7,7 @@
 #include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/core/metrics.hpp"
+#include "anchorcast/egress/flv_viewer.hpp"
 #include "anchorcast/egress/webrtc_egress.hpp"
 #include "anchorcast/http/http_server.hpp"
 #include "anchorcast/hub/hub.hpp"
@@ -56,6 +57,7 @@ struct Server::Impl {
   Hub hub;
   std::vector<std::unique_ptr<EventLoop>> loops;  // the data plane
   std::unique_ptr<RtmpServer> rtmp;
+  std::unique_ptr<FlvViewers> flv;  // on the loops; the HTTP thread hands them sockets
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
   std::unique_ptr<HttpServer> http;
@@ -88,11 +90,15 @@ Status Server::start() {
   for (int i = 0; i < threads; ++i) loops.push_back(m.loops.emplace_back(std::make_unique<EventLoop>()).get());
   m.rtmp = std::make_unique<RtmpServer>(loops, m.hub, m.metrics);
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
-  m.metrics.add_collector([rtmp = m.rtmp.get()](MetricsWriter& w) {
-    w.family("anchorcast_data_plane_connections", "gauge", "Open RTMP connections on each data-plane loop");
+  m.flv = std::make_unique<FlvViewers>(loops, m.metrics);
+  m.metrics.add_collector([rtmp = m.rtmp.get(), flv = m.flv.get()](MetricsWriter& w) {
+    w.family("anchorcast_data_plane_connections", "gauge",
+             "Open connections (RTMP and HTTP-FLV) on each data-plane loop");
     auto per_loop = rtmp->connections_per_loop();
+    auto flv_per_loop = flv->viewers_per_loop();
     for (size_t i = 0; i < per_loop.size(); ++i)
-      w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}}, static_cast<double>(per_loop[i]));
+      w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}},
+               static_cast<double>(per_loop[i] + flv_per_loop[i]));
   });
   m.srt = std::make_unique<SrtServer>(m.hub, m.metrics);
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
@@ -101,6 +107,7 @@ Status Server::start() {
   m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics);
   if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso, m.config.webrtc_public_ip); !st) return st;
   m.http->set_whep(m.webrtc.get());
+  m.http->set_flv(m.flv.get());
   m.metrics.add_collector(
       [&hub = m.hub, &http = *m.http](MetricsWriter& w) { collect_stream_metrics(hub, http, w); });
 
@@ -121,7 +128,7 @@ void Server::stop() {
   // Ingest first (no new media), then viewers.
   if (m.srt) m.srt->close();
   // The first loop holds the RTMP listener: stopped first, no socket is dealt to a
-  // loop that has stopped.
+  // loop that has stopped. (An HTTP-FLV socket handed over from now on is closed.)
   for (auto& loop : m.loops) loop->stop();
   if (m.webrtc) m.webrtc->stop();
   // Commit and answer what merchants already sent, then close their sockets (1001).

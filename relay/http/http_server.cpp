@@ -42,12 +42,9 @@ struct HttpServer::Impl {
         metrics(metrics),
         hls(config.hls, [this](std::function<void()> task) { asio::post(io, std::move(task)); }),
         router(hub, metrics, hls, control),
-        egress_flv_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
-                                         {{"protocol", "flv"}})),
         egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                          {{"protocol", "hls"}})),
-        http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")),
-        flv(egress_flv_bytes, io.get_executor()) {}
+        http_requests(metrics.counter("anchorcast_http_requests_total", "HTTP requests handled")) {}
 
   void accept();
   void start_session(tcp::socket socket);
@@ -59,10 +56,9 @@ struct HttpServer::Impl {
   Metrics& metrics;
   HlsEndpoint hls;
   Router router;
-  Counter& egress_flv_bytes;
   Counter& egress_hls_bytes;
   Counter& http_requests;
-  FlvViewers flv;                                   // io thread only
+  FlvViewers* flv = nullptr;                          // set before start()
   std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
   std::unique_ptr<ControlSockets> control_sockets;    // null without a ControlPlane
   std::unique_ptr<StatsPush> stats;                   // null without a ControlPlane
@@ -122,8 +118,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     RouteResult result = server_.router.route(request);
     if (auto* flv = std::get_if<FlvPlayback>(&result)) {
-      // The socket now belongs to the FLV egress, which writes the response itself.
-      server_.flv.start(stream_.release_socket(), remote_, flv->stream);
+      if (!server_.flv) return reply_and_close(503, "HTTP-FLV is not served here");
+      // The socket now belongs to the FLV egress on a data-plane loop, which writes the
+      // response itself.
+      beast::error_code ec;
+      int fd = stream_.release_socket().release(ec);
+      if (ec) return finish();
+      server_.flv->start(fd, remote_, flv->stream);
       finished_ = true;
       server_.sessions.erase(shared_from_this());
       return;
@@ -269,6 +270,8 @@ void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::m
 
 void HttpServer::set_whep(webrtc::WebRtcEgress* whep) { impl_->router.set_whep(whep); }
 
+void HttpServer::set_flv(FlvViewers* flv) { impl_->flv = flv; }
+
 int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 
 void HttpServer::stop() {
@@ -292,7 +295,6 @@ void HttpServer::stop() {
     impl_->stats_timer.cancel();
     auto sessions = impl_->sessions;  // finish() erases from the set
     for (auto& s : sessions) s->close();
-    impl_->flv.close_all();
     impl_->hls.close();
     impl_->io.stop();  // handlers still pending are destroyed with the io_context
   });

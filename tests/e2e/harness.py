@@ -271,7 +271,7 @@ def run_cli(args: list[str], timeout: float = 20.0, cwd: Optional[Path] = None):
 
 
 def write_config(path: Path, ports: dict[str, int], data_dir: Path,
-                 streams: Optional[list[dict]] = None) -> dict:
+                 streams: Optional[list[dict]] = None, extra: Optional[dict] = None) -> dict:
     config = {
         "http": {"listen": f"{HOST}:{ports['http']}"},
         "rtmp": {"listen": f"{HOST}:{ports['rtmp']}"},
@@ -280,6 +280,7 @@ def write_config(path: Path, ports: dict[str, int], data_dir: Path,
         "data_dir": str(data_dir),
         "admin_token": ADMIN_TOKEN,
         "streams": streams if streams is not None else STREAMS,
+        **(extra or {}),
     }
     path.write_text("// written by tests/e2e/harness.py\n" + json.dumps(config, indent=2))
     return config
@@ -295,14 +296,15 @@ def rss_kib(pid: int) -> int:
 class Server:
     """One anchorcast process on free loopback ports with its own data_dir and log."""
 
-    def __init__(self, workdir: Path, streams: Optional[list[dict]] = None):
+    def __init__(self, workdir: Path, streams: Optional[list[dict]] = None,
+                 extra: Optional[dict] = None):
         self.workdir = workdir
         http_port, rtmp_port, srt_port, webrtc_port = free_ports(4)
         self.ports = {"http": http_port, "rtmp": rtmp_port, "srt": srt_port,
                       "webrtc": webrtc_port}
         self.config_path = workdir / "anchorcast.json"
         self.log_path = workdir / "server.log"
-        self.config = write_config(self.config_path, self.ports, workdir / "data", streams)
+        self.config = write_config(self.config_path, self.ports, workdir / "data", streams, extra)
         self.child: Optional[Child] = None
         self.final_log = ""
         self.discarded = False  # failed to start on a port taken by someone else
@@ -903,10 +905,11 @@ class E2ETestCase(unittest.TestCase):
                     print(tail, file=sys.stderr)
         return result
 
-    def start_server(self, streams: Optional[list[dict]] = None) -> Server:
+    def start_server(self, streams: Optional[list[dict]] = None, extra: Optional[dict] = None) -> Server:
+        """`extra`: more top-level config sections (e.g. {"data_plane": {"threads": 2}})."""
         for attempt in range(3):
             workdir = Path(tempfile.mkdtemp(prefix="server-", dir=self.tmp))
-            server = Server(workdir, streams)
+            server = Server(workdir, streams, extra)
             self._servers.append(server)
             # Registered before start so a server that fails to stop still gets killed; the
             # check itself is part of every test (contract: SIGTERM -> exit 0 within 5 s).

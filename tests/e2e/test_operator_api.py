@@ -125,6 +125,30 @@ class OperatorApiTest(E2ETestCase):
         wait_for(lambda: sum(values(self.metrics(server), "anchorcast_streams_live")) == 0, 5,
                  "anchorcast_streams_live back to 0")
 
+    def test_flv_viewers_are_served_on_every_data_plane_loop(self):
+        # The HTTP thread parses the request, then the socket goes to a data-plane loop
+        # (round robin): with two loops, four viewers land on both, and each plays.
+        server = self.start_server(extra={"data_plane": {"threads": 2}})
+        publisher = self.publish(server, harness.key_of("demo"), seconds=40, gop=30)
+        server.wait_live("demo")
+        readers = [self.flv_reader(server, "/flv/demo.flv") for _ in range(4)]
+        for reader in readers:
+            wait_for(lambda: len(reader.frames()) >= 30, 10, "frames at every HTTP-FLV viewer")
+
+        def per_loop():
+            samples = self.metrics(server)
+            return {l["loop"]: v for n, l, v in samples if n == "anchorcast_data_plane_connections"}
+        def spread_over_both():
+            # Four viewers plus the publisher's RTMP connection: at least two on each loop.
+            p = per_loop()
+            return p if len(p) == 2 and sum(p.values()) == 5 and min(p.values()) >= 2 else None
+        spread = wait_for(spread_over_both, 5, "anchorcast_data_plane_connections to show 5 over 2 loops")
+        self.assertEqual(set(spread), {"0", "1"}, spread)
+        for reader in readers:
+            reader.close()
+        wait_for(lambda: sum(per_loop().values()) == 1, 5, "the loops to let the viewers go")
+        self.assertTrue(publisher.running())
+
     def test_an_idle_webrtc_thread_wakes_only_for_its_tick(self):
         """No publisher, no viewer: the WebRTC UDP thread sleeps until a datagram, a wake or
         its 50 ms tick (20 wakes a second), never polls with a zero timeout (issue 13)."""

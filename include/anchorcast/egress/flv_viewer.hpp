@@ -1,50 +1,50 @@
-// HTTP-FLV playback. Once the HTTP server has routed GET /flv/{id}.flv, it hands the
-// socket here: the viewer writes the response head itself (no length; the body is FLV
-// tags until either side closes), then pumps the stream's events through an FlvMuxer
-// with one write in flight. Plain Asio, no Beast. Everything runs on the executor of the
-// sockets handed over (the HTTP thread today).
+// HTTP-FLV playback on the data plane. The HTTP server parses GET /flv/{id}.flv and hands
+// the connected socket here; from then on one data-plane loop owns it (dealt round
+// robin, beside that loop's RTMP connections): it writes the response head itself (no
+// length; the body is FLV tags until either side closes), then the stream's events
+// through an FlvMuxer, zero-copy, one write in flight. No media byte crosses the HTTP
+// thread.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <cstddef>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
-#include "anchorcast/core/ready_list.hpp"
 #include "anchorcast/hub/stream.hpp"
 
 namespace anchorcast {
-
-class FlvViewer;
 
 // The response head: what Beast wrote for this response before FLV left the HTTP
 // session (HTTP/1.1, Connection: close, no Content-Length).
 std::string_view flv_response_head();
 
-// Every live HTTP-FLV viewer of one HTTP server.
+// Every HTTP-FLV viewer, over the data-plane loops.
 class FlvViewers {
  public:
-  // `egress_bytes`: anchorcast_egress_bytes_total{protocol="flv"}, FLV bytes written.
-  // `executor`: where the viewers' sockets live; it runs them when they have media.
-  FlvViewers(Counter& egress_bytes, boost::asio::any_io_executor executor);
+  // Construct before the loops start (it registers their stop tasks, which close the
+  // viewers); the loops outlive it. Registers anchorcast_egress_bytes_total{protocol="flv"}.
+  FlvViewers(std::vector<EventLoop*> loops, Metrics& metrics);
   ~FlvViewers();
   FlvViewers(const FlvViewers&) = delete;
   FlvViewers& operator=(const FlvViewers&) = delete;
 
-  // `remote` ("address:port") names the viewer in log lines.
-  void start(boost::asio::ip::tcp::socket socket, std::string remote, const std::shared_ptr<Stream>& stream);
-  // Shutdown: closes every viewer's socket and drops its subscription.
-  void close_all();
-  size_t size() const { return viewers_.size(); }
+  // Any thread. `fd` is a connected TCP socket whose request was read; it is the
+  // viewer's from now on, and closed if it cannot be served (also once the loops have
+  // stopped). `remote` ("address:port") names the viewer in log lines.
+  void start(int fd, std::string remote, std::shared_ptr<Stream> stream);
+  // Live viewers on each loop (any thread).
+  std::vector<size_t> viewers_per_loop() const;
+
+  struct Loop;
 
  private:
-  friend class FlvViewer;
-  Counter& egress_bytes_;
-  ReadyList ready_;
-  std::set<std::shared_ptr<FlvViewer>> viewers_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace anchorcast

@@ -1,6 +1,6 @@
 // The control plane's HTTP server (Boost.Beast on one Asio thread): operator API,
 // metrics, HLS files, WHEP signalling, pages, the merchant WebSocket, and the HTTP-FLV
-// requests whose sockets it hands to the FLV egress (which runs on this thread too).
+// requests whose sockets it hands to the FLV egress on the data-plane loops.
 #pragma once
 
 #include <functional>
@@ -15,6 +15,7 @@
 namespace anchorcast {
 
 class ControlPlane;
+class FlvViewers;
 namespace webrtc {
 class WebRtcEgress;
 }
@@ -34,6 +35,8 @@ class HttpServer {
   void post(std::function<void()> task);  // runs on the server's thread
   // Before start(): serves /whep/ with it (WebRTC egress; without it /whep/ is 503).
   void set_whep(webrtc::WebRtcEgress* whep);
+  // Before start(): hands GET /flv/ sockets to it (without it /flv/ is 503).
+  void set_flv(FlvViewers* flv);
   // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.
   int hls_viewers(const std::string& stream_id) const;
 

@@ -14,24 +14,17 @@ namespace anchorcast {
 
 // ---- FlvBatch ----
 
-const std::vector<std::span<const uint8_t>>& FlvBatch::spans() const {
-  if (spans_stale_) {
-    // Resolved here, not when added: owned_ may have moved as it grew.
-    spans_.clear();
-    for (const auto& r : refs_)
-      spans_.emplace_back(r.data ? r.data : owned_.data() + r.offset, r.length);
-    spans_stale_ = false;
-  }
-  return spans_;
+std::vector<std::span<const uint8_t>> FlvBatch::spans() const {
+  std::vector<std::span<const uint8_t>> out;
+  for_each_span([&out](std::span<const uint8_t> span) { out.push_back(span); });
+  return out;
 }
 
 void FlvBatch::clear() {
   owned_.clear();
   refs_.clear();
   packets_.clear();
-  spans_.clear();
   size_bytes_ = 0;
-  spans_stale_ = false;
 }
 
 void FlvBatch::add_owned(std::span<const uint8_t> bytes) {
@@ -39,7 +32,6 @@ void FlvBatch::add_owned(std::span<const uint8_t> bytes) {
   const size_t offset = owned_.size();
   owned_.insert(owned_.end(), bytes.begin(), bytes.end());
   size_bytes_ += bytes.size();
-  spans_stale_ = true;
   // Owned bytes written back to back (a PreviousTagSize and the next tag header) are
   // one piece.
   if (!refs_.empty() && !refs_.back().data && refs_.back().offset + refs_.back().length == offset) {
@@ -54,7 +46,6 @@ void FlvBatch::add_payload(const PacketPtr& packet) {
   refs_.push_back({packet->payload.data(), 0, packet->payload.size()});
   packets_.push_back(packet);
   size_bytes_ += packet->payload.size();
-  spans_stale_ = true;
 }
 
 // ---- FlvMuxer ----

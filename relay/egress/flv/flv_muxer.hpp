@@ -18,9 +18,15 @@ class FlvBatch {
  public:
   bool empty() const { return refs_.empty(); }
   size_t size_bytes() const { return size_bytes_; }
-  // The bytes to write, in order, as (pointer, length) pieces for a scatter-gather
-  // write (an Asio buffer sequence). Valid until the batch changes or is destroyed.
-  const std::vector<std::span<const uint8_t>>& spans() const;
+  // Calls fn(std::span<const uint8_t>) for the bytes to write, in order, as pieces of a
+  // scatter-gather write (no allocation: this runs per write per viewer). Valid until the
+  // batch changes or is destroyed.
+  template <class Fn>
+  void for_each_span(Fn&& fn) const {
+    for (const auto& r : refs_) fn(std::span<const uint8_t>(r.data ? r.data : owned_.data() + r.offset, r.length));
+  }
+  // The same pieces in a vector (tests).
+  std::vector<std::span<const uint8_t>> spans() const;
   // Empties the batch (releasing its packets) and keeps its capacity.
   void clear();
 
@@ -38,8 +44,6 @@ class FlvBatch {
   std::vector<Ref> refs_;
   std::vector<PacketPtr> packets_;
   size_t size_bytes_ = 0;
-  mutable std::vector<std::span<const uint8_t>> spans_;
-  mutable bool spans_stale_ = false;
 };
 
 class FlvMuxer {
