@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <deque>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "anchorcast/core/log.hpp"
 #include "anchorcast/overlay/control_plane.hpp"
@@ -36,15 +38,17 @@ struct MerchantSession::Impl : std::enable_shared_from_this<MerchantSession::Imp
         limiter(control.rate_limit_per_s()) {}
 
   struct Link : MerchantLink {
-    Link(std::function<void(std::function<void()>)> post, std::weak_ptr<Impl> session)
-        : post(std::move(post)), session(std::move(session)) {}
+    explicit Link(std::weak_ptr<Impl> session) : session(std::move(session)) {}
     void deliver(std::string message) override {
-      post([w = session, m = std::move(message)]() mutable {
-        if (auto s = w.lock()) s->send(std::move(m));
-      });
+      if (auto s = session.lock()) s->receive(Arrival{std::nullopt, std::move(message)});
     }
-    std::function<void(std::function<void()>)> post;
     std::weak_ptr<Impl> session;
+  };
+
+  // A reply to slot `slot`, or (no slot) an event for the merchant, from another thread.
+  struct Arrival {
+    std::optional<uint64_t> slot;
+    std::string text;
   };
 
   // A command that passed parsing and the rate limit. They reach the control plane in
@@ -62,8 +66,11 @@ struct MerchantSession::Impl : std::enable_shared_from_this<MerchantSession::Imp
   void close();
   void decoded(uint64_t slot, const Status& status);
   void submit_ready();
+  void submit(uint64_t slot, control::Command command);
   void fill(uint64_t slot, std::string reply);
   void send(std::string message);
+  void receive(Arrival arrival);
+  void take_arrivals();
 
   ControlPlane& control;
   const std::string stream_id;
@@ -76,12 +83,20 @@ struct MerchantSession::Impl : std::enable_shared_from_this<MerchantSession::Imp
   std::deque<Submission> submissions;
   bool paused = false;
   bool closed = false;
+
+  // Replies and events from the writer and output threads wait here in arrival order; the
+  // first one posts one task to the socket's thread, which takes them all. A batch of
+  // replies is one post, not one per command.
+  std::mutex arrivals_mutex;
+  std::vector<Arrival> arrivals;  // guarded by arrivals_mutex
+  bool arrivals_posted = false;   // guarded by arrivals_mutex
+  std::vector<Arrival> taking;    // socket thread only
 };
 
 void MerchantSession::Impl::open() {
   if (closed || link) return;
   log::info("control: ", remote, " opened '", stream_id, "'");
-  link = std::make_shared<Link>(socket.post, weak_from_this());
+  link = std::make_shared<Link>(weak_from_this());
   send(control.connect(stream_id, link));
 }
 
@@ -102,8 +117,13 @@ void MerchantSession::Impl::on_frame(Frame kind, std::string bytes) {
                                 " commands per second on this connection; slow down"));
     } else {
       auto image = parsed.command().image;
-      auto state = image ? Submission::State::decoding : Submission::State::ready;
-      submissions.push_back(Submission{slot, std::move(parsed.command()), state, {}});
+      if (!image && submissions.empty()) {
+        // Nothing ahead of it: straight to the control plane (no queue entry).
+        submit(slot, std::move(parsed.command()));
+      } else {
+        auto state = image ? Submission::State::decoding : Submission::State::ready;
+        submissions.push_back(Submission{slot, std::move(parsed.command()), state, {}});
+      }
       if (image) {
         // The full decode takes milliseconds: off this thread. The session stays alive
         // until it is back, so a command read is submitted even if the merchant left.
@@ -143,13 +163,40 @@ void MerchantSession::Impl::submit_ready() {
       fill(s.slot, std::move(s.refusal));
       continue;
     }
-    control.submit(stream_id, std::move(s.command),
-                   [weak = weak_from_this(), post = socket.post, slot = s.slot](std::string reply) {
-                     post([weak, slot, r = std::move(reply)]() mutable {
-                       if (auto self = weak.lock()) self->fill(slot, std::move(r));
-                     });
-                   });
+    submit(s.slot, std::move(s.command));
   }
+}
+
+void MerchantSession::Impl::submit(uint64_t slot, control::Command command) {
+  control.submit(stream_id, std::move(command), [weak = weak_from_this(), slot](std::string reply) {
+    if (auto self = weak.lock()) self->receive(Arrival{slot, std::move(reply)});
+  });
+}
+
+// Any thread.
+void MerchantSession::Impl::receive(Arrival arrival) {
+  {
+    std::lock_guard lock(arrivals_mutex);
+    arrivals.push_back(std::move(arrival));
+    if (arrivals_posted) return;
+    arrivals_posted = true;
+  }
+  socket.post([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->take_arrivals();
+  });
+}
+
+void MerchantSession::Impl::take_arrivals() {
+  {
+    std::lock_guard lock(arrivals_mutex);
+    taking.swap(arrivals);
+    arrivals_posted = false;
+  }
+  for (auto& a : taking) {
+    if (a.slot) fill(*a.slot, std::move(a.text));
+    else send(std::move(a.text));
+  }
+  taking.clear();  // keeps its capacity
 }
 
 // Replies leave in command order: a slot waits until every earlier one is filled.

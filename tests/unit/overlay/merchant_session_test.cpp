@@ -24,6 +24,9 @@ namespace {
 
 using nlohmann::json;
 
+// "r<i>" (built with append: GCC 12's -Wrestrict misfires on "r" + std::to_string(i)).
+std::string req_of(size_t i) { return std::string("r").append(std::to_string(i)); }
+
 std::string clear(const std::string& req) { return R"({"type":"overlay.clear","req":")" + req + R"("})"; }
 
 std::string card_with_image(const std::string& req, const std::string& image) {
@@ -44,6 +47,7 @@ class FakeSocket {
     s.post = [this](std::function<void()> task) {
       std::lock_guard lock(mutex_);
       posted_.push_back(std::move(task));
+      ++posts_;
     };
     s.pause_reading = [this] { ++pauses, paused = true; };
     s.resume_reading = [this] { paused = false; };
@@ -66,6 +70,12 @@ class FakeSocket {
       for (auto& t : tasks) t();
     }
     return true;
+  }
+
+  // How many tasks were posted so far.
+  size_t posts() {
+    std::lock_guard lock(mutex_);
+    return posts_;
   }
 
   // The sent messages of one type ("ack", "error", ...), in order.
@@ -92,6 +102,7 @@ class FakeSocket {
  private:
   std::mutex mutex_;
   std::deque<std::function<void()>> posted_;
+  size_t posts_ = 0;
 };
 
 class MerchantSessionTest : public ::testing::Test {
@@ -153,6 +164,17 @@ TEST_F(MerchantSessionTest, AnImmediateErrorWaitsForTheAckBeforeIt) {
   EXPECT_TRUE(replies[1]["req"].is_null());
 }
 
+TEST_F(MerchantSessionTest, ABatchOfRepliesReachesTheSocketsThreadAsOneTask) {
+  for (size_t i = 0; i < 20; ++i) text(clear(req_of(i)));  // all wait for one commit
+  control_.start();
+  control_.flush();  // committed, replied and applied: every arrival is waiting
+  EXPECT_EQ(socket_.posts(), 1u) << "one task for the batch, not one per reply or event";
+  ASSERT_TRUE(socket_.run_until([&] { return socket_.replies().size() == 20; }));
+  auto replies = socket_.replies();
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(replies[i]["req"], req_of(i));
+  EXPECT_EQ(socket_.of_type("applied").size(), 20u);
+}
+
 TEST_F(MerchantSessionTest, BinaryFramesAreRefusedWithTheContractsText) {
   session_->on_frame(MerchantSession::Frame::binary, clear("r1"));
   ASSERT_EQ(socket_.sent.size(), 2u);
@@ -205,7 +227,7 @@ class MerchantSessionBackPressureTest : public MerchantSessionTest {
 };
 
 TEST_F(MerchantSessionBackPressureTest, StopsReadingWhileTooManyRepliesWaitAndResumesBelowHalf) {
-  for (size_t i = 0; i + 1 < control::kMaxPendingReplies; ++i) text(clear("r" + std::to_string(i)));
+  for (size_t i = 0; i + 1 < control::kMaxPendingReplies; ++i) text(clear(req_of(i)));
   EXPECT_FALSE(socket_.paused);
   text(clear("last"));
   EXPECT_TRUE(socket_.paused) << "4096 replies wait for the writer";
