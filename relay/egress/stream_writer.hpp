@@ -3,8 +3,9 @@
 // one writev and nothing else. Only what a full socket refuses is queued (uv_write),
 // because uv_write drops POLLOUT interest each time its queue drains: one epoll_ctl per
 // write, measured as many as the writes. No allocation per write: the iovecs and the
-// batch are reused. While a write is queued the batch belongs to it; if the writer goes
-// first, the write finishes on its own and frees it. Loop thread only.
+// batch are reused (what a burst grew is given back: clear_and_trim.hpp). While a write
+// is queued the batch belongs to it; if the writer goes first, the write finishes on
+// its own and frees it. Loop thread only.
 //
 // `Batch` has for_each_span(fn(std::span<const uint8_t>)), size_bytes(), clear().
 #pragma once
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "anchorcast/core/metrics.hpp"
+#include "relay/egress/clear_and_trim.hpp"
 
 namespace anchorcast {
 
@@ -77,6 +79,7 @@ class StreamWriter {
     if (done == w.batch.size_bytes()) {
       w.egress_bytes->add(done);
       w.batch.clear();
+      clear_and_trim(w.bufs, kKeptBufs);
       return {Sent::all};
     }
     skip_written(w.bufs, done);
@@ -98,6 +101,8 @@ class StreamWriter {
   }
 
  private:
+  static constexpr size_t kKeptBufs = 32;
+
   struct Write {
     uv_write_t req{};
     StreamWriter* writer = nullptr;  // null once the writer is gone: the write finishes alone
@@ -110,6 +115,7 @@ class StreamWriter {
     auto* w = static_cast<Write*>(req->data);
     size_t bytes = w->batch.size_bytes();
     w->batch.clear();  // the packets can go now
+    clear_and_trim(w->bufs, kKeptBufs);
     if (status >= 0) w->egress_bytes->add(bytes);
     StreamWriter* self = w->writer;
     if (!self) {

@@ -19,6 +19,7 @@
 
 #include "anchorcast/hub/media_event.hpp"
 #include "anchorcast/hub/stream.hpp"
+#include "relay/egress/clear_and_trim.hpp"
 
 namespace anchorcast {
 
@@ -47,7 +48,7 @@ class ViewerPump {
         break;
       }
     }
-    events_.clear();
+    clear_and_trim(events_, kKeptEvents);
     if (sink_.batch_empty()) {
       if (end) sink_.end();
       return;
@@ -66,6 +67,8 @@ class ViewerPump {
   }
 
  private:
+  static constexpr size_t kKeptEvents = 16;  // a viewer that keeps up pops a few per pass
+
   Sink& sink_;
   std::unique_ptr<Subscription> subscription_;
   std::vector<MediaEvent> events_;

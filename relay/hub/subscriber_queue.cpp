@@ -6,6 +6,8 @@ namespace anchorcast {
 
 namespace {
 constexpr size_t kInitialSlots = 16;
+// Pops in a row that found the ring at most 1/8 full before it halves.
+constexpr int kQuietPopsBeforeShrink = 32;
 }
 
 SubscriberQueue::SubscriberQueue(size_t capacity, std::function<void()> notify)
@@ -95,7 +97,22 @@ size_t SubscriberQueue::pop_all(std::vector<MediaEvent>& out) {
   head_ = (head_ + n) % ring_.size();
   size_ = 0;
   notified_ = false;
+  shrink_if_quiet(n);
   return n;
+}
+
+// A burst (the GOP replayed at join, a stall) grew the ring; a viewer that keeps up again
+// pops a few events at a time, so the ring halves back towards its first size. Empty
+// here (everything was just popped): nothing to move.
+void SubscriberQueue::shrink_if_quiet(size_t popped) {
+  if (ring_.size() <= kInitialSlots || popped > ring_.size() / 8) {
+    quiet_pops_ = 0;
+    return;
+  }
+  if (++quiet_pops_ < kQuietPopsBeforeShrink) return;
+  quiet_pops_ = 0;
+  std::vector<MediaEvent>(ring_.size() / 2).swap(ring_);
+  head_ = 0;
 }
 
 }  // namespace anchorcast

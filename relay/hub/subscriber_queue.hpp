@@ -22,21 +22,29 @@ class SubscriberQueue {
   // Consumer side.
   size_t pop_all(std::vector<MediaEvent>& out);
   uint64_t dropped_packets() const { return dropped_.load(std::memory_order_relaxed); }
+  // How many events the ring holds room for now (tests).
+  size_t slots() {
+    std::lock_guard lock(mutex_);
+    return ring_.size();
+  }
 
  private:
   bool accepts(const MediaEvent& event);
   size_t overflow();
   void grow();
   void append(const MediaEvent& event);
+  void shrink_if_quiet(size_t popped);
 
   std::mutex mutex_;
-  // Starts small and doubles up to capacity_: a viewer that keeps up (most of them)
-  // never holds more than a few events, and thousands of viewers should not each
-  // reserve the worst case (measured: 40 KB per viewer when allocated up front).
+  // Starts small, doubles up to capacity_ and halves back once quiet: a viewer that
+  // keeps up (most of them) never holds more than a few events, and thousands of
+  // viewers should not each reserve the worst case (measured: 40 KB per viewer when
+  // allocated up front) nor keep the size of their join's GOP replay.
   std::vector<MediaEvent> ring_;
   size_t capacity_;
   size_t head_ = 0;
   size_t size_ = 0;
+  int quiet_pops_ = 0;
   bool notified_ = false;
   bool waiting_for_keyframe_ = false;
   bool has_video_ = true;

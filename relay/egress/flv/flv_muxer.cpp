@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "relay/egress/clear_and_trim.hpp"
 #include "relay/egress/flv/cue_point_bytes.hpp"
 #include "relay/protocol/flv/audio_tag.hpp"
 #include "relay/protocol/flv/flv_header.hpp"
@@ -21,9 +22,10 @@ std::vector<std::span<const uint8_t>> FlvBatch::spans() const {
 }
 
 void FlvBatch::clear() {
-  owned_.clear();
-  refs_.clear();
-  packets_.clear();
+  // Sized for a few tags per write; a join's GOP replay gives its memory back.
+  clear_and_trim(owned_, 1024);
+  clear_and_trim(refs_, 32);
+  clear_and_trim(packets_, 16);
   size_bytes_ = 0;
 }
 

@@ -27,7 +27,7 @@ class FlvBatch {
   }
   // The same pieces in a vector (tests).
   std::vector<std::span<const uint8_t>> spans() const;
-  // Empties the batch (releasing its packets) and keeps its capacity.
+  // Empties the batch (releasing its packets); keeps the capacity of a few tags.
   void clear();
 
  private:

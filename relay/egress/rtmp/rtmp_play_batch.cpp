@@ -1,5 +1,7 @@
 #include "relay/egress/rtmp/rtmp_play_batch.hpp"
 
+#include "relay/egress/clear_and_trim.hpp"
+
 namespace anchorcast {
 
 void RtmpPlayBatch::add_owned(size_t offset, size_t length) {
@@ -27,9 +29,10 @@ void RtmpPlayBatch::add_framed(FramedMessagePtr message) {
 }
 
 void RtmpPlayBatch::clear() {
-  owned_.clear();
-  refs_.clear();
-  framed_.clear();
+  // Sized for a few messages per write; a join's GOP replay gives its memory back.
+  clear_and_trim(owned_, 1024);
+  clear_and_trim(refs_, 32);
+  clear_and_trim(framed_, 16);
   size_bytes_ = 0;
 }
 

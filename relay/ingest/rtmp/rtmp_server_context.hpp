@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,10 @@ struct RtmpServerContext : std::enable_shared_from_this<RtmpServerContext> {
   Counter& reject_already_live;
   Counter& reject_protocol_error;
   RtmpPlayLoop play_loop;  // what this loop's players share
+  // Every session of the loop reads into this one buffer: input is parsed as it arrives
+  // (libuv calls alloc then read then the callback, one handle at a time), so nothing
+  // refers to it after a read, and a viewer does not keep 64 KB of its own.
+  std::array<uint8_t, 64 * 1024> read_buffer{};
 
   bool closed = false;
   uint64_t next_session_id = 1;

@@ -143,9 +143,10 @@ void RtmpSession::on_closed(uv_handle_t* handle) {
 
 void RtmpSession::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<RtmpSession*>(handle->data);
-  // Input is parsed as it arrives, so one buffer per session is enough: what a peer can
+  // Input is parsed as it arrives, so the loop's one buffer is enough: what a peer can
   // make us hold is bounded by the chunk reader's limits, not by how fast it sends.
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->read_buf_), sizeof self->read_buf_);
+  auto& shared = self->ctx_->read_buffer;
+  *buf = uv_buf_init(reinterpret_cast<char*>(shared.data()), static_cast<unsigned>(shared.size()));
 }
 
 void RtmpSession::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

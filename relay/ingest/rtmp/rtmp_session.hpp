@@ -79,7 +79,6 @@ class RtmpSession : public std::enable_shared_from_this<RtmpSession>, private Re
   rtmp::ChunkWriter writer_;
   std::vector<rtmp::Message> messages_;
   std::vector<uint8_t> out_;  // queued control bytes
-  uint8_t read_buf_[64 * 1024];
 
   uint64_t bytes_in_ = 0;
   uint64_t last_ack_ = 0;
