@@ -355,11 +355,12 @@ vhost __defaultVhost__ {{
 class Anchorcast:
     name = "anchorcast"
 
-    def __init__(self, tmp, binary, protocols, overlay):
+    def __init__(self, tmp, binary, protocols, overlay, threads=1):
         self.dir = os.path.join(tmp, "anchorcast")
         self.binary = binary
         self.protocols = protocols
         self.overlay = overlay
+        self.threads = threads
 
     def start(self):
         if not os.access(self.binary, os.X_OK):
@@ -377,8 +378,9 @@ class Anchorcast:
             "srt": {"listen": f"127.0.0.1:{srt_port}", "latency_ms": 120},
             "webrtc": {"listen": f"127.0.0.1:{webrtc_port}", "public_ip": "127.0.0.1"},
             # The server is pinned to one core: one loop on it (builds before issue 13
-            # ignore the key and have one anyway).
-            "data_plane": {"threads": 1},
+            # ignore the key and have one anyway). --anchorcast-threads 2 measures what
+            # spreading over two loops costs on that one core.
+            "data_plane": {"threads": self.threads},
             "data_dir": os.path.join(self.dir, "data"),
             "admin_token": secrets.token_hex(16),
             # metadata: video passes through untouched, as through nginx-rtmp; burn-in
@@ -674,6 +676,8 @@ def main():
     ap.add_argument("--protocols", default="rtmp,flv",
                     help="anchorcast's viewer protocols (nginx-rtmp: rtmp only)")
     ap.add_argument("--overlay", default="metadata", choices=["metadata", "burn-in"])
+    ap.add_argument("--anchorcast-threads", type=int, default=1,
+                    help="anchorcast's data_plane.threads (still pinned to one core)")
     ap.add_argument("--delay-every", type=int, default=10,
                     help="every K-th viewer measures delivery delay (0: none; loadgen_fanout --delay-every)")
     ap.add_argument("--steps", default=None, help="viewer counts, e.g. 250,500,1000")
@@ -728,7 +732,8 @@ def main():
             for protocol in (["rtmp"] if name == "nginx" else args.protocols.split(",")):
                 server = (Nginx(tmp, fds) if name == "nginx"
                           else Srs(tmp, fds, args.srs) if name == "srs"
-                          else Anchorcast(tmp, args.anchorcast, [protocol], args.overlay))
+                          else Anchorcast(tmp, args.anchorcast, [protocol], args.overlay,
+                                          args.anchorcast_threads))
                 try:
                     server.start()
                     start_publisher(args.media, server.publish_url, tmp)
