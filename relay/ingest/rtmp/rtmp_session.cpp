@@ -345,6 +345,12 @@ void RtmpSession::on_play(const rtmp::Command& c, uint32_t stream_id) {
   queue(rtmp::make_on_status(stream_id, "status", "NetStream.Play.Start", "Started playing " + stream_id_ + "."));
   queue(rtmp::make_sample_access(stream_id));
   flush();  // before any media: the subscription may deliver at once
+  // From here on the socket carries media to a player that sends almost nothing back:
+  // let the kernel coalesce small writes (an audio message, a P-frame) while earlier
+  // bytes are unacknowledged, as HTTP-FLV, nginx-rtmp and SRS do. Measured on loopback
+  // (perf/RESULTS.md, issue 13): −30 % CPU per MB at 500 and 1,000 viewers, delivery
+  // delay p50/p99 unchanged.
+  uv_tcp_nodelay(&tcp_, 0);
 
   RtmpPlay::Hooks hooks;
   hooks.ended = [this] {
