@@ -58,6 +58,24 @@ TcpPair tcp_pair() {
   return pair;
 }
 
+// Reads until `out` holds at least `n` bytes; false if the read timed out or the server
+// closed first.
+bool read_at_least(int fd, size_t n, std::string& out) {
+  char buf[65536];
+  while (out.size() < n) {
+    ssize_t got = recv(fd, buf, sizeof buf, 0);
+    if (got <= 0) return false;
+    out.append(buf, static_cast<size_t>(got));
+  }
+  return true;
+}
+
+// The response head and the FLV file header have arrived: the viewer is subscribed (the
+// header follows the stream's tracks), so what the stream does from now on reaches it.
+bool read_until_playing(int fd, std::string& out) {
+  return read_at_least(fd, flv_response_head().size() + 13, out);
+}
+
 // Everything until the server closes; false if the read timed out first.
 bool read_to_end(int fd, std::string& out) {
   char buf[65536];
@@ -115,10 +133,11 @@ TEST_F(FlvViewersTest, WritesTheHeadThenFlvAndEndsTheResponseWhenTheStreamIsRemo
   auto pair = tcp_pair();
   viewers.start(pair.server, "127.0.0.1:1", hub_.find("demo"));
   ASSERT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{1}; }));
+  std::string received;
+  ASSERT_TRUE(read_until_playing(pair.client, received));
 
   // The GOP cache replays at once; removing the stream ends the response.
   hub_.remove("demo");
-  std::string received;
   ASSERT_TRUE(read_to_end(pair.client, received));
   close(pair.client);
   expect_flv_response(received);
@@ -139,9 +158,10 @@ TEST_F(FlvViewersTest, ViewersAreDealtOverTheLoopsAndEachGetsTheWholeResponse) {
     viewers.start(pairs.back().server, "127.0.0.1:" + std::to_string(i), hub_.find("demo"));
   }
   ASSERT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{2, 2}; }));
+  std::vector<std::string> received(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) ASSERT_TRUE(read_until_playing(pairs[i].client, received[i]));
 
   hub_.remove("demo");
-  std::vector<std::string> received(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     ASSERT_TRUE(read_to_end(pairs[i].client, received[i]));
     close(pairs[i].client);
