@@ -26,7 +26,6 @@
 #include <memory>
 #include <new>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "anchorcast/core/event_loop.hpp"
