@@ -60,7 +60,6 @@ class StreamWriter {
   // Where the next write's bytes go. Not while a write is queued.
   Batch& batch() { return write_->batch; }
   const Batch& batch() const { return write_->batch; }
-  bool in_flight() const { return in_flight_; }
 
   // Writes the batch (not empty). `all`: it went out now and the batch is empty again;
   // `queued`: the rest waits for room and the listener hears when; `failed`: the

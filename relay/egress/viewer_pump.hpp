@@ -34,7 +34,6 @@ class ViewerPump {
     events_.clear();
   }
   bool attached() const { return subscription_ != nullptr; }
-  bool writing() const { return writing_; }
 
   void pump() {
     if (writing_ || !subscription_) return;
