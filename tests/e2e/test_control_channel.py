@@ -8,9 +8,7 @@ import asyncio
 import base64
 import json
 import signal
-import tempfile
 import time
-from pathlib import Path
 
 import websockets
 
@@ -24,17 +22,7 @@ from merchant import DEMO_TOKEN, SHOP2_TOKEN
 class ControlChannelTest(E2ETestCase):
     def start_with(self, control: dict = None) -> harness.Server:
         """A server whose config also has a `control` section."""
-        workdir = Path(tempfile.mkdtemp(prefix="server-", dir=self.tmp))
-        server = harness.Server(workdir)
-        if control is not None:
-            text = server.config_path.read_text()
-            body = json.loads(text.split("\n", 1)[1])
-            body["control"] = control
-            server.config_path.write_text(json.dumps(body, indent=2))
-        self._servers.append(server)
-        self.addCleanup(server.stop_and_check)
-        server.start()
-        return server
+        return self.start_server(extra=None if control is None else {"control": control})
 
     def assertError(self, reply: dict, code: str, req=None, contains: str = ""):
         self.assertEqual(reply["type"], "error", reply)

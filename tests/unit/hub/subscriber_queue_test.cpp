@@ -4,17 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "media_fixtures.hpp"
+
 namespace anchorcast {
 namespace {
 
-MediaEvent video(int64_t dts, bool key) {
-  Packet p;
-  p.kind = MediaKind::video;
-  p.codec = Codec::h264;
-  p.keyframe = key;
-  p.dts = p.pts = dts;
-  return MediaEvent::of_packet(std::make_shared<const Packet>(std::move(p)));
-}
+MediaEvent video(int64_t dts, bool key) { return MediaEvent::of_packet(fixtures::tiny_video(dts, key)); }
 
 std::vector<int64_t> pop_dts(SubscriberQueue& queue) {
   std::vector<MediaEvent> events;

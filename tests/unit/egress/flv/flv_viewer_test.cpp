@@ -13,6 +13,7 @@
 
 #include "anchorcast/hub/hub.hpp"
 #include "media_fixtures.hpp"
+#include "wait_until.hpp"
 
 namespace anchorcast {
 namespace {
@@ -31,6 +32,9 @@ TEST(FlvViewer, ResponseHeadIsWhatTheBeastSessionWrote) {
             "Connection: close\r\n"
             "\r\n");
 }
+
+// How long a viewer may take to be dealt to its loop or to go.
+constexpr auto kWait = std::chrono::seconds(10);
 
 // A connected loopback TCP pair: what the HTTP server hands over, and the player's end.
 struct TcpPair {
@@ -87,16 +91,6 @@ bool read_to_end(int fd, std::string& out) {
   }
 }
 
-template <class Predicate>
-bool wait_for(Predicate done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
-
 class FlvViewersTest : public ::testing::Test {
  protected:
   FlvViewersTest() {
@@ -132,7 +126,7 @@ TEST_F(FlvViewersTest, WritesTheHeadThenFlvAndEndsTheResponseWhenTheStreamIsRemo
   loop.start();
   auto pair = tcp_pair();
   viewers.start(pair.server, "127.0.0.1:1", hub_.find("demo"));
-  ASSERT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{1}; }));
+  ASSERT_TRUE(test::wait_until([&] { return viewers.viewers_per_loop() == std::vector<size_t>{1}; }, kWait));
   std::string received;
   ASSERT_TRUE(read_until_playing(pair.client, received));
 
@@ -141,7 +135,7 @@ TEST_F(FlvViewersTest, WritesTheHeadThenFlvAndEndsTheResponseWhenTheStreamIsRemo
   ASSERT_TRUE(read_to_end(pair.client, received));
   close(pair.client);
   expect_flv_response(received);
-  EXPECT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{0}; }));
+  EXPECT_TRUE(test::wait_until([&] { return viewers.viewers_per_loop() == std::vector<size_t>{0}; }, kWait));
   // Media bytes, not the head.
   EXPECT_EQ(egress_bytes().value(), received.size() - flv_response_head().size());
   loop.stop();
@@ -157,7 +151,7 @@ TEST_F(FlvViewersTest, ViewersAreDealtOverTheLoopsAndEachGetsTheWholeResponse) {
     pairs.push_back(tcp_pair());
     viewers.start(pairs.back().server, "127.0.0.1:" + std::to_string(i), hub_.find("demo"));
   }
-  ASSERT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{2, 2}; }));
+  ASSERT_TRUE(test::wait_until([&] { return viewers.viewers_per_loop() == std::vector<size_t>{2, 2}; }, kWait));
   std::vector<std::string> received(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) ASSERT_TRUE(read_until_playing(pairs[i].client, received[i]));
 
@@ -178,7 +172,7 @@ TEST_F(FlvViewersTest, StoppingTheLoopClosesItsViewersAndASocketHandedOverLaterI
   loop.start();
   auto playing = tcp_pair();
   viewers.start(playing.server, "127.0.0.1:1", hub_.find("demo"));
-  ASSERT_TRUE(wait_for([&] { return viewers.viewers_per_loop() == std::vector<size_t>{1}; }));
+  ASSERT_TRUE(test::wait_until([&] { return viewers.viewers_per_loop() == std::vector<size_t>{1}; }, kWait));
   loop.stop();
   std::string received;
   EXPECT_TRUE(read_to_end(playing.client, received));  // closed, not left hanging

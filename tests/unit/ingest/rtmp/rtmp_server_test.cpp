@@ -12,6 +12,7 @@
 #include "anchorcast/hub/hub.hpp"
 #include "relay/protocol/h264/avc_decoder_config.hpp"
 #include "rtmp_test_client.hpp"
+#include "wait_until.hpp"
 
 namespace anchorcast {
 namespace {
@@ -75,15 +76,6 @@ Message set_data_frame() {
                                           {"framerate", Amf0Value::make_number(25)}}),
               m.payload);
   return m;
-}
-
-bool wait_until(const std::function<bool()>& cond, int timeout_ms = 3000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
 }
 
 class RtmpServerTest : public ::testing::Test {
@@ -165,7 +157,7 @@ TEST_F(RtmpServerTest, RightKeyWithQuerySuffixGoesLive) {
   std::string code;
   auto c = publisher("demo-key?obs=1", &code);
   EXPECT_EQ(code, "NetStream.Publish.Start");
-  EXPECT_TRUE(wait_until([&] { return hub.find("demo")->live(); }));
+  EXPECT_TRUE(test::wait_until([&] { return hub.find("demo")->live(); }));
   EXPECT_EQ(hub.find("demo")->snapshot().protocol, "rtmp");
 }
 
@@ -184,7 +176,7 @@ TEST_F(RtmpServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {
   EXPECT_EQ(counter("anchorcast_publish_rejects_total", {{"reason", "already_live"}}), 1u);
 
   first->send(video_frame(40, false, 500));
-  EXPECT_TRUE(wait_until([&] { return hub.find("demo")->snapshot().packets_in == 2; }));
+  EXPECT_TRUE(test::wait_until([&] { return hub.find("demo")->snapshot().packets_in == 2; }));
   auto snap = hub.find("demo")->snapshot();
   EXPECT_TRUE(snap.live);
   ASSERT_TRUE(snap.tracks);
@@ -252,7 +244,7 @@ TEST_F(RtmpServerTest, PlayerReceivesSequenceHeadersAndMedia) {
 
   // The anchor drops: the viewer stays connected.
   pub.reset();
-  EXPECT_TRUE(wait_until([&] { return !hub.find("demo")->live(); }));
+  EXPECT_TRUE(test::wait_until([&] { return !hub.find("demo")->live(); }));
   EXPECT_FALSE(player.wait_closed(300));
   EXPECT_EQ(hub.find("demo")->snapshot().viewers[static_cast<int>(ViewerProtocol::rtmp)], 1);
   EXPECT_GT(counter("anchorcast_egress_bytes_total", {{"protocol", "rtmp"}}), 6000u);
@@ -287,7 +279,7 @@ TEST_F(RtmpServerTest, ViewerResumesWhenTheAnchorReconnects) {
       last_ts = frame->timestamp;
     }
     pub.reset();  // the anchor drops
-    EXPECT_TRUE(wait_until([&] { return !hub.find("demo")->live(); }));
+    EXPECT_TRUE(test::wait_until([&] { return !hub.find("demo")->live(); }));
   }
   EXPECT_FALSE(player.wait_closed(200));
 }
@@ -309,7 +301,8 @@ TEST_F(RtmpServerTest, SlowViewerIsSkippedToAKeyframeInsteadOfBuffered) {
   // The player stops reading while ~120 MB go by: far more than socket buffers hold.
   const uint32_t frames = 3000;
   for (uint32_t i = 1; i <= frames; ++i) pub->send(video_frame(i * 40, i % 30 == 0, 40000));
-  ASSERT_TRUE(wait_until([&] { return hub.find("demo")->snapshot().packets_in == frames + 1; }, 20000));
+  ASSERT_TRUE(test::wait_until([&] { return hub.find("demo")->snapshot().packets_in == frames + 1; },
+                               std::chrono::seconds(20)));
   auto snap = hub.find("demo")->snapshot();
   EXPECT_GT(snap.packets_dropped, 0u);
 
@@ -400,7 +393,7 @@ TEST_F(RtmpServerTest, GarbageClosesTheConnectionAndTheServerKeepsRunning) {
   huge.send_raw(chunk);
   EXPECT_TRUE(huge.wait_closed());
 
-  EXPECT_TRUE(wait_until([&] { return counter("anchorcast_rtmp_protocol_errors_total") == 4; }));
+  EXPECT_TRUE(test::wait_until([&] { return counter("anchorcast_rtmp_protocol_errors_total") == 4; }));
   EXPECT_EQ(counter("anchorcast_publish_rejects_total", {{"reason", "protocol_error"}}), 4u);
 
   std::string code;
@@ -414,7 +407,7 @@ TEST_F(RtmpServerTest, PublisherDisconnectFreesTheStream) {
     auto first = publisher("demo-key", &code);
     ASSERT_EQ(code, "NetStream.Publish.Start");
   }
-  EXPECT_TRUE(wait_until([&] { return !hub.find("demo")->live(); }));
+  EXPECT_TRUE(test::wait_until([&] { return !hub.find("demo")->live(); }));
   auto again = publisher("demo-key", &code);
   EXPECT_EQ(code, "NetStream.Publish.Start");
 }

@@ -18,6 +18,7 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "child_process.hpp"
+#include "wait_until.hpp"
 
 namespace anchorcast {
 namespace {
@@ -28,15 +29,6 @@ constexpr const char* kKey = "demo-key-123456";
 using Process = test_support::ChildProcess;
 
 bool have_ffmpeg() { return std::system("ffmpeg -hide_banner -protocols 2>/dev/null | grep -qx ' *srt'") == 0; }
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // A small real-time publisher: 320x240@30 x264 + 44.1 kHz AAC in MPEG-TS over SRT.
 Process publish(uint16_t port, const std::string& stream_id, int seconds, const std::string& log_name) {
@@ -112,10 +104,10 @@ TEST_F(SrtServerTest, FfmpegPublishesWithThePlainStreamId) {
   auto sub = stream->subscribe({});
   Collected c;
   auto ffmpeg = publish(port, kKey, 3, "srt_plain.log");
-  ASSERT_TRUE(wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
+  ASSERT_TRUE(test::wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
   EXPECT_EQ(stream->snapshot().protocol, "srt");
   EXPECT_EQ(ffmpeg.wait(20s), 0) << ffmpeg.log();
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
   EXPECT_FALSE(stream->live());
 
   ASSERT_TRUE(c.tracks);
@@ -145,13 +137,13 @@ TEST_F(SrtServerTest, FfmpegPublishesWithTheAccessControlForm) {
   Collected c;
   auto ffmpeg = publish(port, std::string("#!::u=anchor,r=") + kKey + ",m=publish,x=ignored", 2,
                         "srt_access_control.log");
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << ffmpeg.log();
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << ffmpeg.log();
   // Link stats are exported per publisher while it is live.
   const std::string text = metrics.render();
   EXPECT_NE(text.find("anchorcast_srt_rtt_seconds{stream=\"demo\"}"), std::string::npos) << text;
   EXPECT_NE(text.find("anchorcast_srt_publishers 1"), std::string::npos) << text;
   EXPECT_EQ(ffmpeg.wait(20s), 0) << ffmpeg.log();
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
   // 2 s = 60 frames and ~86 AAC frames; the tail inside the latency window is lost
   // when ffmpeg closes (for audio a whole PES of ~16 frames may be in it).
   EXPECT_GE(c.video, 54);
@@ -191,7 +183,7 @@ TEST_F(SrtServerTest, PlaybackOfAnUnknownOrOfflineStreamIsRejected) {
 
 TEST_F(SrtServerTest, FfmpegPlaysALiveStreamBackOverSrt) {
   auto publisher = publish(port, kKey, 6, "srt_play_source.log");
-  ASSERT_TRUE(wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << publisher.log();
+  ASSERT_TRUE(test::wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << publisher.log();
   auto player = play(port, "#!::r=demo,m=request", "srt_play.log");
   EXPECT_EQ(player.wait(20s), 0) << player.log();
   const std::string log = player.log();
@@ -208,15 +200,15 @@ TEST_F(SrtServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {
   auto sub = stream->subscribe({});
   Collected c;
   auto first = publish(port, kKey, 5, "srt_first.log");
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 5; }, 10s)) << first.log();
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.video > 5; }, 10s)) << first.log();
   auto second = publish(port, kKey, 2, "srt_second.log");
   EXPECT_NE(second.wait(20s), 0) << second.log();
   EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "already_live"}}), 1u);
   const int before = c.video;
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > before + 15; }, 5s)) << "first publisher stalled";
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.video > before + 15; }, 5s)) << "first publisher stalled";
   EXPECT_TRUE(stream->live());
   EXPECT_EQ(first.wait(20s), 0) << first.log();
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
   EXPECT_EQ(c.tracks_events, 1);
 }
 
@@ -227,12 +219,12 @@ TEST_F(SrtServerTest, ReconnectContinuesTheSameViewerTimeline) {
     auto first = publish(port, kKey, 2, "srt_session1.log");
     EXPECT_EQ(first.wait(20s), 0) << first.log();
   }
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
   const int64_t end_of_first = c.last_video_dts;
   c.gone = false;
   auto second = publish(port, std::string("#!::r=") + kKey + ",m=publish", 2, "srt_session2.log");
   EXPECT_EQ(second.wait(20s), 0) << second.log();
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.gone; }, 10s));
   EXPECT_EQ(c.tracks_events, 2);  // one per session
   EXPECT_GT(c.last_video_dts, end_of_first);
   EXPECT_TRUE(c.dts_monotonic);  // the hub shifted the second session after the first
@@ -244,13 +236,13 @@ TEST_F(SrtServerTest, ReconnectingAnchorReplacesItsSilentPredecessor) {
   // after its 5 s peer idle timeout. A new connection with the key takes over once A has
   // been silent for the takeover time (1.5 s here), instead of being refused.
   auto a = publish(port, kKey, 20, "srt_frozen.log");
-  ASSERT_TRUE(wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << a.log();
+  ASSERT_TRUE(test::wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << a.log();
   a.signal(SIGSTOP);
   std::this_thread::sleep_for(2s);
   auto sub = stream->subscribe({});
   Collected c;
   auto b = publish(port, kKey, 2, "srt_replacement.log");
-  ASSERT_TRUE(wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << b.log();
+  ASSERT_TRUE(test::wait_until([&] { drain(*sub, c); return c.video > 10; }, 10s)) << b.log();
   EXPECT_EQ(b.wait(20s), 0) << b.log();
   EXPECT_EQ(counter(metrics, "anchorcast_publish_rejects_total", {{"reason", "already_live"}}), 0u);
   EXPECT_EQ(counter(metrics, "anchorcast_srt_publisher_sessions_total", {}), 2u);
@@ -259,7 +251,7 @@ TEST_F(SrtServerTest, ReconnectingAnchorReplacesItsSilentPredecessor) {
 
 TEST_F(SrtServerTest, CloseEndsTheLivePublisher) {
   auto ffmpeg = publish(port, kKey, 10, "srt_close.log");
-  ASSERT_TRUE(wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
+  ASSERT_TRUE(test::wait_until([&] { return stream->live(); }, 10s)) << ffmpeg.log();
   server->close();
   EXPECT_FALSE(stream->live());
   server->close();  // idempotent
