@@ -13,10 +13,12 @@ and viewers get it over HLS and HTTP-FLV.
 - Bad input: random UDP datagrams at the SRT port and a TS stream with broken packets do
   not crash the server; a good publisher still gets in afterwards.
 - 2 % random UDP loss (both directions) through a relay written here, at 120 ms latency:
-  SRT's retransmissions repair it, recordings decode without errors.
+  SRT's retransmissions repair it, recordings decode without errors; the rare packet SRT
+  gives up on costs at most a GOP and shows in SRT's too-late count.
 """
 
 import random
+import re
 import select
 import signal
 import socket
@@ -60,6 +62,21 @@ def srt_publisher_cmd(url: str, seconds: float, gop: int = 30, size: str = "1280
             "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "mpegts", url]
 
 
+def encode_source(out: Path, seconds: float, gop: int = 30) -> Path:
+    """The same anchor as srt_publisher_cmd, encoded ahead of time into a TS file, so that
+    a test can push it without an encoder competing with the server for the CPU."""
+    cmd = srt_publisher_cmd(str(out), seconds, gop=gop)
+    cmd[cmd.index("-re")] = "-y"
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, timeout=120)
+    return out
+
+
+def srt_copy_cmd(source: Path, url: str) -> list[str]:
+    """Pushes a TS file over SRT in real time, as it is."""
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", str(source),
+            "-map", "0", "-c", "copy", "-f", "mpegts", url]
+
+
 def push_raw_bytes(data: bytes, url: str, log_path: Path, rate_bps: int = 2_000_000) -> int:
     """Sends bytes over SRT exactly as they are, paced at rate_bps: ffmpeg's `data`
     demuxer and muxer copy bytes without parsing them (so broken TS reaches the server
@@ -101,6 +118,25 @@ def metric(server, name: str, label: str = "") -> float:
     return sum(v for n, labels, v in metric_samples(server) if n == name and label in labels)
 
 
+def summary_count(server, name: str) -> float:
+    """A count from the SRT publisher's 'publisher ended' summary line ("lost 3, ...")."""
+    for line in server.log_text().splitlines():
+        if "publisher ended" in line and (m := re.search(rf"\b{name} (\d+)", line)):
+            return float(m.group(1))
+    return 0.0
+
+
+def roomy_receive_buffer(sock: socket.socket, size: int = 4 << 20) -> None:
+    """A keyframe leaves the sender as one burst of datagrams, more than the default
+    receive buffer (net.core.rmem_default) holds while this Python thread waits for the
+    GIL: without room the relay would lose far more than the loss it is asked for. Root
+    (CI) may exceed net.core.rmem_max; otherwise the kernel caps the size."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, size)
+    except (OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 class LossyUdpRelay:
     """Forwards UDP datagrams between one client (ffmpeg) and the server's SRT port,
     dropping each datagram with probability `loss`, in both directions (data one way,
@@ -113,6 +149,8 @@ class LossyUdpRelay:
         self.front.bind((HOST, 0))
         self.port = self.front.getsockname()[1]
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for sock in (self.front, self.back):
+            roomy_receive_buffer(sock)
         self.back.connect((HOST, target_port))
         self.client: Optional[tuple] = None
         self.forwarded = 0
@@ -202,13 +240,15 @@ class SrtIngestTest(E2ETestCase):
 
     # -----------------------------------------------------------------------------------
     def push_and_record(self, stream_id_form: str, publisher_port: Optional[int] = None,
-                        name: str = "publisher") -> dict:
-        """Pushes SECONDS of 720p over SRT with the given streamid, records HTTP-FLV and
-        HLS, and returns {"flv": MediaInfo, "hls": MediaInfo, "server": server, ...}."""
+                        name: str = "publisher", source: Optional[Path] = None) -> dict:
+        """Pushes SECONDS of 720p over SRT with the given streamid (encoded live, or the
+        pre-encoded `source` as it is), records HTTP-FLV and HLS, and returns
+        {"flv": MediaInfo, "hls": MediaInfo, "server": server, ...}."""
         server = self.start_srt_server()
         port = publisher_port(server) if callable(publisher_port) else self.srt_port(server)
-        publisher = self.spawn(srt_publisher_cmd(srt_url(port, stream_id_form), SECONDS),
-                               name)
+        url = srt_url(port, stream_id_form)
+        publisher = self.spawn(srt_copy_cmd(source, url) if source else
+                               srt_publisher_cmd(url, SECONDS), name)
         entry = server.wait_live("demo", timeout=15)
         out = {"flv": self.tmp / "viewer-flv.flv", "hls": self.tmp / "viewer-hls.ts"}
         viewers = {"flv": self.spawn(recorder_cmd(server.url("/flv/demo.flv"), out["flv"],
@@ -255,8 +295,11 @@ class SrtIngestTest(E2ETestCase):
             result[n + "_errors"] = harness.decode_errors(out[n])
         return result
 
-    def check_recordings(self, result: dict, label: str) -> None:
-        low, high = EXPECTED_VIDEO_FRAMES * 0.95, EXPECTED_VIDEO_FRAMES * 1.05
+    def check_recordings(self, result: dict, label: str, gaps: int = 0) -> None:
+        """`gaps`: packets the server never got (SRT gave up on them); the demuxer skips
+        from each to the next keyframe, so each may cost up to a GOP of video."""
+        low = EXPECTED_VIDEO_FRAMES * 0.95 - gaps * FPS
+        high = EXPECTED_VIDEO_FRAMES * 1.05
         for n in ("flv", "hls"):
             with self.subTest(viewer=n):
                 info = result[n]
@@ -265,7 +308,8 @@ class SrtIngestTest(E2ETestCase):
                 self.assertEqual((info.width, info.height), (1280, 720), f"{n}: {info}")
                 self.assertTrue(low <= info.video_frames <= high,
                                 f"{n}: {info.video_frames} decoded video frames, expected "
-                                f"{EXPECTED_VIDEO_FRAMES} +-5 %")
+                                f"{EXPECTED_VIDEO_FRAMES} +-5 %, less a GOP for each of "
+                                f"{gaps} gap(s)")
                 self.assertEqual(info.audio_codec, "aac", f"{n}: no AAC audio: {info}")
                 self.assertGreaterEqual(info.audio_frames, EXPECTED_AUDIO_FRAMES * 0.85,
                                         f"{n}: {info.audio_frames} decoded audio frames")
@@ -408,33 +452,42 @@ class SrtIngestTest(E2ETestCase):
             self.addCleanup(relay.close)
             return relay.port
 
+        # Encoded beforehand: a live x264 beside the server, two recorders and the relay
+        # on a 2-core machine (under ASan) starved the receiver past its 120 ms window.
+        source = encode_source(self.tmp / "anchor.ts", SECONDS)
         result = self.push_and_record(harness.key_of("demo"), publisher_port=through_relay,
-                                      name="publisher-lossy")
+                                      name="publisher-lossy", source=source)
         relay = relays[0]
         server = result["server"]
         link = result["link"]
+        # The last /metrics sample can be up to half a second old; the publisher's summary
+        # line carries SRT's count as of its last gap.
+        too_late = max(link.get("anchorcast_srt_dropped_packets_total", 0),
+                       summary_count(server, "dropped"))
         total = relay.dropped + relay.forwarded
         harness.report(f"lossy relay: {relay.dropped} of {total} datagrams dropped "
                        f"({100.0 * relay.dropped / max(1, total):.1f} %); SRT saw "
                        f"{link.get('anchorcast_srt_lost_packets_total', 0):.0f} lost, "
                        f"{link.get('anchorcast_srt_retransmitted_packets_total', 0):.0f} "
-                       f"retransmitted, {link.get('anchorcast_srt_dropped_packets_total', 0):.0f} "
-                       f"dropped (too late)")
+                       f"retransmitted, {too_late:.0f} dropped (too late)")
         self.assertGreater(relay.dropped, 50, "the relay dropped too little to mean anything")
         self.assertGreater(link.get("anchorcast_srt_retransmitted_packets_total", 0), 0,
                            f"no SRT retransmissions seen: {link}")
-        self.check_recordings(result, "2 % loss, 120 ms latency")
+        # SRT retransmits within the latency window; a packet still missing when its time
+        # comes is dropped by SRT itself (TLPKTDROP) and shows as a TS continuity error,
+        # which the demuxer answers by skipping to the next keyframe. That happens when
+        # the receiver is starved of CPU (seen under ASan on a loaded 2-core machine): it
+        # must stay rare, must cost no more than a GOP each, and the decodes stay clean. A
+        # continuity error SRT did not account for is a bug.
+        continuity = metric(server, "anchorcast_srt_ts_errors_total", 'kind="continuity"')
+        self.assertLessEqual(continuity, max(1.0, 0.05 * relay.dropped),
+                             f"{continuity:.0f} gaps left of {relay.dropped} datagrams lost: "
+                             "SRT repaired too little")
+        self.check_recordings(result, "2 % loss, 120 ms latency", gaps=int(continuity))
         for n in ("flv", "hls"):
             errors = result[n + "_errors"]
             self.assertEqual(errors, [], f"{n}: decode errors after 2 % loss:\n" +
                              "\n".join(errors[:20]))
-        # SRT retransmits within the latency window; a packet still missing when its time
-        # comes is dropped by SRT itself (TLPKTDROP) and shows as a TS continuity error.
-        # That happens only when the receiver is starved of CPU (seen once under ASan on
-        # a loaded 2-core machine); the demuxer then skips to the next keyframe, which the
-        # clean decodes above prove. A continuity error SRT did not account for is a bug.
-        continuity = metric(server, "anchorcast_srt_ts_errors_total", 'kind="continuity"')
-        too_late = link.get("anchorcast_srt_dropped_packets_total", 0)
         self.assertLessEqual(continuity, too_late,
                              "TS continuity errors that SRT's own too-late drops do not explain")
 

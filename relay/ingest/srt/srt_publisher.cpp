@@ -14,6 +14,8 @@ constexpr int kMaxMessagesPerWake = 1024;
 // Arrival records kept for the latency histogram: ~4 s at 5 Mbps (1316-byte messages),
 // far longer than a frame waits in the demuxer.
 constexpr size_t kMaxArrivals = 2048;
+// How stale the SRT statistics in the publisher's summary line may be.
+constexpr auto kStatsEvery = std::chrono::milliseconds(250);
 
 std::string describe(const TrackSet& t) {
   std::string out;
@@ -56,8 +58,9 @@ SrtPublisher::~SrtPublisher() {
   events_.clear();
   demuxer_.finish(events_);
   deliver(events_);
-  SRT_TRACEBSTATS s{};
-  const bool have_stats = srt_bstats(socket_.get(), &s, 0) == 0;
+  refresh_link_stats(Clock::now(), true);  // fails quietly on a broken connection
+  const SRT_TRACEBSTATS& s = link_stats_;
+  const bool have_stats = have_link_stats_;
   publisher_.reset();  // ends the hub session first: viewers see publisher_gone at once
   metrics_->remove_link(link_);
   report_demux_errors();
@@ -102,8 +105,19 @@ bool SrtPublisher::on_readable() {
     demuxer_.feed(std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(n)), events_);
     deliver(events_);
   }
+  const bool new_gap = demuxer_.stats().cc_errors != reported_.cc_errors;
   report_demux_errors();
+  refresh_link_stats(Clock::now(), new_gap);
   return true;
+}
+
+void SrtPublisher::refresh_link_stats(Clock::time_point now, bool force) {
+  if (!force && have_link_stats_ && now - link_stats_at_ < kStatsEvery) return;
+  SRT_TRACEBSTATS s{};
+  if (srt_bstats(socket_.get(), &s, 0) != 0) return;
+  link_stats_ = s;
+  have_link_stats_ = true;
+  link_stats_at_ = now;
 }
 
 void SrtPublisher::deliver(std::vector<TsDemuxEvent>& events) {

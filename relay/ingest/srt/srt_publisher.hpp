@@ -40,6 +40,10 @@ class SrtPublisher {
  private:
   void deliver(std::vector<TsDemuxEvent>& events);
   void report_demux_errors();
+  // libsrt answers no statistics once the connection is broken, which is when the
+  // summary is written: keep the latest ones, refreshed at most every kStatsEvery and at
+  // once when the demuxer sees a gap (SRT has counted the too-late drop behind it by then).
+  void refresh_link_stats(Clock::time_point now, bool force);
   std::string label() const;
 
   SrtSocket socket_;
@@ -59,6 +63,9 @@ class SrtPublisher {
   bool tracks_announced_ = false;
   std::string end_reason_ = "closed";
   TsDemuxerStats reported_;  // demuxer errors already added to the counters
+  SRT_TRACEBSTATS link_stats_{};
+  bool have_link_stats_ = false;
+  Clock::time_point link_stats_at_{};
 };
 
 }  // namespace anchorcast
