@@ -355,12 +355,13 @@ vhost __defaultVhost__ {{
 class Anchorcast:
     name = "anchorcast"
 
-    def __init__(self, tmp, binary, protocols, overlay, threads=1):
+    def __init__(self, tmp, binary, protocols, overlay, threads=1, write_batch_ms=0):
         self.dir = os.path.join(tmp, "anchorcast")
         self.binary = binary
         self.protocols = protocols
         self.overlay = overlay
         self.threads = threads
+        self.write_batch_ms = write_batch_ms
 
     def start(self):
         if not os.access(self.binary, os.X_OK):
@@ -380,7 +381,9 @@ class Anchorcast:
             # The server is pinned to one core: one loop on it (builds before issue 13
             # ignore the key and have one anyway). --anchorcast-threads 2 measures what
             # spreading over two loops costs on that one core.
-            "data_plane": {"threads": self.threads},
+            # write_batch_ms: how long a loop may hold viewers' new data to write it
+            # together (0: as it comes; builds before it ignore the key).
+            "data_plane": {"threads": self.threads, "write_batch_ms": self.write_batch_ms},
             "data_dir": os.path.join(self.dir, "data"),
             "admin_token": secrets.token_hex(16),
             # metadata: video passes through untouched, as through nginx-rtmp; burn-in
@@ -676,6 +679,8 @@ def main():
     ap.add_argument("--protocols", default="rtmp,flv",
                     help="anchorcast's viewer protocols (nginx-rtmp: rtmp only)")
     ap.add_argument("--overlay", default="metadata", choices=["metadata", "burn-in"])
+    ap.add_argument("--anchorcast-write-batch-ms", type=int, default=0,
+                    help="anchorcast's data_plane.write_batch_ms (0: write as it comes)")
     ap.add_argument("--anchorcast-threads", type=int, default=1,
                     help="anchorcast's data_plane.threads (still pinned to one core)")
     ap.add_argument("--delay-every", type=int, default=10,
@@ -733,7 +738,7 @@ def main():
                 server = (Nginx(tmp, fds) if name == "nginx"
                           else Srs(tmp, fds, args.srs) if name == "srs"
                           else Anchorcast(tmp, args.anchorcast, [protocol], args.overlay,
-                                          args.anchorcast_threads))
+                                          args.anchorcast_threads, args.anchorcast_write_batch_ms))
                 try:
                     server.start()
                     start_publisher(args.media, server.publish_url, tmp)

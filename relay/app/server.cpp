@@ -87,7 +87,9 @@ Status Server::start() {
   int threads = m.config.data_plane_threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<EventLoop*> loops;
-  for (int i = 0; i < threads; ++i) loops.push_back(m.loops.emplace_back(std::make_unique<EventLoop>()).get());
+  const std::chrono::milliseconds write_batch(m.config.data_plane_write_batch_ms);
+  for (int i = 0; i < threads; ++i)
+    loops.push_back(m.loops.emplace_back(std::make_unique<EventLoop>(write_batch)).get());
   m.rtmp = std::make_unique<RtmpServer>(loops, m.hub, m.metrics);
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
   m.flv = std::make_unique<FlvViewers>(loops, m.metrics);
@@ -117,7 +119,11 @@ Status Server::start() {
   m.http->start();
   m.started = true;
   log::info("anchorcast ", ANCHORCAST_VERSION, " ready: rtmp ", m.config.rtmp.to_string(), " on ", m.loops.size(),
-            " data-plane loop(s), srt ",
+            " data-plane loop(s)",
+            m.config.data_plane_write_batch_ms > 0
+                ? " (viewer writes batched every " + std::to_string(m.config.data_plane_write_batch_ms) + " ms)"
+                : std::string(),
+            ", srt ",
             m.config.srt.to_string(), ", webrtc ", m.config.webrtc.to_string(), ", http ",
             m.config.http.to_string(), ", ", m.config.streams.size(), " stream(s)");
   return {};

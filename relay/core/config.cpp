@@ -164,6 +164,9 @@ Result<Config> parse_config(std::string_view text) {
     auto threads = get_int(**plane, "data_plane.threads", 1, 256, 0);
     if (!threads) return threads.error();
     c.data_plane_threads = *threads;
+    auto batch = get_int(**plane, "data_plane.write_batch_ms", 0, 500, c.data_plane_write_batch_ms);
+    if (!batch) return batch.error();
+    c.data_plane_write_batch_ms = *batch;
   }
   auto data_dir = get_string(root, "", "data_dir", false, c.data_dir);
   if (!data_dir) return key_error("data_dir", "must be a string");

@@ -1,15 +1,19 @@
 #include "anchorcast/core/event_loop.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 namespace anchorcast {
 
-EventLoop::EventLoop() {
+EventLoop::EventLoop(std::chrono::milliseconds ready_interval)
+    : ready_interval_ms_(static_cast<uint64_t>(std::max<int64_t>(0, ready_interval.count()))) {
   if (int rc = uv_loop_init(&loop_); rc != 0)
     throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
   uv_async_init(&loop_, &async_, &EventLoop::on_async);
   async_.data = this;
+  uv_timer_init(&loop_, &ready_timer_);
+  ready_timer_.data = this;
 }
 
 EventLoop::~EventLoop() {
@@ -46,9 +50,32 @@ bool EventLoop::run_pending() {
   return ran;
 }
 
+void EventLoop::on_ready_timer(uv_timer_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  self->ready_timer_armed_ = false;
+  self->run_ready();
+}
+
+void EventLoop::run_ready() {
+  ready_ran_at_ = uv_now(&loop_);
+  ready_.drain();
+}
+
 void EventLoop::drain() {
   run_pending();
-  ready_.drain();
+  if (ready_interval_ms_ == 0) {
+    ready_.drain();
+  } else if (!ready_timer_armed_) {
+    // The first mark after a quiet spell runs at once; the ones after it wait for the
+    // interval to end (until then the list does not wake the loop again).
+    const uint64_t since = uv_now(&loop_) - ready_ran_at_;
+    if (since >= ready_interval_ms_) {
+      run_ready();
+    } else {
+      ready_timer_armed_ = true;
+      uv_timer_start(&ready_timer_, &EventLoop::on_ready_timer, ready_interval_ms_ - since, 0);
+    }
+  }
   if (stopping_.load()) shut_down();
 }
 

@@ -149,6 +149,36 @@ class OperatorApiTest(E2ETestCase):
         wait_for(lambda: sum(per_loop().values()) == 1, 5, "the loops to let the viewers go")
         self.assertTrue(publisher.running())
 
+    def test_write_batching_sends_each_viewer_its_packets_together(self):
+        # data_plane.write_batch_ms 400: a loop writes its viewers' new packets at most
+        # every 400 ms, so an HTTP-FLV viewer gets its tags in a few bursts a second (as
+        # they come, ~70 a second: 30 video frames, ~43 AAC frames), all of them, in order.
+        server = self.start_server(extra={"data_plane": {"threads": 1, "write_batch_ms": 400}})
+        server.wait_log_line(0, lambda l: "viewer writes batched every 400 ms" in l, 5,
+                             "the ready line naming the write batching")
+        publisher = self.publish(server, harness.key_of("demo"), seconds=40, gop=30)
+        server.wait_live("demo")
+        reader = self.flv_reader(server, "/flv/demo.flv")
+        wait_for(lambda: len(reader.frames()) >= 150, 15, "5 s of frames at the HTTP-FLV viewer")
+        tags = [t for t in reader.snapshot() if t.kind in (8, 9)]
+        frames = reader.frames()
+        # Past the join (the GOP cache goes out at once), at 30 fps: ~3 s of frames.
+        later = [t for t in tags if t.timestamp_ms >= frames[-90].timestamp_ms]
+        span = later[-1].arrival_s - later[0].arrival_s
+        bursts = 1 + sum(1 for a, b in zip(later, later[1:]) if b.arrival_s - a.arrival_s > 0.1)
+        harness.report(f"write batching: {len(later)} tags in {bursts} bursts over {span:.1f} s")
+        # One write every 0.4 s is ~7 bursts over 3 s with a quiet 0.4 s between them;
+        # a reader that stalls mid-burst splits one, so allow some. Written as they come,
+        # the tags are 10-33 ms apart: one "burst" with no quiet gap at all.
+        self.assertGreaterEqual(bursts, span / 0.4 / 2, "no quiet gaps: tags arrive as they come")
+        self.assertLessEqual(bursts, span / 0.4 + 6, "more writes than one per 0.4 s")
+        for kind in (8, 9):
+            stamps = [t.timestamp_ms for t in tags if t.kind == kind]
+            self.assertEqual(stamps, sorted(stamps), f"FLV tags of type {kind} out of order")
+        steps = [b.timestamp_ms - a.timestamp_ms for a, b in zip(frames, frames[1:])]
+        self.assertLessEqual(max(steps), 40, "a video frame is missing (30 fps: 33 ms apart)")
+        self.assertTrue(publisher.running())
+
     def test_an_idle_webrtc_thread_wakes_only_for_its_tick(self):
         """No publisher, no viewer: the WebRTC UDP thread sleeps until a datagram, a wake or
         its 50 ms tick (20 wakes a second), never polls with a zero timeout (issue 13)."""

@@ -55,6 +55,9 @@ struct Config {
   bool webrtc_udp_gso = true;
   // Data-plane loops (RTMP publish and play today); 0 = one per core.
   int data_plane_threads = 0;
+  // A loop writes its viewers' new media at most once per this many ms (0: as it comes):
+  // fewer, larger writes for the CPU, at most this much more delivery delay.
+  int data_plane_write_batch_ms = 0;
   std::string data_dir = "./data";
   std::string admin_token;
   std::string log_level = "info";

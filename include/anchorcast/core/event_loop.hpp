@@ -7,6 +7,8 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -18,7 +20,10 @@ namespace anchorcast {
 
 class EventLoop {
  public:
-  EventLoop();
+  // `ready_interval`: the ready list runs at most once per interval (0: on every wake).
+  // Marks that come sooner wait for the rest of it, so a viewer's packets of that time
+  // leave in one write: fewer, larger writes for at most that much more delay.
+  explicit EventLoop(std::chrono::milliseconds ready_interval = {});
   ~EventLoop();  // stops and joins
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -36,13 +41,19 @@ class EventLoop {
 
  private:
   static void on_async(uv_async_t* handle);
+  static void on_ready_timer(uv_timer_t* handle);
   void drain();
+  void run_ready();
   bool run_pending();
   void shut_down();
   void wake();
 
   uv_loop_t loop_{};
   uv_async_t async_{};
+  uv_timer_t ready_timer_{};
+  const uint64_t ready_interval_ms_;
+  uint64_t ready_ran_at_ = 0;  // uv_now of the last ready-list run
+  bool ready_timer_armed_ = false;
   std::thread thread_;
   std::mutex mutex_;
   std::vector<std::function<void()>> pending_;

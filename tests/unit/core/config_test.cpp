@@ -91,6 +91,17 @@ TEST(Config, DataPlaneThreads) {
   EXPECT_EQ(parse_config(R"({"data_plane":4})").error().message, "data_plane: must be an object");
 }
 
+TEST(Config, DataPlaneWriteBatch) {
+  EXPECT_EQ(parse_config("{}")->data_plane_write_batch_ms, 0);  // write as it comes
+  auto batched = parse_config(R"({"data_plane":{"write_batch_ms":40}})");
+  ASSERT_TRUE(batched.ok()) << batched.error().message;
+  EXPECT_EQ(batched->data_plane_write_batch_ms, 40);
+  EXPECT_EQ(parse_config(R"({"data_plane":{"write_batch_ms":501}})").error().message,
+            "data_plane.write_batch_ms: must be between 0 and 500");
+  EXPECT_EQ(parse_config(R"({"data_plane":{"write_batch_ms":-1}})").error().message,
+            "data_plane.write_batch_ms: must be between 0 and 500");
+}
+
 TEST(Config, StreamIdRule) {
   EXPECT_TRUE(is_valid_stream_id("A-z_09"));
   EXPECT_TRUE(is_valid_stream_id(std::string(64, 'a')));
