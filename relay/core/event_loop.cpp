@@ -63,11 +63,10 @@ void EventLoop::run_ready() {
 
 void EventLoop::drain() {
   run_pending();
-  if (ready_interval_ms_ == 0) {
-    ready_.drain();
-  } else if (!ready_timer_armed_) {
-    // The first mark after a quiet spell runs at once; the ones after it wait for the
-    // interval to end (until then the list does not wake the loop again).
+  if (!ready_timer_armed_) {
+    // The first mark after a quiet spell runs at once (always, with no interval); the
+    // ones after it wait for the interval to end (until then the list does not wake the
+    // loop again).
     const uint64_t since = uv_now(&loop_) - ready_ran_at_;
     if (since >= ready_interval_ms_) {
       run_ready();

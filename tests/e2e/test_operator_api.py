@@ -160,7 +160,7 @@ class OperatorApiTest(E2ETestCase):
         server.wait_live("demo")
         reader = self.flv_reader(server, "/flv/demo.flv")
         wait_for(lambda: len(reader.frames()) >= 150, 15, "5 s of frames at the HTTP-FLV viewer")
-        tags = [t for t in reader.snapshot() if t.kind in (8, 9)]
+        tags = [t for t in reader.snapshot() if t.kind in (harness.FLV_AUDIO, harness.FLV_VIDEO)]
         frames = reader.frames()
         # Past the join (the GOP cache goes out at once), at 30 fps: ~3 s of frames.
         later = [t for t in tags if t.timestamp_ms >= frames[-90].timestamp_ms]
@@ -172,7 +172,7 @@ class OperatorApiTest(E2ETestCase):
         # the tags are 10-33 ms apart: one "burst" with no quiet gap at all.
         self.assertGreaterEqual(bursts, span / 0.4 / 2, "no quiet gaps: tags arrive as they come")
         self.assertLessEqual(bursts, span / 0.4 + 6, "more writes than one per 0.4 s")
-        for kind in (8, 9):
+        for kind in (harness.FLV_AUDIO, harness.FLV_VIDEO):
             stamps = [t.timestamp_ms for t in tags if t.kind == kind]
             self.assertEqual(stamps, sorted(stamps), f"FLV tags of type {kind} out of order")
         steps = [b.timestamp_ms - a.timestamp_ms for a, b in zip(frames, frames[1:])]
