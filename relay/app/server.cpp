@@ -61,7 +61,7 @@ struct Server::Impl {
   std::unique_ptr<SrtServer> srt;  // its own adapter thread
   std::unique_ptr<ControlPlane> control;  // its own writer thread (SQLite group commit)
   std::unique_ptr<HttpServer> http;
-  std::unique_ptr<webrtc::WebRtcEgress> webrtc;  // its own UDP I/O thread; WHEP from the HTTP thread
+  std::unique_ptr<webrtc::WebRtcEgress> webrtc;  // its UDP I/O thread, media sent on the loops; WHEP from the HTTP thread
   bool started = false;
 };
 
@@ -106,7 +106,7 @@ Status Server::start() {
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
-  m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics);
+  m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics, loops);
   if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso, m.config.webrtc_public_ip); !st) return st;
   m.http->set_whep(m.webrtc.get());
   m.http->set_flv(m.flv.get());
@@ -133,10 +133,11 @@ void Server::stop() {
   auto& m = *impl_;
   // Ingest first (no new media), then viewers.
   if (m.srt) m.srt->close();
+  // WebRTC before the loops: its sessions' media senders live on them.
+  if (m.webrtc) m.webrtc->stop();
   // The first loop holds the RTMP listener: stopped first, no socket is dealt to a
   // loop that has stopped. (An HTTP-FLV socket handed over from now on is closed.)
   for (auto& loop : m.loops) loop->stop();
-  if (m.webrtc) m.webrtc->stop();
   // Commit and answer what merchants already sent, then close their sockets (1001).
   if (m.control) m.control->flush();
   if (m.http) m.http->stop();

@@ -91,6 +91,39 @@ class WhepAiortcTest(E2ETestCase):
         wait_for(lambda: server.stream("demo")["viewers"]["webrtc"] == 0, 5, "the viewer count to drop")
         self.assertEqual(delete_session(server.http_port, viewer.location), 404)
 
+    def test_viewers_on_every_loop_get_every_packet_in_order(self):
+        # Each session's media goes out from a data-plane loop, dealt round robin: with
+        # two loops, two viewers send from different loops (and threads) over the one
+        # UDP socket. Each must get the stream whole: no sequence gap over the window.
+        server = self.start_server(extra={"data_plane": {"threads": 2}})
+        self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 40), "anchor")
+        server.wait_live("demo")
+        viewers = [self.viewer(server), self.viewer(server)]
+        for v in viewers:
+            v.wait_answered(15)
+        wait_for(lambda: all(v.video_times for v in viewers), 10, "the first decoded frame on both viewers")
+
+        def senders_per_loop():
+            text = server.get("/metrics").body.decode()
+            return [metric(text, "anchorcast_webrtc_media_senders", loop=str(i)) for i in range(2)]
+        self.assertEqual(senders_per_loop(), [1, 1], "one viewer's media on each loop")
+
+        start = max(v.video_times[0] for v in viewers)
+        before = [v.rtp_counts() for v in viewers]
+        wait_for(lambda: time.monotonic() >= start + WINDOW_S, WINDOW_S + 5, "the 10 s window")
+        after = [v.rtp_counts() for v in viewers]
+        for i, v in enumerate(viewers):
+            decoded = sum(1 for t in v.video_times if start <= t < start + WINDOW_S)
+            received = {k: after[i][k][0] - before[i][k][0] for k in ("video", "audio")}
+            lost = {k: after[i][k][1] - before[i][k][1] for k in ("video", "audio")}
+            report(f"viewer {i}: {decoded} frames decoded in {WINDOW_S:.0f} s, RTP received {received}, "
+                   f"lost {lost}")
+            self.assertGreaterEqual(decoded, 0.9 * FPS * WINDOW_S)
+            # Audio: 50 Opus packets a second; video: at least a packet per frame.
+            self.assertGreaterEqual(received["audio"], 0.9 * 50 * WINDOW_S)
+            self.assertGreaterEqual(received["video"], 0.9 * FPS * WINDOW_S)
+            self.assertEqual(lost, {"video": 0, "audio": 0}, "a sequence gap on loopback")
+
     def test_rendition_source_plays(self):
         server = self.start_server()
         self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 30), "anchor")

@@ -165,6 +165,18 @@ class WhepViewer:
         fut = asyncio.run_coroutine_threadsafe(coroutine_fn(self._pc), self._loop)
         return fut.result(timeout=timeout)
 
+    def rtp_counts(self) -> dict[str, tuple[int, int]]:
+        """kind -> (packets received, packets lost) from aiortc's inbound-rtp stats: lost
+        is the span of sequence numbers seen less the packets received."""
+        async def collect(pc):
+            counts = {}
+            for receiver in pc.getReceivers():
+                for s in (await receiver.getStats()).values():
+                    if s.type == "inbound-rtp":
+                        counts[s.kind] = (s.packetsReceived, s.packetsLost)
+            return counts
+        return self.run_on_loop(collect)
+
     def ice_ufrag(self) -> str:
         m = re.search(r"a=ice-ufrag:(\S+)", self.answer_sdp)
         return m.group(1) if m else ""

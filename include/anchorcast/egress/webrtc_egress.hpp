@@ -1,14 +1,17 @@
 // WebRTC egress as the rest of the server sees it: the UDP data plane (one I/O thread for
-// every viewer: ICE-lite, DTLS, SRTP, RTCP, data channels) and WHEP signalling (RFC 9725)
-// behind one short header. Design and threads: relay/egress/webrtc/README.md.
+// ICE-lite, DTLS, RTCP and data channels; each viewer's SRTP media sent from one of the
+// data-plane loops) and WHEP signalling (RFC 9725) behind one short header. Design and
+// threads: relay/egress/webrtc/README.md.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "anchorcast/core/config.hpp"
+#include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/hub/hub.hpp"
@@ -29,7 +32,8 @@ struct WhepRefusal {
 
 class WebRtcEgress {
  public:
-  WebRtcEgress(Hub& hub, Metrics& metrics);
+  // `media_loops`: the data-plane loops viewers' media is sent from (they outlive this).
+  WebRtcEgress(Hub& hub, Metrics& metrics, std::vector<EventLoop*> media_loops);
   ~WebRtcEgress();  // stops
   WebRtcEgress(const WebRtcEgress&) = delete;
   WebRtcEgress& operator=(const WebRtcEgress&) = delete;
@@ -39,7 +43,7 @@ class WebRtcEgress {
   // one viewer as one GSO message where the kernel has it. The error names the key.
   Status listen(const ListenAddress& address, bool udp_gso, std::string public_ip);
   void start();  // the I/O thread
-  void stop();   // closes every session (DTLS close_notify) and joins
+  void stop();   // closes every session (DTLS close_notify) and joins; before the loops stop
 
   // Any thread. 404 unknown / not live, 400 bad SDP (naming what is wrong).
   std::variant<WhepAnswer, WhepRefusal> offer(std::string_view stream_id, Rendition rendition,

@@ -6,13 +6,15 @@
 namespace anchorcast::webrtc {
 
 struct WebRtcEgress::Impl {
-  Impl(Hub& hub, Metrics& metrics) : hub(hub), server(metrics) {}
+  Impl(Hub& hub, Metrics& metrics, std::vector<EventLoop*> media_loops)
+      : hub(hub), server(metrics, std::move(media_loops)) {}
   Hub& hub;
   WebRtcServer server;
   std::unique_ptr<WhepService> whep;  // once listening: answers name the bound port
 };
 
-WebRtcEgress::WebRtcEgress(Hub& hub, Metrics& metrics) : impl_(std::make_unique<Impl>(hub, metrics)) {}
+WebRtcEgress::WebRtcEgress(Hub& hub, Metrics& metrics, std::vector<EventLoop*> media_loops)
+    : impl_(std::make_unique<Impl>(hub, metrics, std::move(media_loops))) {}
 
 WebRtcEgress::~WebRtcEgress() { stop(); }
 

@@ -48,7 +48,7 @@ struct WebRtcServer::Entry {
   std::vector<PeerAddress> addresses;  // every address mapped to this session
 };
 
-WebRtcServer::WebRtcServer(Metrics& metrics)
+WebRtcServer::WebRtcServer(Metrics& metrics, std::vector<EventLoop*> media_loops)
     : metrics_(metrics),
       drops_(std::make_unique<Drops>(metrics)),
       counters_{
@@ -78,11 +78,24 @@ WebRtcServer::WebRtcServer(Metrics& metrics)
       messages_out_(metrics.counter("anchorcast_webrtc_udp_messages_total",
                                     "Messages handed to the kernel; below datagrams when GSO coalesces runs")),
       wakes_(metrics.counter("anchorcast_webrtc_loop_wakes_total",
-                             "Times the WebRTC UDP thread woke (a datagram, a feed's wake or its 50 ms tick)")) {
+                             "Times the WebRTC UDP thread woke (a datagram, a session's wake or its 50 ms tick)")),
+      send_counters_{bytes_out_, send_failures_, datagrams_out_, messages_out_},
+      media_loops_(std::move(media_loops)) {
   metrics.add_collector([this](MetricsWriter& w) {
     w.family("anchorcast_webrtc_sessions", "gauge", "Live WHEP sessions (ICE/DTLS in progress or playing)");
     w.sample("anchorcast_webrtc_sessions", {}, static_cast<double>(session_count()));
+    w.family("anchorcast_webrtc_media_senders", "gauge",
+             "WHEP sessions sending media (DTLS up), per data-plane loop");
+    auto per_loop = senders_per_loop();
+    for (size_t i = 0; i < per_loop.size(); ++i)
+      w.sample("anchorcast_webrtc_media_senders", {{"loop", std::to_string(i)}}, static_cast<double>(per_loop[i]));
   });
+}
+
+std::vector<size_t> WebRtcServer::senders_per_loop() const {
+  std::vector<size_t> out;
+  for (const auto& l : sender_loops_) out.push_back(l->senders());
+  return out;
 }
 
 WebRtcServer::~WebRtcServer() {
@@ -105,6 +118,9 @@ Status WebRtcServer::listen(const ListenAddress& address, bool udp_gso) {
   if (!socket) return socket.error();
   socket_ = std::make_unique<UdpSocket>(std::move(*socket));
   port_ = socket_->local_port();
+  if (media_loops_.empty()) return make_error("webrtc: no data-plane loop to send media on");
+  for (EventLoop* loop : media_loops_)
+    sender_loops_.push_back(std::make_unique<SenderLoop>(*loop, *socket_, udp_gso_, send_counters_));
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return make_error("webrtc: eventfd failed");
   return {};
@@ -120,6 +136,7 @@ void WebRtcServer::stop() {
   stopping_.store(true);
   wake();
   thread_.join();
+  for (auto& l : sender_loops_) l->close();
 }
 
 void WebRtcServer::wake() {
@@ -172,18 +189,20 @@ void WebRtcServer::apply_commands() {
         handle = it->second.handle = next_handle_++;
       }
       std::string stream_id = c.setup->stream_id;
-      auto notify = [this, handle] {
+      auto cues_ready = [this, handle] {
         bool first;
         {
           std::lock_guard lock(ready_mutex_);
           first = ready_.empty();
           ready_.push_back(handle);
         }
-        // One eventfd write per batch of ready sessions, not per session: the feed
-        // worker notifies every viewer of a stream for each packet it builds.
+        // One eventfd write per batch of ready sessions, not per session: a cue reaches
+        // every viewer of a stream at once.
         if (first) wake();
       };
-      auto session = WebRtcSession::create(std::move(*c.setup), *dtls_, *sctp_, counters_, std::move(notify), now);
+      SenderLoop& sender_loop = *sender_loops_[next_sender_loop_++ % sender_loops_.size()];
+      auto session = WebRtcSession::create(std::move(*c.setup), *dtls_, *sctp_, counters_, sender_loop,
+                                           std::move(cues_ready), now);
       if (!session) {
         log::warn("webrtc: session for '", stream_id, "' not started: ", session.error().message);
         std::lock_guard lock(commands_mutex_);
@@ -301,7 +320,7 @@ void WebRtcServer::dispatch(std::span<uint8_t> datagram, const PeerAddress& from
     if (!e) return drops_->rtp_unknown_peer.add();
     // RFC 5761 4: RTCP packet types 192-223 share the port with RTP.
     if (datagram.size() >= 2 && datagram[1] >= 192 && datagram[1] <= 223)
-      return e->session->on_rtcp(datagram, *batch_);
+      return e->session->on_rtcp(datagram);
     return drops_->rtp_from_viewer.add();
   }
   drops_->unknown_protocol.add();
@@ -322,7 +341,7 @@ void WebRtcServer::read_datagrams() {
   }
 }
 
-void WebRtcServer::pump_ready() {
+void WebRtcServer::deliver_cues() {
   ready_local_.clear();
   {
     std::lock_guard lock(ready_mutex_);
@@ -330,7 +349,7 @@ void WebRtcServer::pump_ready() {
   }
   for (uint64_t handle : ready_local_) {
     auto it = sessions_.find(handle);
-    if (it != sessions_.end()) it->second->session->pump_media(*batch_);
+    if (it != sessions_.end()) it->second->session->deliver_cues(*batch_);
   }
 }
 
@@ -369,7 +388,7 @@ void WebRtcServer::run() {
     }
     apply_commands();
     if (fds[0].revents & POLLIN) read_datagrams();
-    pump_ready();
+    deliver_cues();
     if (WebRtcSession::Clock::now() >= next_tick) {
       tick();
       next_tick = WebRtcSession::Clock::now() + kTickInterval;

@@ -1,6 +1,8 @@
-// The WebRTC data plane: one UDP socket for every viewer, run by one I/O thread that
+// The WebRTC data plane: one UDP socket for every viewer. One I/O thread receives and
 // demultiplexes (RFC 7983 first byte; STUN USERNAME on first contact, then the
-// 5-tuple), drives ICE-lite, DTLS and SRTP, and sends batches with sendmmsg.
+// 5-tuple) and drives ICE-lite, DTLS, SRTCP in and the data channels; each session's
+// media (SRTP out, retransmissions, sender reports) goes out from a MediaSender on one
+// of the data-plane loops, dealt round robin, so media sending uses every core.
 // Signalling (WHEP) adds and removes sessions from any thread.
 #pragma once
 
@@ -14,16 +16,19 @@
 #include <vector>
 
 #include "anchorcast/core/config.hpp"
+#include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
 #include "relay/egress/webrtc/sctp_library.hpp"
+#include "relay/egress/webrtc/sender_loop.hpp"
 #include "relay/egress/webrtc/webrtc_session.hpp"
 
 namespace anchorcast::webrtc {
 
 class WebRtcServer {
  public:
-  explicit WebRtcServer(Metrics& metrics);
+  // `media_loops` (at least one) send the sessions' media; they outlive this server.
+  WebRtcServer(Metrics& metrics, std::vector<EventLoop*> media_loops);
   ~WebRtcServer();  // stops
   WebRtcServer(const WebRtcServer&) = delete;
   WebRtcServer& operator=(const WebRtcServer&) = delete;
@@ -32,7 +37,9 @@ class WebRtcServer {
   // `udp_gso`: send equal-sized runs to one viewer as one GSO message where supported.
   Status listen(const ListenAddress& address, bool udp_gso = true);
   void start();  // the I/O thread
-  void stop();   // closes every session (DTLS close_notify) and joins
+  // Closes every session (DTLS close_notify), joins, and waits until the media loops
+  // let go of its senders (the loops keep running).
+  void stop();
 
   // Read-only after listen(); any thread.
   const std::string& fingerprint_sha256() const;
@@ -43,6 +50,8 @@ class WebRtcServer {
   // Any thread. False when no such session of that stream is alive.
   bool remove_session(const std::string& stream_id, const std::string& session_id);
   size_t session_count() const { return live_sessions_.load(std::memory_order_relaxed); }
+  // Sessions sending media, per media loop (any thread).
+  std::vector<size_t> senders_per_loop() const;
 
  private:
   struct Drops;
@@ -53,7 +62,7 @@ class WebRtcServer {
   void read_datagrams();
   void dispatch(std::span<uint8_t> datagram, const PeerAddress& from);
   void on_stun(std::span<uint8_t> datagram, const PeerAddress& from);
-  void pump_ready();
+  void deliver_cues();
   void tick();
   void erase_session(uint64_t handle, const std::string& why);
   Entry* by_address(const PeerAddress& from);
@@ -68,12 +77,16 @@ class WebRtcServer {
   Counter& datagrams_out_;
   Counter& messages_out_;
   Counter& wakes_;
+  SendCounters send_counters_;
 
   std::unique_ptr<DtlsCertificate> certificate_;
   std::unique_ptr<DtlsContext> dtls_;
   // usrsctp for every session's data channel; outlives the sessions (declared before).
   std::unique_ptr<SctpLibrary> sctp_;
   std::unique_ptr<UdpSocket> socket_;
+  std::vector<EventLoop*> media_loops_;
+  std::vector<std::unique_ptr<SenderLoop>> sender_loops_;  // one per media loop, once listening
+  size_t next_sender_loop_ = 0;                             // I/O thread: round robin
   bool udp_gso_ = true;
   uint16_t port_ = 0;
   int wake_fd_ = -1;
@@ -96,7 +109,7 @@ class WebRtcServer {
   uint64_t next_handle_ = 1;                          // guarded by commands_mutex_
   std::atomic<size_t> live_sessions_{0};
 
-  // Feeds → I/O thread: handles of sessions with packets waiting.
+  // Senders → I/O thread: handles of sessions with overlay cues waiting.
   std::mutex ready_mutex_;
   std::vector<uint64_t> ready_;
 

@@ -20,11 +20,12 @@ constexpr size_t kMaxInboundMessages = 64;  // per DTLS datagram; a viewer only 
 
 Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup, const DtlsContext& dtls,
                                                              SctpLibrary& sctp, SessionCounters& counters,
-                                                             std::function<void()> notify,
+                                                             SenderLoop& sender_loop,
+                                                             std::function<void()> cues_ready,
                                                              Clock::time_point now) {
   if (!setup.feed || !setup.stream) return make_error("session without a stream");
-  std::unique_ptr<WebRtcSession> session(new WebRtcSession(std::move(setup), sctp, counters, now));
-  session->notify_ = std::move(notify);
+  std::unique_ptr<WebRtcSession> session(new WebRtcSession(std::move(setup), sctp, counters, sender_loop, now));
+  session->cues_ready_ = std::move(cues_ready);
   WebRtcSession* self = session.get();
   auto transport = DtlsTransport::create(dtls, session->setup_.remote_fingerprint,
                                          [self](std::span<const uint8_t> d) {
@@ -38,19 +39,19 @@ Result<std::unique_ptr<WebRtcSession>> WebRtcSession::create(SessionSetup setup,
 }
 
 WebRtcSession::WebRtcSession(SessionSetup setup, SctpLibrary& sctp, SessionCounters& counters,
-                             Clock::time_point now)
+                             SenderLoop& sender_loop, Clock::time_point now)
     : setup_(std::move(setup)),
       counters_(counters),
+      sender_loop_(sender_loop),
       ice_(setup_.local, setup_.remote_ufrag, now),
       next_report_(now + kSenderReportInterval),
       sctp_library_(sctp) {
-  FeedDescription d = setup_.feed->description();
-  video_.ssrc = d.video_ssrc;
-  audio_.ssrc = d.audio_ssrc;
   scratch_.reserve(64);
 }
 
-WebRtcSession::~WebRtcSession() = default;
+WebRtcSession::~WebRtcSession() {
+  if (sender_) sender_loop_.retire(std::move(sender_));
+}
 
 IceLiteAgent::Check WebRtcSession::on_stun(std::span<const uint8_t> datagram, const stun::StunMessage& message,
                                            const PeerAddress& from, Clock::time_point now, SendBatch& out) {
@@ -58,7 +59,15 @@ IceLiteAgent::Check WebRtcSession::on_stun(std::span<const uint8_t> datagram, co
   if (check != IceLiteAgent::Check::answered) return check;
   out.send(scratch_, from);
   flush_dtls(out);  // a flight written before the address was known
+  tell_sender_the_peer();
   return check;
+}
+
+void WebRtcSession::tell_sender_the_peer() {
+  const std::optional<PeerAddress>& selected = ice_.selected();
+  if (!sender_ || !selected || sender_peer_ == selected) return;
+  sender_peer_ = selected;
+  sender_->set_peer(*selected);
 }
 
 void WebRtcSession::flush_dtls(SendBatch& out) {
@@ -162,12 +171,14 @@ void WebRtcSession::send_overlay_text(const std::string& text) {
   counters_.cues_sent.add();
 }
 
-void WebRtcSession::send_cues() {
+void WebRtcSession::deliver_cues(SendBatch& out) {
+  if (!sender_) return;
   cues_.clear();
-  feed_subscription_->pop_cues(cues_);
+  sender_->take_cues(cues_);
   // Cues before the channel opened are covered by its snapshot (the newest cue).
   for (const auto& cue : cues_) send_overlay_text(cue->cue_message);
   cues_.clear();
+  flush_dtls(out);
 }
 
 void WebRtcSession::on_dtls_connected() {
@@ -180,103 +191,24 @@ void WebRtcSession::on_dtls_connected() {
     counters_.dtls_failed.add();
     return;
   }
-  rtp_sealer_.emplace(std::move(*sealer));
-  rtcp_out_cipher_.emplace(std::move(*out));
   rtcp_in_cipher_.emplace(std::move(*in));
   log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, ") connected, ", srtp_profile_name(keys.profile));
-  // Attach only now: the join replay (latest GOP) goes out at once, nothing queues
-  // while the handshake runs.
-  RtpFeedSubscribeOptions options;
-  options.notify = notify_;
-  feed_subscription_ = setup_.feed->attach(std::move(options));
+  // The sender attaches to the feed only now: the join replay (latest GOP) goes out at
+  // once, nothing queues while the handshake runs.
+  MediaSenderSetup media{setup_.id,
+                         setup_.feed,
+                         setup_.video_payload_type,
+                         setup_.audio_payload_type,
+                         std::move(*sealer),
+                         std::move(*out),
+                         std::nullopt};
+  media.peer = sender_peer_ = ice_.selected();
+  sender_ = std::make_shared<MediaSender>(std::move(media), sender_loop_, counters_, cues_ready_);
+  sender_loop_.adopt(sender_);
   start_sctp();
 }
 
-bool WebRtcSession::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out) {
-  const auto& bytes = packet.bytes;
-  if (bytes.size() < 12 || bytes.size() > SrtpRtpSealer::kMaxPacketBytes) return false;
-  std::optional<uint8_t> pt = packet.kind == MediaKind::video ? setup_.video_payload_type : setup_.audio_payload_type;
-  if (!pt) return false;
-  std::span<uint8_t> slot = out.slot();
-  std::memcpy(slot.data(), bytes.data(), bytes.size());
-  slot[1] = static_cast<uint8_t>((slot[1] & 0x80) | (*pt & 0x7F));
-  slot[2] = static_cast<uint8_t>(out_seq >> 8);
-  slot[3] = static_cast<uint8_t>(out_seq);
-  auto sealed = rtp_sealer_->seal(slot, bytes.size());
-  if (!sealed) {
-    counters_.srtp_errors.add();
-    return false;
-  }
-  out.commit(*sealed, *ice_.selected());
-  return true;
-}
-
-void WebRtcSession::pump_media(SendBatch& out) {
-  if (!feed_subscription_) return;
-  items_.clear();
-  feed_subscription_->pop_all(items_);
-  if (!rtp_sealer_ || !ice_.selected()) return;
-  for (const auto& item : items_) {
-    const RtpPacket& p = *item.packet;
-    OutgoingStream& s = p.kind == MediaKind::video ? video_ : audio_;
-    if (!s.started) {
-      s.started = true;
-      s.offset = 0;
-    } else if (item.replayed && p.keyframe_start) {
-      // A replay repeats sequence numbers the viewer has seen: continue ours instead.
-      s.offset = static_cast<uint16_t>(s.last_out_seq + 1 - p.sequence);
-    }
-    uint16_t out_seq = static_cast<uint16_t>(p.sequence + s.offset);
-    if (!send_rtp(p, out_seq, out)) continue;
-    s.last_out_seq = out_seq;
-    s.packets += 1;
-    s.octets += static_cast<uint32_t>(p.bytes.size() - 12);
-    s.last_timestamp = p.timestamp;
-    s.last_wallclock_us = p.wallclock_us;
-  }
-  items_.clear();  // drop the packet references now, not at the next wake-up
-  send_cues();
-  flush_dtls(out);
-}
-
-void WebRtcSession::send_sender_reports(SendBatch& out) {
-  if (!rtcp_out_cipher_ || !ice_.selected()) return;
-  const std::string& cname = setup_.feed->description().cname;
-  for (OutgoingStream* s : {&video_, &audio_}) {
-    if (!s->started || s->last_wallclock_us <= 0) continue;
-    // RFC 3550 6.4.1: NTP time and the RTP timestamp of the same instant — the latest
-    // packet's pair, on the feed's one clock for both SSRCs (lip sync).
-    rtcp::SenderInfo info;
-    info.ssrc = s->ssrc;
-    info.ntp_timestamp = rtcp::ntp_from_unix_us(s->last_wallclock_us);
-    info.rtp_timestamp = s->last_timestamp;
-    info.packet_count = s->packets;
-    info.octet_count = s->octets;
-    rtcp_out_.clear();
-    if (!rtcp::append_sender_report(info, {}, rtcp_out_) || !rtcp::append_sdes_cname(s->ssrc, cname, rtcp_out_))
-      continue;
-    auto sealed = rtcp_out_cipher_->protect(rtcp_out_);
-    if (!sealed) {
-      counters_.srtp_errors.add();
-      continue;
-    }
-    out.send(*sealed, *ice_.selected());
-  }
-}
-
-void WebRtcSession::on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& out) {
-  OutgoingStream* s = media_ssrc == video_.ssrc ? &video_ : media_ssrc == audio_.ssrc ? &audio_ : nullptr;
-  if (!s || !s->started) return;
-  MediaKind kind = s == &video_ ? MediaKind::video : MediaKind::audio;
-  counters_.nacks.add();
-  // Packets from before the latest replay map back with an older offset: they slid
-  // out of reach, the viewer recovers at the replayed keyframe.
-  RtpPacketPtr p = setup_.feed->find(kind, static_cast<uint16_t>(out_seq - s->offset));
-  if (!p || (p->kind != kind)) return;
-  if (send_rtp(*p, out_seq, out)) counters_.retransmissions.add();
-}
-
-void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
+void WebRtcSession::on_rtcp(std::span<uint8_t> datagram) {
   if (!rtcp_in_cipher_) {
     counters_.rtcp_dropped.add();
     return;
@@ -286,15 +218,16 @@ void WebRtcSession::on_rtcp(std::span<uint8_t> datagram, SendBatch& out) {
     counters_.rtcp_dropped.add();
     return;
   }
-  for (const auto& nack : rtcp_in_.nacks) on_nack(nack.media_ssrc, nack.sequence, out);
+  if (!sender_) return;  // made with the cipher in on_dtls_connected()
+  sender_->request_retransmissions(rtcp_in_.nacks);
   if (!rtcp_in_.keyframe_requests.empty()) {
     counters_.plis.add(rtcp_in_.keyframe_requests.size());
     // Each replay resends the whole latest GOP: a viewer repeating PLI while the
     // previous replay is still in flight gets that one, not another burst.
     auto now = Clock::now();
-    if (feed_subscription_ && now - last_replay_ >= kMinReplayInterval) {
+    if (now - last_replay_ >= kMinReplayInterval) {
       last_replay_ = now;
-      feed_subscription_->request_keyframe();
+      sender_->request_keyframe();
     }
   }
 }
@@ -304,7 +237,7 @@ void WebRtcSession::on_tick(Clock::time_point now, SendBatch& out) {
   flush_dtls(out);  // DTLS retransmissions, and SCTP's (the server ran usrsctp's timers)
   if (now >= next_report_) {
     next_report_ = now + kSenderReportInterval;
-    send_sender_reports(out);
+    if (sender_) sender_->report_due();
   }
 }
 
@@ -318,7 +251,7 @@ std::optional<std::string> WebRtcSession::end_reason(Clock::time_point now) cons
   if (!failure_.empty()) return failure_;
   if (dtls_->state() == DtlsTransport::State::failed) return std::string("DTLS failed");
   if (ice_.consent_expired(now)) return std::string("no ICE consent for 30 s");
-  if (feed_subscription_ && feed_subscription_->ended()) return std::string("the stream was removed");
+  if (sender_ && sender_->ended()) return std::string("the stream was removed");
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
-// One WHEP viewer: ICE-lite + DTLS + SRTP + an attachment to its stream's RtpFeed. Lives
-// on the WebRTC I/O thread only; the server hands it datagrams and a send batch.
+// One WHEP viewer's receive half: ICE-lite, DTLS, SRTCP in, the data channel. Lives on
+// the WebRTC I/O thread only; the server hands it datagrams and a send batch. Once DTLS
+// is up its media goes out from a MediaSender on a data-plane loop (media_sender.hpp).
 #pragma once
 
 #include <chrono>
@@ -18,9 +19,10 @@
 #include "relay/egress/webrtc/dtls_transport.hpp"
 #include "relay/egress/webrtc/feed/rtp_feed.hpp"
 #include "relay/egress/webrtc/ice_lite_agent.hpp"
+#include "relay/egress/webrtc/media_sender.hpp"
 #include "relay/egress/webrtc/sctp_association.hpp"
 #include "relay/egress/webrtc/srtcp_cipher.hpp"
-#include "relay/egress/webrtc/srtp_rtp_sealer.hpp"
+#include "relay/egress/webrtc/sender_loop.hpp"
 #include "relay/egress/webrtc/udp_socket.hpp"
 #include "relay/protocol/rtcp/rtcp_packet.hpp"
 
@@ -63,11 +65,14 @@ class WebRtcSession {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `notify` is the feed's wake-up (any thread, cheap).
+  // `sender_loop`: where its media goes out once DTLS is up. `cues_ready` (any thread,
+  // cheap): the sender has overlay cues for the data channel; the server then calls
+  // deliver_cues().
   static Result<std::unique_ptr<WebRtcSession>> create(SessionSetup setup, const DtlsContext& dtls,
                                                        SctpLibrary& sctp, SessionCounters& counters,
-                                                       std::function<void()> notify, Clock::time_point now);
-  ~WebRtcSession();
+                                                       SenderLoop& sender_loop, std::function<void()> cues_ready,
+                                                       Clock::time_point now);
+  ~WebRtcSession();  // retires the sender on its loop
 
   const std::string& id() const { return setup_.id; }
   const std::string& ufrag() const { return ice_.local().ufrag; }
@@ -76,10 +81,10 @@ class WebRtcSession {
   IceLiteAgent::Check on_stun(std::span<const uint8_t> datagram, const stun::StunMessage& message,
                               const PeerAddress& from, Clock::time_point now, SendBatch& out);
   void on_dtls(std::span<const uint8_t> datagram, SendBatch& out);
-  void on_rtcp(std::span<uint8_t> datagram, SendBatch& out);
-  // The feed said packets are waiting.
-  void pump_media(SendBatch& out);
-  // Timers: DTLS retransmission, sender reports, the viewer-count subscription.
+  void on_rtcp(std::span<uint8_t> datagram);
+  // The sender popped overlay cues: they go out on the data channel.
+  void deliver_cues(SendBatch& out);
+  // Timers: DTLS retransmission, the sender's reports.
   void on_tick(Clock::time_point now, SendBatch& out);
   // Ask the peer to close (DTLS close_notify) before being destroyed.
   void close(SendBatch& out);
@@ -88,47 +93,31 @@ class WebRtcSession {
   std::optional<std::string> end_reason(Clock::time_point now) const;
 
  private:
-  struct OutgoingStream {  // one SSRC as this viewer sees it
-    bool started = false;
-    uint16_t offset = 0;  // out_seq = feed_seq + offset (see rtp_feed.hpp)
-    uint16_t last_out_seq = 0;
-    uint32_t packets = 0;
-    uint32_t octets = 0;
-    uint32_t last_timestamp = 0;
-    int64_t last_wallclock_us = 0;
-    uint32_t ssrc = 0;
-  };
-
-  WebRtcSession(SessionSetup setup, SctpLibrary& sctp, SessionCounters& counters, Clock::time_point now);
+  WebRtcSession(SessionSetup setup, SctpLibrary& sctp, SessionCounters& counters, SenderLoop& sender_loop,
+                Clock::time_point now);
   void flush_dtls(SendBatch& out);
   void on_dtls_connected();
-  bool send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch& out);
-  void send_sender_reports(SendBatch& out);
-  void on_nack(uint32_t media_ssrc, uint16_t out_seq, SendBatch& out);
+  void tell_sender_the_peer();
   // Data channel (SCTP over DTLS, DCEP, the overlay channel).
   void on_dtls_data(std::span<const uint8_t> record);
   void start_sctp();
   void on_sctp_message(uint16_t stream, uint32_t ppid, std::span<const uint8_t> message);
   void on_dcep(uint16_t stream, std::span<const uint8_t> message);
   void send_overlay_text(const std::string& text);
-  void send_cues();
 
   SessionSetup setup_;
   SessionCounters& counters_;
-  std::function<void()> notify_;
+  SenderLoop& sender_loop_;
+  std::function<void()> cues_ready_;
   IceLiteAgent ice_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::vector<std::vector<uint8_t>> dtls_out_;  // handshake datagrams waiting for an address
-  std::optional<SrtpRtpSealer> rtp_sealer_;  // media out (the hot path)
-  std::optional<SrtcpCipher> rtcp_out_cipher_;  // sender reports
   std::optional<SrtcpCipher> rtcp_in_cipher_;   // receiver reports, NACK, PLI
-  std::unique_ptr<RtpFeedSubscription> feed_subscription_;
+  std::shared_ptr<MediaSender> sender_;          // from DTLS-connected on
+  std::optional<PeerAddress> sender_peer_;       // the address the sender was last told
   std::unique_ptr<CountedViewer> viewer_count_;  // counts us as a webrtc viewer of the rendition
-  std::vector<RtpFeedItem> items_;
   std::vector<uint8_t> scratch_;
   rtcp::CompoundRtcp rtcp_in_;   // reused
-  std::vector<uint8_t> rtcp_out_;  // reused
-  OutgoingStream video_, audio_;
   Clock::time_point next_report_;
   Clock::time_point last_replay_{};
   std::string failure_;

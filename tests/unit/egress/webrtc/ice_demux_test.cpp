@@ -74,6 +74,7 @@ class IceDemux : public ::testing::Test {
     ASSERT_TRUE(hub.add("s", "key-of-s").ok());
     stream = hub.find("s");
     feed = RtpFeed::create(stream, "s/main");
+    media_loop.start();
     ASSERT_TRUE(server.listen({"127.0.0.1", 0}).ok());
     server.start();
     a.session_id = "session-a";
@@ -127,7 +128,8 @@ class IceDemux : public ::testing::Test {
   Hub hub;
   std::shared_ptr<Stream> stream;
   std::shared_ptr<RtpFeed> feed;
-  WebRtcServer server{metrics};
+  EventLoop media_loop;
+  WebRtcServer server{metrics, {&media_loop}};
   Viewer a, b;
 };
 
