@@ -1,8 +1,9 @@
 #include "anchorcast/egress/srt_viewer.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
+#include <utility>
 #include <vector>
 
 #include "anchorcast/core/log.hpp"
@@ -17,28 +18,52 @@ namespace {
 constexpr size_t kMessageSize = SRT_LIVE_DEF_PLSIZE;
 }  // namespace
 
-struct SrtViewer::Impl {
-  Impl(SrtSocket socket, Stream& stream, std::string peer);
-  ~Impl();
+class SrtViewer;
+
+// The viewers one loop owns. Loop thread only, but for `count`.
+struct SrtViewers::Loop {
+  Loop(SrtViewers& owner, EventLoop& loop) : owner(owner), loop(loop) {}
+  void start(SrtSocket socket, Stream& stream, std::string peer, int epoll);
+  void end(SRTSOCKET socket, std::string reason);
+  void erase(SRTSOCKET socket);  // destroys the viewer
+  void close_all();
+
+  SrtViewers& owner;
+  EventLoop& loop;
+  std::unordered_map<SRTSOCKET, std::unique_ptr<SrtViewer>> viewers;
+  std::atomic<size_t> count{0};
+  bool stopped = false;
+};
+
+class SrtViewer final : public ReadyTarget {
+ public:
+  SrtViewer(SrtViewers::Loop& owner, SrtSocket socket, Stream& stream, std::string peer, int epoll);
+  ~SrtViewer();  // logs a summary, unsubscribes, leaves the epoll, closes the socket
+
+  void on_ready() override { pump_.pump(); }
+  void set_end_reason(std::string reason) { end_reason_ = std::move(reason); }
+
+ private:
+  friend class ViewerPump<SrtViewer>;
 
   // ViewerPump's sink. Sends go out as the batch grows (one SRT message at a time), so
   // write() only sends the tail, synchronously.
   bool mux(const MediaEvent& event);
   bool batch_empty() const { return out_.empty(); }
   void write();
-  void end() { over_ = true; }
+  void end() { owner_.erase(socket_.get()); }  // destroys this
 
   bool send_all();
   std::string label() const;
 
+  SrtViewers::Loop& owner_;
   SrtSocket socket_;
+  int epoll_;
   std::string stream_id_;
   std::string peer_;
-  std::atomic<bool> pending_{true};  // before pump_'s subscription: its notify points here
-  ViewerPump<Impl> pump_{*this};
+  ViewerPump<SrtViewer> pump_{*this};
   mpegts::TsMuxer muxer_;
   std::vector<uint8_t> out_;
-  bool over_ = false;  // ended or failed: end_reason_ says why
   bool have_tracks_ = false;
   bool need_keyframe_ = true;
   uint64_t bytes_sent_ = 0;
@@ -48,42 +73,33 @@ struct SrtViewer::Impl {
   std::string end_reason_ = "closed";
 };
 
-SrtViewer::SrtViewer(SrtSocket socket, Stream& stream, std::string peer)
-    : impl_(std::make_unique<Impl>(std::move(socket), stream, std::move(peer))) {}
-
-SrtViewer::~SrtViewer() = default;
-
-bool SrtViewer::pending() const { return impl_->pending_.load(std::memory_order_acquire); }
-
-bool SrtViewer::pump() {
-  impl_->pending_.store(false, std::memory_order_release);
-  impl_->pump_.pump();
-  return !impl_->over_;
-}
-
-void SrtViewer::set_end_reason(std::string reason) { impl_->end_reason_ = std::move(reason); }
-
-SRTSOCKET SrtViewer::socket() const { return impl_->socket_.get(); }
-
-SrtViewer::Impl::Impl(SrtSocket socket, Stream& stream, std::string peer)
-    : socket_(std::move(socket)), stream_id_(stream.id()), peer_(std::move(peer)), started_(std::chrono::steady_clock::now()) {
+SrtViewer::SrtViewer(SrtViewers::Loop& owner, SrtSocket socket, Stream& stream, std::string peer, int epoll)
+    : owner_(owner),
+      socket_(std::move(socket)),
+      epoll_(epoll),
+      stream_id_(stream.id()),
+      peer_(std::move(peer)),
+      started_(std::chrono::steady_clock::now()) {
   SubscribeOptions options;
   options.protocol = ViewerProtocol::srt;
-  options.notify = [flag = &pending_] { flag->store(true, std::memory_order_release); };
+  // From the publisher's thread: a mark on the loop's ready list, no allocation.
+  options.notify = [&ready = owner_.loop.ready(), this] { ready.mark(*this); };
   pump_.attach(stream.subscribe(std::move(options)));
   log::info(label(), ": viewer started");
 }
 
-SrtViewer::Impl::~Impl() {
+SrtViewer::~SrtViewer() {
   pump_.detach();  // no notify after this
+  owner_.loop.ready().forget(*this);
+  srt_epoll_remove_usock(epoll_, socket_.get());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   log::info(label(), ": viewer ended (", end_reason_, ") after ", static_cast<int>(seconds), " s, ", packets_sent_,
             " packets (", bytes_sent_, " bytes) sent, ", packets_skipped_, " skipped");
 }
 
-std::string SrtViewer::Impl::label() const { return "srt " + peer_ + " stream '" + stream_id_ + "'"; }
+std::string SrtViewer::label() const { return "srt " + peer_ + " stream '" + stream_id_ + "'"; }
 
-bool SrtViewer::Impl::mux(const MediaEvent& e) {
+bool SrtViewer::mux(const MediaEvent& e) {
   switch (e.type) {
     case MediaEvent::Type::tracks:
       if (auto st = muxer_.set_tracks(*e.tracks); !st) log::warn(label(), ": ", st.error().message);
@@ -121,15 +137,14 @@ bool SrtViewer::Impl::mux(const MediaEvent& e) {
   return true;
 }
 
-void SrtViewer::Impl::write() {
-  if (!send_all()) {
-    over_ = true;
-    return;
-  }
-  pump_.written(false);  // the adapter thread pumps again when pending() says so
+void SrtViewer::write() {
+  if (!send_all()) return end();
+  // Not pump() from here: events that came since this pump's pop marked the viewer
+  // ready again, and recursing would grow the stack under a fast publisher.
+  pump_.written(false);
 }
 
-bool SrtViewer::Impl::send_all() {
+bool SrtViewer::send_all() {
   size_t pos = 0;
   while (pos < out_.size()) {
     const size_t n = std::min(kMessageSize, out_.size() - pos);
@@ -151,6 +166,101 @@ bool SrtViewer::Impl::send_all() {
   }
   out_.clear();
   return true;
+}
+
+void SrtViewers::Loop::start(SrtSocket socket, Stream& stream, std::string peer, int epoll) {
+  const SRTSOCKET s = socket.get();
+  if (stopped) {
+    srt_epoll_remove_usock(epoll, s);
+    std::lock_guard lock(owner.where_mutex_);
+    owner.where_.erase(s);
+    return;  // `socket` closes
+  }
+  auto viewer = std::make_unique<SrtViewer>(*this, std::move(socket), stream, std::move(peer), epoll);
+  SrtViewer& v = *viewer;
+  viewers.emplace(s, std::move(viewer));
+  count.fetch_add(1, std::memory_order_relaxed);
+  v.on_ready();  // the join replay (latest GOP) goes out at once
+}
+
+void SrtViewers::Loop::end(SRTSOCKET socket, std::string reason) {
+  auto it = viewers.find(socket);
+  if (it == viewers.end()) return;
+  it->second->set_end_reason(std::move(reason));
+  erase(socket);
+}
+
+void SrtViewers::Loop::erase(SRTSOCKET socket) {
+  auto it = viewers.find(socket);
+  if (it == viewers.end()) return;
+  {
+    std::lock_guard lock(owner.where_mutex_);
+    owner.where_.erase(socket);
+  }
+  viewers.erase(it);
+  count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void SrtViewers::Loop::close_all() {
+  stopped = true;
+  while (!viewers.empty()) end(viewers.begin()->first, "server stopping");
+}
+
+SrtViewers::SrtViewers(std::vector<EventLoop*> loops) {
+  for (EventLoop* loop : loops) {
+    auto l = loops_.emplace_back(std::make_shared<Loop>(*this, *loop));
+    loop->on_stop([l] { l->close_all(); });
+  }
+}
+
+SrtViewers::~SrtViewers() { close_all(); }
+
+void SrtViewers::start(SrtSocket socket, std::shared_ptr<Stream> stream, std::string peer, int epoll) {
+  if (loops_.empty()) {
+    log::warn("srt ", peer, ": playback refused: no data-plane loop to serve it");
+    srt_epoll_remove_usock(epoll, socket.get());
+    return;  // `socket` closes
+  }
+  Loop& loop = *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+  {
+    std::lock_guard lock(where_mutex_);
+    where_[socket.get()] = &loop;
+  }
+  // The socket rides in a shared_ptr: a task the stopped loop drops closes it.
+  auto handoff = std::make_shared<SrtSocket>(std::move(socket));
+  loop.loop.post([&loop, handoff, stream = std::move(stream), peer = std::move(peer), epoll]() mutable {
+    loop.start(std::move(*handoff), *stream, std::move(peer), epoll);
+  });
+}
+
+void SrtViewers::broken(SRTSOCKET socket, std::string reason) {
+  Loop* loop = nullptr;
+  {
+    std::lock_guard lock(where_mutex_);
+    if (auto it = where_.find(socket); it != where_.end()) loop = it->second;
+  }
+  if (!loop) return;
+  loop->loop.post([loop, socket, reason = std::move(reason)]() mutable { loop->end(socket, std::move(reason)); });
+}
+
+void SrtViewers::close_all() {
+  for (auto& l : loops_) {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> ran = done->get_future();
+    // A task the stopped loop drops destroys the promise: the future is ready then too.
+    l->loop.post([loop = l.get(), done] {
+      loop->close_all();
+      done->set_value();
+    });
+    done.reset();
+    ran.wait();
+  }
+}
+
+std::vector<size_t> SrtViewers::viewers_per_loop() const {
+  std::vector<size_t> out;
+  for (const auto& l : loops_) out.push_back(l->count.load(std::memory_order_relaxed));
+  return out;
 }
 
 }  // namespace anchorcast

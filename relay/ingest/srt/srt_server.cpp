@@ -31,10 +31,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kEpollWaitMs = 100;  // how fast close() is noticed
-// With SRT viewers connected the loop also polls their hub queues: srt_epoll_uwait
-// cannot wait on the hub's notify (it reports SRT sockets only), so this bounds the
-// delay a viewer adds to packets from a publisher on another thread (RTMP).
-constexpr int kViewerPollMs = 5;
 // A publisher that has sent nothing playable for this long is dropped: it would hold the
 // stream "live" with no picture.
 constexpr auto kNoTracksTimeout = std::chrono::seconds(10);
@@ -95,7 +91,8 @@ struct Verdict {
 }  // namespace
 
 struct SrtServer::Impl {
-  Impl(Hub& h, Metrics& m) : hub(h), metrics(std::make_shared<SrtIngestMetrics>(m)) {
+  Impl(Hub& h, Metrics& m, std::vector<EventLoop*> viewer_loops)
+      : hub(h), metrics(std::make_shared<SrtIngestMetrics>(m)), viewers(std::move(viewer_loops)) {
     route_libsrt_logs();
     // The collector holds its own reference: Metrics keeps collectors for its lifetime.
     m.add_collector([metrics = metrics](MetricsWriter& w) { metrics->collect(w); });
@@ -107,10 +104,8 @@ struct SrtServer::Impl {
   void run();
   void accept_one();
   void start_session(SrtSocket socket, const std::string& peer);
-  void start_viewer(SrtSocket socket, Stream& stream, const std::string& peer);
+  void start_viewer(SrtSocket socket, std::shared_ptr<Stream> stream, const std::string& peer);
   void end_publisher(SRTSOCKET s, std::string reason);
-  void end_viewer(SRTSOCKET s, std::string reason);
-  void pump_viewers();
 
   Hub& hub;
   std::shared_ptr<SrtIngestMetrics> metrics;
@@ -124,7 +119,9 @@ struct SrtServer::Impl {
   int latency_ms = 120;
   // Adapter thread only.
   std::unordered_map<SRTSOCKET, std::unique_ptr<SrtPublisher>> publishers;
-  std::unordered_map<SRTSOCKET, std::unique_ptr<SrtViewer>> viewers;
+  // On the data-plane loops. Declared after `epoll`: destroyed (every viewer ended and
+  // out of the epoll) before it.
+  SrtViewers viewers;
 };
 
 // ------------------------------------------------------------------------------------
@@ -201,8 +198,7 @@ void SrtServer::Impl::run() {
   std::vector<SRT_EPOLL_EVENT> ready(64);
   auto last_check = Clock::now();
   while (!stopping.load(std::memory_order_relaxed)) {
-    const int wait_ms = viewers.empty() ? kEpollWaitMs : kViewerPollMs;
-    const int n = srt_epoll_uwait(epoll.get(), ready.data(), static_cast<int>(ready.size()), wait_ms);
+    const int n = srt_epoll_uwait(epoll.get(), ready.data(), static_cast<int>(ready.size()), kEpollWaitMs);
     if (n < 0 && srt_getlasterror(nullptr) != SRT_ETIMEOUT) {
       // Not expected while the listener is in the set; never spin on it.
       log::warn("srt: epoll wait failed: ", srt_getlasterror_str());
@@ -214,12 +210,13 @@ void SrtServer::Impl::run() {
         if (ready[i].events & SRT_EPOLL_IN) accept_one();
         continue;
       }
-      if (auto v = viewers.find(s); v != viewers.end()) {
-        if (ready[i].events & SRT_EPOLL_ERR) end_viewer(s, srt_getsockstate(s) == SRTS_BROKEN ? "connection broken" : "peer closed");
+      auto it = publishers.find(s);
+      if (it == publishers.end()) {
+        // Else a viewer's (its loop ends it), or one that already ended.
+        if (ready[i].events & SRT_EPOLL_ERR)
+          viewers.broken(s, srt_getsockstate(s) == SRTS_BROKEN ? "connection broken" : "peer closed");
         continue;
       }
-      auto it = publishers.find(s);
-      if (it == publishers.end()) continue;
       bool alive = true;
       if (ready[i].events & SRT_EPOLL_IN) alive = it->second->on_readable();
       if (alive && (ready[i].events & SRT_EPOLL_ERR)) {
@@ -230,7 +227,6 @@ void SrtServer::Impl::run() {
       }
       if (!alive) end_publisher(s, {});
     }
-    pump_viewers();
     if (Clock::now() - last_check > std::chrono::seconds(1)) {
       last_check = Clock::now();
       std::vector<SRTSOCKET> silent;
@@ -240,15 +236,8 @@ void SrtServer::Impl::run() {
         end_publisher(s, "no H.264/HEVC/AAC in its MPEG-TS for 10 s (is it sending MPEG-TS?)");
     }
   }
-  while (!viewers.empty()) end_viewer(viewers.begin()->first, "server stopping");
+  viewers.close_all();
   while (!publishers.empty()) end_publisher(publishers.begin()->first, "server stopping");
-}
-
-void SrtServer::Impl::pump_viewers() {
-  std::vector<SRTSOCKET> ended;
-  for (auto& [s, v] : viewers)
-    if (v->pending() && !v->pump()) ended.push_back(s);
-  for (SRTSOCKET s : ended) end_viewer(s, {});
 }
 
 void SrtServer::Impl::accept_one() {
@@ -272,7 +261,7 @@ void SrtServer::Impl::start_session(SrtSocket socket, const std::string& peer) {
   std::shared_ptr<Stream> stream;
   Verdict v = admit(std::string_view(id, static_cast<size_t>(std::max(id_len, 0))), 5, &stream);
   if (v.playback) {
-    if (v.reject_code == 0) return start_viewer(std::move(socket), *stream, peer);
+    if (v.reject_code == 0) return start_viewer(std::move(socket), std::move(stream), peer);
     log::warn("srt ", peer, ": playback refused after the handshake: ", v.why);
     return;
   }
@@ -312,29 +301,16 @@ void SrtServer::Impl::start_session(SrtSocket socket, const std::string& peer) {
   publishers.emplace(s, std::make_unique<SrtPublisher>(std::move(socket), std::move(publisher), peer, metrics));
 }
 
-void SrtServer::Impl::start_viewer(SrtSocket socket, Stream& stream, const std::string& peer) {
+void SrtServer::Impl::start_viewer(SrtSocket socket, std::shared_ptr<Stream> stream, const std::string& peer) {
   const bool nonblocking = false;
   srt_setsockflag(socket.get(), SRTO_SNDSYN, &nonblocking, sizeof nonblocking);
-  const int events = SRT_EPOLL_ERR;  // a viewer sends nothing we read
+  // A viewer sends nothing we read: this thread only sees its connection break.
+  const int events = SRT_EPOLL_ERR;
   if (srt_epoll_add_usock(epoll.get(), socket.get(), &events) != 0) {
     log::warn("srt ", peer, ": cannot watch the connection: ", srt_getlasterror_str());
     return;
   }
-  const SRTSOCKET s = socket.get();
-  auto viewer = std::make_unique<SrtViewer>(std::move(socket), stream, peer);
-  if (!viewer->pump()) return end_viewer(s, {});  // ~SrtViewer would skip epoll removal
-  viewers.emplace(s, std::move(viewer));
-}
-
-void SrtServer::Impl::end_viewer(SRTSOCKET s, std::string reason) {
-  auto it = viewers.find(s);
-  if (it == viewers.end()) {
-    srt_epoll_remove_usock(epoll.get(), s);
-    return;
-  }
-  if (!reason.empty()) it->second->set_end_reason(std::move(reason));
-  srt_epoll_remove_usock(epoll.get(), s);
-  viewers.erase(it);
+  viewers.start(std::move(socket), std::move(stream), peer, epoll.get());
 }
 
 void SrtServer::Impl::end_publisher(SRTSOCKET s, std::string reason) {
@@ -347,7 +323,10 @@ void SrtServer::Impl::end_publisher(SRTSOCKET s, std::string reason) {
 
 // ------------------------------------------------------------------------------------
 
-SrtServer::SrtServer(Hub& hub, Metrics& metrics) : impl_(std::make_unique<Impl>(hub, metrics)) {}
+SrtServer::SrtServer(Hub& hub, Metrics& metrics, std::vector<EventLoop*> viewer_loops)
+    : impl_(std::make_unique<Impl>(hub, metrics, std::move(viewer_loops))) {}
+
+std::vector<size_t> SrtServer::viewers_per_loop() const { return impl_->viewers.viewers_per_loop(); }
 
 SrtServer::~SrtServer() { close(); }
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "child_process.hpp"
@@ -82,7 +83,8 @@ class SrtServerTest : public ::testing::Test {
     ASSERT_TRUE(have_ffmpeg()) << "ffmpeg with SRT is missing: ./dev.sh installs it";
     ASSERT_TRUE(hub.add("demo", kKey).ok());
     ASSERT_TRUE(hub.add("other", "other-key-987654").ok());
-    server = std::make_unique<SrtServer>(hub, metrics);
+    for (auto& loop : viewer_loops) loop.start();
+    server = std::make_unique<SrtServer>(hub, metrics, std::vector<EventLoop*>{&viewer_loops[0], &viewer_loops[1]});
     auto listening = server->listen(ListenAddress{"127.0.0.1", 0}, 120, "");
     ASSERT_TRUE(listening.ok()) << listening.error().message;
     port = server->port();
@@ -95,6 +97,7 @@ class SrtServerTest : public ::testing::Test {
 
   Hub hub;
   Metrics metrics;
+  EventLoop viewer_loops[2];  // outlive the server
   std::unique_ptr<SrtServer> server;
   uint16_t port = 0;
   std::shared_ptr<Stream> stream;
@@ -196,6 +199,26 @@ TEST_F(SrtServerTest, FfmpegPlaysALiveStreamBackOverSrt) {
   EXPECT_EQ(publisher.wait(20s), 0) << publisher.log();
 }
 
+// Viewers are dealt to the loops round robin; each loop's viewer gets the whole stream.
+TEST_F(SrtServerTest, ViewersOnEachLoopPlayTheStream) {
+  auto publisher = publish(port, kKey, 8, "srt_play_two_source.log");
+  ASSERT_TRUE(test::wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << publisher.log();
+  auto first = play(port, "#!::r=demo,m=request", "srt_play_first.log");
+  auto second = play(port, "#!::r=demo,m=request", "srt_play_second.log");
+  EXPECT_TRUE(test::wait_until([&] { return server->viewers_per_loop() == std::vector<size_t>{1, 1}; }, 10s))
+      << "viewers per loop: " << server->viewers_per_loop()[0] << ", " << server->viewers_per_loop()[1];
+  for (Process* player : {&first, &second}) {
+    EXPECT_EQ(player->wait(20s), 0) << player->log();
+    const std::string log = player->log();
+    auto at = log.rfind("frame=");
+    ASSERT_NE(at, std::string::npos) << log;
+    EXPECT_GE(std::stoi(log.substr(at + 6)), 50) << log;  // 2 s at 30 fps
+  }
+  // Each viewer ends on its loop once its player left (SRT_EPOLL_ERR, or a failed send).
+  EXPECT_TRUE(test::wait_until([&] { return server->viewers_per_loop() == std::vector<size_t>{0, 0}; }, 10s));
+  EXPECT_EQ(publisher.wait(20s), 0) << publisher.log();
+}
+
 TEST_F(SrtServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {
   auto sub = stream->subscribe({});
   Collected c;
@@ -270,14 +293,14 @@ TEST(SrtServerListen, ErrorsNameTheAddress) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   const uint16_t taken = ntohs(sa.sin_port);
   {
-    SrtServer server(hub, metrics);
+    SrtServer server(hub, metrics, {});
     auto st = server.listen(ListenAddress{"127.0.0.1", taken}, 120, "");
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().message.rfind("srt.listen 127.0.0.1:" + std::to_string(taken) + ": ", 0), 0u)
         << st.error().message;
   }
   close(fd);
-  SrtServer server(hub, metrics);
+  SrtServer server(hub, metrics, {});
   auto short_pass = server.listen(ListenAddress{"127.0.0.1", 0}, 120, "short");
   ASSERT_FALSE(short_pass.ok());
   EXPECT_NE(short_pass.error().message.find("passphrase must be 10..79"), std::string::npos);
@@ -291,7 +314,7 @@ TEST(SrtServerListen, PassphraseIsRequiredOfCallers) {
   Hub hub;
   ASSERT_TRUE(hub.add("demo", kKey).ok());
   Metrics metrics;
-  SrtServer server(hub, metrics);
+  SrtServer server(hub, metrics, {});
   ASSERT_TRUE(server.listen(ListenAddress{"127.0.0.1", 0}, 120, "correct-horse-battery").ok());
   auto without = publish(server.port(), kKey, 1, "srt_nopass.log");
   EXPECT_NE(without.wait(20s), 0) << without.log();
