@@ -196,7 +196,7 @@ void BM_Transcode(benchmark::State& state, int height, const char* preset) {
         while (true) {
           auto packet = encoder.receive();
           if (!packet || !packet->has_value()) break;
-          benchmark::DoNotOptimize(packet->value().payload.data());
+          benchmark::DoNotOptimize(packet->value().bytes().data());
           ++packets_out;
         }
       }
@@ -266,8 +266,8 @@ void BM_Decode(benchmark::State& state) {
       AvPacketPtr pkt(av_packet_alloc());
       AvFramePtr frame(av_frame_alloc());
       for (size_t i = 0; i < in.packets.size(); ++i) {
-        pkt->data = const_cast<uint8_t*>(in.packets[i].payload.data());
-        pkt->size = static_cast<int>(in.packets[i].payload.size());
+        pkt->data = const_cast<uint8_t*>(in.packets[i].bytes().data());
+        pkt->size = static_cast<int>(in.packets[i].bytes().size());
         pkt->pts = in.packets[i].pts;
         avcodec_send_packet(c.get(), pkt.get());
         while (avcodec_receive_frame(c.get(), frame.get()) == 0) {

@@ -272,7 +272,7 @@ void Compositor::Worker::on_audio(const PacketPtr& packet) {
 void Compositor::Worker::on_video(const PacketPtr& packet, SteadyClock::time_point arrived) {
   if (!publisher || !decoder.is_open()) return;
   if (!bitrate_measured) {
-    measure_bytes += static_cast<int64_t>(packet->payload.size());
+    measure_bytes += static_cast<int64_t>(packet->bytes().size());
     double seconds = std::chrono::duration<double>(SteadyClock::now() - measure_since).count();
     if (seconds >= kBitrateWindowSeconds && packet->keyframe) {
       bitrate_measured = true;

@@ -73,8 +73,8 @@ Status H264Decoder::send(const Packet& packet) {
     context_->pkt_timebase = AVRational{static_cast<int>(time_base_.num), static_cast<int>(time_base_.den)};
   }
   // Not reference-counted: libavcodec copies the bytes into its own padded buffer.
-  packet_->data = const_cast<uint8_t*>(packet.payload.data());
-  packet_->size = static_cast<int>(packet.payload.size());
+  packet_->data = const_cast<uint8_t*>(packet.bytes().data());
+  packet_->size = static_cast<int>(packet.bytes().size());
   packet_->pts = packet.pts_in(time_base_);
   packet_->dts = packet.dts_in(time_base_);
   packet_->flags = packet.keyframe ? AV_PKT_FLAG_KEY : 0;

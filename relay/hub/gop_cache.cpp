@@ -8,12 +8,12 @@ void GopCache::add(const PacketPtr& packet) {
     in_gop_ = true;
   }
   if (!in_gop_) return;
-  if (packets_.size() + 1 > max_packets_ || bytes_ + packet->payload.size() > max_bytes_) {
+  if (packets_.size() + 1 > max_packets_ || bytes_ + packet->bytes().size() > max_bytes_) {
     clear();  // an absurd GOP: new viewers wait for the next keyframe instead
     return;
   }
   packets_.push_back(packet);
-  bytes_ += packet->payload.size();
+  bytes_ += packet->bytes().size();
 }
 
 void GopCache::clear() {

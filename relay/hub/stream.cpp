@@ -110,7 +110,7 @@ int64_t Stream::push(Packet&& packet) {
     log::warn("stream '", id_, "': the source has B-frames (pts != dts); WebRTC viewers may stutter. "
               "Set the encoder's B-frames to 0 (OBS: profile baseline, or x264 option bframes=0)");
   }
-  bytes_in_.fetch_add(packet.payload.size(), std::memory_order_relaxed);
+  bytes_in_.fetch_add(packet.bytes().size(), std::memory_order_relaxed);
   packets_in_.fetch_add(1, std::memory_order_relaxed);
 
   int64_t output_pts_ms = packet.pts_in(kMillis);

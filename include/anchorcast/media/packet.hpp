@@ -24,11 +24,15 @@ struct Packet {
   TimeBase time_base = kMillis;
   int64_t dts = 0;
   int64_t pts = 0;
-  // h264/hevc: NAL units, each behind a 4-byte big-endian length (AVCC/HVCC form);
-  // aac: one raw AAC frame (no ADTS header).
+  // The access unit is bytes(): h264/hevc, NAL units, each behind a 4-byte big-endian
+  // length (AVCC/HVCC form); aac, one raw AAC frame (no ADTS header). It starts
+  // `payload_offset` bytes into `payload`: an ingest keeps the buffer the bytes arrived
+  // in (an RTMP message with its FLV tag header in front) instead of copying them out.
+  // Read the access unit through bytes(), never `payload` directly.
   std::vector<uint8_t> payload;
+  uint32_t payload_offset = 0;
 
-  std::span<const uint8_t> bytes() const { return payload; }
+  std::span<const uint8_t> bytes() const { return std::span<const uint8_t>(payload).subspan(payload_offset); }
   int64_t dts_in(TimeBase tb) const { return rescale(dts, time_base, tb); }
   int64_t pts_in(TimeBase tb) const { return rescale(pts, time_base, tb); }
   // Composition offset (pts - dts), as FLV's CompositionTime wants it.

@@ -44,10 +44,10 @@ void FlvBatch::add_owned(std::span<const uint8_t> bytes) {
 }
 
 void FlvBatch::add_payload(const PacketPtr& packet) {
-  if (packet->payload.empty()) return;
-  refs_.push_back({packet->payload.data(), 0, packet->payload.size()});
+  if (packet->bytes().empty()) return;
+  refs_.push_back({packet->bytes().data(), 0, packet->bytes().size()});
   packets_.push_back(packet);
-  size_bytes_ += packet->payload.size();
+  size_bytes_ += packet->bytes().size();
 }
 
 // ---- FlvMuxer ----
@@ -91,7 +91,7 @@ uint32_t flv_time(const Packet& p) { return static_cast<uint32_t>(p.dts_in(kMill
 
 void FlvMuxer::write_tag(uint8_t type, uint32_t timestamp_ms, std::span<const uint8_t> body_prefix,
                          const PacketPtr& payload_owner, std::span<const uint8_t> owned_body, FlvBatch& batch) {
-  const size_t payload = payload_owner ? payload_owner->payload.size() : 0;
+  const size_t payload = payload_owner ? payload_owner->bytes().size() : 0;
   const size_t data_size = body_prefix.size() + owned_body.size() + payload;
   if (data_size > flv::kMaxTagDataSize) return;  // cannot be framed (16 MiB); never seen in practice
   flv::TagHeader header;

@@ -21,7 +21,7 @@ namespace anchorcast {
 
 struct FramedMessage {
   struct Ref {
-    bool payload;  // a slice of packet->payload, else of owned
+    bool payload;  // a slice of packet->bytes(), else of owned
     uint32_t offset;
     uint32_t length;
   };

@@ -23,7 +23,7 @@ void RtmpPlayBatch::add_message(const rtmp::ChunkWriter& writer, const rtmp::Mes
 
 void RtmpPlayBatch::add_framed(FramedMessagePtr message) {
   for (const auto& r : message->refs)
-    refs_.push_back(Ref{r.payload ? message->packet->payload.data() : message->owned.data(), r.offset, r.length});
+    refs_.push_back(Ref{r.payload ? message->packet->bytes().data() : message->owned.data(), r.offset, r.length});
   size_bytes_ += message->size_bytes;
   framed_.push_back(std::move(message));
 }

@@ -47,7 +47,7 @@ void RtmpPublish::announce_if_changed() {
   publisher_->set_tracks(std::move(tracks));
 }
 
-Status RtmpPublish::on_video(uint32_t timestamp_ms, std::span<const uint8_t> body) {
+Status RtmpPublish::on_video(uint32_t timestamp_ms, std::vector<uint8_t> body) {
   if (body.empty()) return {};  // some encoders send empty video messages as keep-alives
   auto tag = flv::parse_video_tag_body(body);
   if (!tag) return tag.error();
@@ -83,15 +83,15 @@ Status RtmpPublish::on_video(uint32_t timestamp_ms, std::span<const uint8_t> bod
   }
   if (!video_) return {};  // undecodable without its sequence header
   announce_if_changed();
-  auto packet = flv::video_packet_from_tag(*tag, timestamp_ms);
+  auto packet = flv::video_packet_from_tag(*tag, timestamp_ms, std::move(body));
   if (!packet) return packet.error();
-  if (packet->payload.empty()) return {};
+  if (packet->bytes().empty()) return {};
   ++packets_;
   publisher_->push(std::move(*packet));
   return {};
 }
 
-Status RtmpPublish::on_audio(uint32_t timestamp_ms, std::span<const uint8_t> body) {
+Status RtmpPublish::on_audio(uint32_t timestamp_ms, std::vector<uint8_t> body) {
   if (body.empty()) return {};
   auto tag = flv::parse_audio_tag_body(body);
   if (!tag) return tag.error();
@@ -115,9 +115,9 @@ Status RtmpPublish::on_audio(uint32_t timestamp_ms, std::span<const uint8_t> bod
   }
   if (!audio_) return {};
   announce_if_changed();
-  auto packet = flv::audio_packet_from_tag(*tag, timestamp_ms);
+  auto packet = flv::audio_packet_from_tag(*tag, timestamp_ms, std::move(body));
   if (!packet) return packet.error();
-  if (packet->payload.empty()) return {};
+  if (packet->bytes().empty()) return {};
   ++packets_;
   publisher_->push(std::move(*packet));
   return {};

@@ -21,9 +21,10 @@ class RtmpPublish {
   RtmpPublish(std::unique_ptr<StreamPublisher> publisher, std::string label);
 
   // An error means the publisher sent something undecodable (the session closes);
-  // unsupported codecs are dropped with one warning.
-  Status on_video(uint32_t timestamp_ms, std::span<const uint8_t> body);
-  Status on_audio(uint32_t timestamp_ms, std::span<const uint8_t> body);
+  // unsupported codecs are dropped with one warning. `body` is the message's payload:
+  // a media packet keeps it as its storage (no copy of the access unit).
+  Status on_video(uint32_t timestamp_ms, std::vector<uint8_t> body);
+  Status on_audio(uint32_t timestamp_ms, std::vector<uint8_t> body);
   // onMetaData / @setDataFrame: fallbacks for what the sequence headers do not say
   // (frame rate when the SPS has no VUI timing, sizes, channel count).
   void on_metadata(const rtmp::Amf0Value& metadata);

@@ -225,8 +225,9 @@ void RtmpSession::handle(rtmp::Message& m) {
     case rtmp::msg::kVideo:
     case rtmp::msg::kAudio: {
       if (!publish_) return;  // after deleteStream, or a confused player
-      Status s = m.type_id == rtmp::msg::kVideo ? publish_->on_video(m.timestamp, m.payload)
-                                                : publish_->on_audio(m.timestamp, m.payload);
+      // The payload moves into the packet: the access unit is not copied again.
+      Status s = m.type_id == rtmp::msg::kVideo ? publish_->on_video(m.timestamp, std::move(m.payload))
+                                                : publish_->on_audio(m.timestamp, std::move(m.payload));
       if (!s) return fail(s.error().message);
       return;
     }

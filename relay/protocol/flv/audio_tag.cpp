@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "relay/protocol/flv/body_offset.hpp"
+
 namespace anchorcast::flv {
 
 Result<AudioTagBody> parse_audio_tag_body(std::span<const uint8_t> b) {
@@ -45,6 +47,18 @@ Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms) {
   p.time_base = kMillis;
   p.dts = p.pts = dts_ms;
   p.payload.assign(body.data.begin(), body.data.end());
+  return p;
+}
+
+Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message) {
+  auto offset = body_offset(body.data, message);
+  if (!offset) return offset.error();
+  AudioTagBody header = body;
+  header.data = {};
+  auto p = audio_packet_from_tag(header, dts_ms);
+  if (!p) return p;
+  p->payload = std::move(message);
+  p->payload_offset = *offset;
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 #include <span>
 
 #include "anchorcast/core/result.hpp"
@@ -48,5 +49,8 @@ Result<std::array<uint8_t, kAacAudioPrefixSize>> audio_tag_prefix(const Packet& 
 // A Packet from an AAC raw body (ingest): dts = pts = the tag/message time in ms; the
 // payload is copied out of the message. Fails for other formats and sequence headers.
 Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms);
+// The same without the copy: `message` holds the tag body `body` was parsed from, and
+// the packet takes it over (its frame at payload_offset, after the tag header).
+Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message);
 
 }  // namespace anchorcast::flv

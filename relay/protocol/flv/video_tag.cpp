@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "relay/protocol/flv/body_offset.hpp"
+
 namespace anchorcast::flv {
 
 Result<VideoTagBody> parse_video_tag_body(std::span<const uint8_t> b) {
@@ -62,6 +64,18 @@ Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms) {
   p.dts = dts_ms;
   p.pts = dts_ms + body.composition_time_ms;
   p.payload.assign(body.data.begin(), body.data.end());
+  return p;
+}
+
+Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message) {
+  auto offset = body_offset(body.data, message);
+  if (!offset) return offset.error();
+  VideoTagBody header = body;
+  header.data = {};
+  auto p = video_packet_from_tag(header, dts_ms);
+  if (!p) return p;
+  p->payload = std::move(message);
+  p->payload_offset = *offset;
   return p;
 }
 

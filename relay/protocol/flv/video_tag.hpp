@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 #include <span>
 
 #include "anchorcast/core/result.hpp"
@@ -60,5 +61,8 @@ Result<std::array<uint8_t, kAvcVideoPrefixSize>> video_tag_prefix(const Packet& 
 // composition time; the payload is copied out of the message. Fails for other codecs
 // and packet types (sequence headers become TrackSets, not Packets).
 Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms);
+// The same without the copy: `message` holds the tag body `body` was parsed from, and
+// the packet takes it over (its access unit at payload_offset, after the tag header).
+Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message);
 
 }  // namespace anchorcast::flv

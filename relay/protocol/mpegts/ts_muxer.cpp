@@ -129,14 +129,14 @@ Status TsMuxer::write_packet(const Packet& packet, std::vector<uint8_t>& out) {
     return {};
   }
   if (!has_audio_ || packet.codec != Codec::aac) return make_error("TS muxer has no AAC track for this packet");
-  auto built = aac::build_adts_header(asc_, packet.payload.size());
+  auto built = aac::build_adts_header(asc_, packet.bytes().size());
   if (!built) return built.error();
   adts = *built;
   pieces_.clear();
   pieces_.emplace_back(adts);
   pieces_.push_back(packet.bytes());
   const size_t header_size =
-      write_pes_header(kStreamIdAudio, pts, dts, adts.size() + packet.payload.size(), false, header);
+      write_pes_header(kStreamIdAudio, pts, dts, adts.size() + packet.bytes().size(), false, header);
   // Audio-only programs carry the PCR on the audio PID.
   int64_t pcr = dts - options_.pcr_delay_90khz;
   if (pcr < 0 && dts >= 0) pcr = 0;

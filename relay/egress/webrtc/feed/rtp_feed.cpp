@@ -430,7 +430,7 @@ void RtpFeed::Worker::on_audio(const Packet& packet) {
     }
   } else if (packet.codec == Codec::opus) {
     OpusFrame frame;
-    frame.data = packet.payload;
+    frame.data.assign(packet.bytes().begin(), packet.bytes().end());
     frame.pts_48k = rescale(packet.pts, packet.time_base, TimeBase{1, OpusTranscoder::kSampleRate});
     opus.push_back(std::move(frame));
   } else {

@@ -71,11 +71,16 @@ TEST_F(RtmpPublishTest, AnnouncesOneTrackSetAtTheFirstMediaPacket) {
   EXPECT_EQ(v.time_base, kMillis);
   EXPECT_EQ(v.dts, 1000);
   EXPECT_EQ(v.pts, 1040);
-  EXPECT_EQ(v.payload, (std::vector<uint8_t>{0, 0, 0, 2, 0x65, 0x88}));  // AVCC, no FLV prefix
+  auto bytes = [](const Packet& p) { return std::vector<uint8_t>(p.bytes().begin(), p.bytes().end()); };
+  EXPECT_EQ(bytes(v), (std::vector<uint8_t>{0, 0, 0, 2, 0x65, 0x88}));  // AVCC, no FLV prefix
+  // The message is the packet's storage: the access unit was not copied out of it.
+  EXPECT_EQ(v.payload_offset, 5u);
+  EXPECT_EQ(v.payload.size(), 5u + 6u);
   const Packet& a = *ev[2].packet;
   EXPECT_EQ(a.kind, MediaKind::audio);
   EXPECT_EQ(a.dts, 1010);
-  EXPECT_EQ(a.payload, (std::vector<uint8_t>{0x21, 0x10}));  // raw AAC, no FLV prefix
+  EXPECT_EQ(bytes(a), (std::vector<uint8_t>{0x21, 0x10}));  // raw AAC, no FLV prefix
+  EXPECT_EQ(a.payload_offset, 2u);
 }
 
 TEST_F(RtmpPublishTest, ReannouncesWhenASequenceHeaderChanges) {
