@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "relay/protocol/flv/body_offset.hpp"
+#include "relay/protocol/flv/message_storage.hpp"
 
 namespace anchorcast::flv {
 
@@ -51,15 +51,9 @@ Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms) {
 }
 
 Result<Packet> audio_packet_from_tag(const AudioTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message) {
-  auto offset = body_offset(body.data, message);
-  if (!offset) return offset.error();
   AudioTagBody header = body;
   header.data = {};
-  auto p = audio_packet_from_tag(header, dts_ms);
-  if (!p) return p;
-  p->payload = std::move(message);
-  p->payload_offset = *offset;
-  return p;
+  return keep_message(audio_packet_from_tag(header, dts_ms), body.data, std::move(message));
 }
 
 }  // namespace anchorcast::flv

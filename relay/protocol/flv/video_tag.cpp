@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "relay/protocol/flv/body_offset.hpp"
+#include "relay/protocol/flv/message_storage.hpp"
 
 namespace anchorcast::flv {
 
@@ -68,15 +68,9 @@ Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms) {
 }
 
 Result<Packet> video_packet_from_tag(const VideoTagBody& body, int64_t dts_ms, std::vector<uint8_t>&& message) {
-  auto offset = body_offset(body.data, message);
-  if (!offset) return offset.error();
   VideoTagBody header = body;
   header.data = {};
-  auto p = video_packet_from_tag(header, dts_ms);
-  if (!p) return p;
-  p->payload = std::move(message);
-  p->payload_offset = *offset;
-  return p;
+  return keep_message(video_packet_from_tag(header, dts_ms), body.data, std::move(message));
 }
 
 }  // namespace anchorcast::flv
