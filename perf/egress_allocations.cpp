@@ -293,7 +293,7 @@ Result count_webrtc(int viewers, int packets) {
     auto sealer = SrtpRtpSealer::create(SrtpProfile::aes128_cm_sha1_80, key);
     auto reports = SrtcpCipher::create(SrtpProfile::aes128_cm_sha1_80, key);
     if (!sealer || !reports) return {0, false};
-    setups.push_back({"viewer", feed, uint8_t{102}, uint8_t{111}, std::move(*sealer),
+    setups.push_back({feed, uint8_t{102}, uint8_t{111}, std::move(*sealer),
                       std::move(*reports), peer});
   }
   std::vector<std::shared_ptr<MediaSender>> senders;

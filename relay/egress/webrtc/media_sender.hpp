@@ -30,7 +30,6 @@ struct SessionCounters;
 
 // What the session negotiated and keyed for its media (made at DTLS-connected).
 struct MediaSenderSetup {
-  std::string session_id;  // logs
   std::shared_ptr<RtpFeed> feed;
   std::optional<uint8_t> video_payload_type;  // nullopt: that medium is not sent
   std::optional<uint8_t> audio_payload_type;

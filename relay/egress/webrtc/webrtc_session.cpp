@@ -195,8 +195,7 @@ void WebRtcSession::on_dtls_connected() {
   log::info("webrtc: session ", setup_.id, " (", setup_.stream_id, ") connected, ", srtp_profile_name(keys.profile));
   // The sender attaches to the feed only now: the join replay (latest GOP) goes out at
   // once, nothing queues while the handshake runs.
-  MediaSenderSetup media{setup_.id,
-                         setup_.feed,
+  MediaSenderSetup media{setup_.feed,
                          setup_.video_payload_type,
                          setup_.audio_payload_type,
                          std::move(*sealer),
