@@ -23,6 +23,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::start() {
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  started_.store(true, std::memory_order_release);
 }
 
 void EventLoop::post(std::function<void()> task) {

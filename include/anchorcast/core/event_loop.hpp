@@ -30,6 +30,9 @@ class EventLoop {
 
   uv_loop_t* uv() { return &loop_; }
   void start();                           // runs the loop on a new thread
+  // Any thread: start() was called. Before it, posted tasks wait (they run on the loop,
+  // or at stop() if it never starts): waiting for one would hang.
+  bool started() const { return started_.load(std::memory_order_acquire); }
   void post(std::function<void()> task);  // any thread; runs on the loop thread, in order
   // Targets marked here run on the loop thread after the posted tasks of the same wake.
   ReadyList& ready() { return ready_; }
@@ -61,6 +64,7 @@ class EventLoop {
   std::vector<std::function<void()>> stop_tasks_;
   ReadyList ready_{[this] { wake(); }};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
   bool closed_ = false;  // guarded by mutex_
 };
 

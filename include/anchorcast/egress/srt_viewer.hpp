@@ -52,7 +52,7 @@ class SrtViewers {
   std::vector<std::shared_ptr<Loop>> loops_;
   std::atomic<size_t> next_{0};
   std::mutex where_mutex_;
-  std::unordered_map<SRTSOCKET, Loop*> where_;  // guarded by where_mutex_
+  std::unordered_map<SRTSOCKET, size_t> where_;  // index in loops_; guarded by where_mutex_
 };
 
 }  // namespace anchorcast

@@ -171,9 +171,9 @@ bool SrtViewer::send_all() {
 void SrtViewers::Loop::start(SrtSocket socket, Stream& stream, std::string peer, int epoll) {
   const SRTSOCKET s = socket.get();
   if (stopped) {
+    // Not `owner`: this may run at the stop of a loop that never started, after the
+    // SrtViewers is gone.
     srt_epoll_remove_usock(epoll, s);
-    std::lock_guard lock(owner.where_mutex_);
-    owner.where_.erase(s);
     return;  // `socket` closes
   }
   auto viewer = std::make_unique<SrtViewer>(*this, std::move(socket), stream, std::move(peer), epoll);
@@ -221,34 +221,41 @@ void SrtViewers::start(SrtSocket socket, std::shared_ptr<Stream> stream, std::st
     srt_epoll_remove_usock(epoll, socket.get());
     return;  // `socket` closes
   }
-  Loop& loop = *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+  const size_t index = next_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
+  std::shared_ptr<Loop> loop = loops_[index];
   {
     std::lock_guard lock(where_mutex_);
-    where_[socket.get()] = &loop;
+    where_[socket.get()] = index;
   }
-  // The socket rides in a shared_ptr: a task the stopped loop drops closes it.
+  // The socket rides in a shared_ptr: a task the stopped loop drops closes it. The task
+  // holds its Loop: it may run after this SrtViewers is gone (see close_all).
   auto handoff = std::make_shared<SrtSocket>(std::move(socket));
-  loop.loop.post([&loop, handoff, stream = std::move(stream), peer = std::move(peer), epoll]() mutable {
-    loop.start(std::move(*handoff), *stream, std::move(peer), epoll);
+  EventLoop& target = loop->loop;
+  target.post([loop, handoff, stream = std::move(stream), peer = std::move(peer), epoll]() mutable {
+    loop->start(std::move(*handoff), *stream, std::move(peer), epoll);
   });
 }
 
 void SrtViewers::broken(SRTSOCKET socket, std::string reason) {
-  Loop* loop = nullptr;
+  std::shared_ptr<Loop> loop;
   {
     std::lock_guard lock(where_mutex_);
-    if (auto it = where_.find(socket); it != where_.end()) loop = it->second;
+    if (auto it = where_.find(socket); it != where_.end()) loop = loops_[it->second];
   }
   if (!loop) return;
-  loop->loop.post([loop, socket, reason = std::move(reason)]() mutable { loop->end(socket, std::move(reason)); });
+  EventLoop& target = loop->loop;
+  target.post([loop, socket, reason = std::move(reason)]() mutable { loop->end(socket, std::move(reason)); });
 }
 
 void SrtViewers::close_all() {
   for (auto& l : loops_) {
+    // A loop that never started runs nothing until its stop(), which ends its viewers
+    // (its stop task) before it runs what was posted: nothing to wait for.
+    if (!l->loop.started()) continue;
     auto done = std::make_shared<std::promise<void>>();
     std::future<void> ran = done->get_future();
     // A task the stopped loop drops destroys the promise: the future is ready then too.
-    l->loop.post([loop = l.get(), done] {
+    l->loop.post([loop = l, done] {
       loop->close_all();
       done->set_value();
     });

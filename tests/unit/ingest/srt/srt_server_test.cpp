@@ -12,6 +12,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -307,6 +308,19 @@ TEST(SrtServerListen, ErrorsNameTheAddress) {
   auto bad_host = server.listen(ListenAddress{"no-such-host.invalid", 9000}, 120, "");
   ASSERT_FALSE(bad_host.ok());
   EXPECT_EQ(bad_host.error().message.rfind("srt.listen no-such-host.invalid:9000: ", 0), 0u);
+}
+
+// A start-up that fails after SRT listens (the HTTP port taken) closes SRT before the
+// data-plane loops ever started: close() must not wait for them (it once hung there).
+TEST(SrtServerListen, CloseReturnsWhenTheViewerLoopsNeverStarted) {
+  Hub hub;
+  Metrics metrics;
+  EventLoop never_started;
+  auto server = std::make_unique<SrtServer>(hub, metrics, std::vector<EventLoop*>{&never_started});
+  ASSERT_TRUE(server->listen(ListenAddress{"127.0.0.1", 0}, 120, "").ok());
+  auto closed = std::async(std::launch::async, [&] { server->close(); });
+  ASSERT_EQ(closed.wait_for(10s), std::future_status::ready) << "close() waits for a loop that never ran";
+  server.reset();
 }
 
 TEST(SrtServerListen, PassphraseIsRequiredOfCallers) {
