@@ -21,7 +21,7 @@ src=$work/anchor.flv
 if [[ ! -s $src ]]; then
   ffmpeg -hide_banner -nostdin -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=30 \
     -f lavfi -i sine=frequency=440:sample_rate=44100 -t 60 -c:v libx264 -profile:v baseline -bf 0 \
-    -preset veryfast -g 30 -b:v 530k -maxrate 530k -bufsize 530k \
+    -preset veryfast -g 60 -b:v 530k -maxrate 530k -bufsize 530k \
     -pix_fmt yuv420p -c:a aac -b:a 64k -f flv "$src"
 fi
 rm -rf "$work/data" "$work/www"; mkdir -p "$work/data" "$work/www/hls/demo" "$work/nginx"
@@ -29,7 +29,7 @@ cat >"$work/anchorcast.json" <<JSON
 {
   "http": {"listen": "127.0.0.1:18580"}, "rtmp": {"listen": "127.0.0.1:18581"},
   "srt": {"listen": "127.0.0.1:18582"}, "webrtc": {"listen": "127.0.0.1:18583", "public_ip": "127.0.0.1"},
-  "data_plane": {"threads": 1}, "hls": {"target_duration_ms": 1000, "window_segments": 60},
+  "data_plane": {"threads": 1}, "hls": {"target_duration_ms": 2000, "window_segments": 30},
   "data_dir": "$work/data", "admin_token": "perf-admin", "log_level": "warn",
   "streams": [{"id": "demo", "publish_key": "perf-demo-key", "overlay": "metadata"}]
 }
