@@ -2,7 +2,6 @@
 
 #include <future>
 
-#include "anchorcast/core/log.hpp"
 #include "relay/egress/webrtc/media_sender.hpp"
 
 namespace anchorcast::webrtc {
@@ -10,9 +9,8 @@ namespace anchorcast::webrtc {
 SenderLoop::SenderLoop(EventLoop& loop, const UdpSocket& socket, bool udp_gso, SendCounters& counters)
     : loop_(loop),
       batch_(socket, udp_gso),
-      counters_(counters),
-      ready_([this] { loop_.ready().mark(*this); }),
-      gso_(batch_.gso()) {}
+      report_(counters, batch_),
+      ready_([this] { loop_.ready().mark(*this); }) {}
 
 SenderLoop::~SenderLoop() = default;
 
@@ -48,18 +46,7 @@ void SenderLoop::forget(MediaSender& sender) { ready_.forget(sender); }
 void SenderLoop::on_ready() {
   ready_.drain();
   batch_.flush();
-  counters_.bytes.add(batch_.bytes_sent() - reported_bytes_);
-  reported_bytes_ = batch_.bytes_sent();
-  counters_.failures.add(batch_.send_failures() - reported_failures_);
-  reported_failures_ = batch_.send_failures();
-  counters_.datagrams.add(batch_.datagrams_sent() - reported_datagrams_);
-  reported_datagrams_ = batch_.datagrams_sent();
-  counters_.messages.add(batch_.messages_sent() - reported_messages_);
-  reported_messages_ = batch_.messages_sent();
-  if (gso_ && !batch_.gso()) {
-    gso_ = false;
-    log::warn("webrtc: the route refused a UDP GSO send; one datagram per message from now on (on this loop)");
-  }
+  report_.update();
 }
 
 }  // namespace anchorcast::webrtc

@@ -9,21 +9,13 @@
 #include <memory>
 
 #include "anchorcast/core/event_loop.hpp"
-#include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/ready_list.hpp"
+#include "relay/egress/webrtc/send_report.hpp"
 #include "relay/egress/webrtc/udp_socket.hpp"
 
 namespace anchorcast::webrtc {
 
 class MediaSender;
-
-// What every loop's batch adds to (the server registers them once).
-struct SendCounters {
-  Counter& bytes;
-  Counter& failures;
-  Counter& datagrams;
-  Counter& messages;
-};
 
 class SenderLoop final : public ReadyTarget {
  public:
@@ -52,11 +44,9 @@ class SenderLoop final : public ReadyTarget {
  private:
   EventLoop& loop_;
   SendBatch batch_;
-  SendCounters& counters_;
+  SendReport report_;
   ReadyList ready_;
   std::atomic<size_t> senders_{0};
-  bool gso_;
-  uint64_t reported_bytes_ = 0, reported_failures_ = 0, reported_datagrams_ = 0, reported_messages_ = 0;
 };
 
 }  // namespace anchorcast::webrtc

@@ -70,16 +70,15 @@ WebRtcServer::WebRtcServer(Metrics& metrics, std::vector<EventLoop*> media_loops
       sessions_started_(metrics.counter("anchorcast_webrtc_sessions_started_total", "WHEP sessions created")),
       sessions_ended_(metrics.counter("anchorcast_webrtc_sessions_ended_total",
                                       "WHEP sessions ended (DELETE, consent lost, DTLS failure, stream removed)")),
-      bytes_out_(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
-                                 {{"protocol", "webrtc"}})),
-      send_failures_(metrics.counter("anchorcast_webrtc_send_failures_total",
-                                     "Datagrams the kernel refused (socket buffer full)")),
-      datagrams_out_(metrics.counter("anchorcast_webrtc_datagrams_sent_total", "UDP datagrams sent")),
-      messages_out_(metrics.counter("anchorcast_webrtc_udp_messages_total",
-                                    "Messages handed to the kernel; below datagrams when GSO coalesces runs")),
       wakes_(metrics.counter("anchorcast_webrtc_loop_wakes_total",
                              "Times the WebRTC UDP thread woke (a datagram, a session's wake or its 50 ms tick)")),
-      send_counters_{bytes_out_, send_failures_, datagrams_out_, messages_out_},
+      send_counters_{
+          metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers", {{"protocol", "webrtc"}}),
+          metrics.counter("anchorcast_webrtc_send_failures_total", "Datagrams the kernel refused (socket buffer full)"),
+          metrics.counter("anchorcast_webrtc_datagrams_sent_total", "UDP datagrams sent"),
+          metrics.counter("anchorcast_webrtc_udp_messages_total",
+                          "Messages handed to the kernel; below datagrams when GSO coalesces runs"),
+      },
       media_loops_(std::move(media_loops)) {
   metrics.add_collector([this](MetricsWriter& w) {
     w.family("anchorcast_webrtc_sessions", "gauge", "Live WHEP sessions (ICE/DTLS in progress or playing)");
@@ -367,11 +366,10 @@ void WebRtcServer::tick() {
 void WebRtcServer::run() {
   SendBatch batch(*socket_, udp_gso_);
   log::info("webrtc: UDP GSO ", batch.gso() ? "on" : socket_->gso_supported() ? "off (webrtc.udp_gso)" : "off (kernel)");
-  bool gso = batch.gso();
+  SendReport report(send_counters_, batch);
   batch_ = &batch;
   receive_ = std::make_unique<ReceiveBatch>();
   auto next_tick = WebRtcSession::Clock::now() + kTickInterval;
-  uint64_t reported_bytes = 0, reported_failures = 0, reported_datagrams = 0, reported_messages = 0;
   while (!stopping_.load()) {
     auto now = WebRtcSession::Clock::now();
     // Rounded up: truncated, the last millisecond before each tick became poll(0) in a
@@ -394,18 +392,7 @@ void WebRtcServer::run() {
       next_tick = WebRtcSession::Clock::now() + kTickInterval;
     }
     batch.flush();
-    bytes_out_.add(batch.bytes_sent() - reported_bytes);
-    reported_bytes = batch.bytes_sent();
-    send_failures_.add(batch.send_failures() - reported_failures);
-    reported_failures = batch.send_failures();
-    datagrams_out_.add(batch.datagrams_sent() - reported_datagrams);
-    reported_datagrams = batch.datagrams_sent();
-    messages_out_.add(batch.messages_sent() - reported_messages);
-    reported_messages = batch.messages_sent();
-    if (gso && !batch.gso()) {
-      gso = false;
-      log::warn("webrtc: the route refused a UDP GSO send; one datagram per message from now on");
-    }
+    report.update();
   }
   std::vector<uint64_t> handles;
   for (auto& [handle, entry] : sessions_) handles.push_back(handle);

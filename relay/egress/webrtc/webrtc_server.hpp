@@ -72,12 +72,8 @@ class WebRtcServer {
   SessionCounters counters_;
   Counter& sessions_started_;
   Counter& sessions_ended_;
-  Counter& bytes_out_;
-  Counter& send_failures_;
-  Counter& datagrams_out_;
-  Counter& messages_out_;
   Counter& wakes_;
-  SendCounters send_counters_;
+  SendCounters send_counters_;  // every batch's SendReport adds to these
 
   std::unique_ptr<DtlsCertificate> certificate_;
   std::unique_ptr<DtlsContext> dtls_;
