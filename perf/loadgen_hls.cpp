@@ -25,11 +25,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "process_cpu.hpp"
 
 namespace {
 
@@ -43,22 +43,6 @@ struct Options {
   double seconds = 10;
   int server_pid = 0;
 };
-
-// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15).
-long long cpu_ticks(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::atoll(field.c_str());
-    if (i == 15) stime = std::atoll(field.c_str());
-  }
-  return utime + stime;
-}
 
 struct Connection {
   int fd = -1;
@@ -115,7 +99,7 @@ int run(const Options& o) {
       return 2;
     }
   }
-  const long long ticks_before = o.server_pid ? cpu_ticks(o.server_pid) : 0;
+  const double server_cpu_before = o.server_pid ? anchorcast::perf::process_cpu_seconds(o.server_pid) : 0;
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(o.seconds);
   uint64_t ok = 0, errors = 0, body_bytes = 0;
@@ -170,8 +154,7 @@ int run(const Options& o) {
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const long long ticks = o.server_pid ? cpu_ticks(o.server_pid) - ticks_before : 0;
-  const double server_cpu_s = static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double server_cpu_s = o.server_pid ? anchorcast::perf::process_cpu_seconds(o.server_pid) - server_cpu_before : 0;
   for (auto& c : conns)
     if (c.fd >= 0) ::close(c.fd);
   ::close(ep);

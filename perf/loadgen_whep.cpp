@@ -33,7 +33,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -49,9 +48,11 @@
 #include "relay/protocol/rtp/rtp_header.hpp"
 #include "relay/protocol/stun/stun_builder.hpp"
 #include "relay/protocol/stun/stun_message.hpp"
+#include "process_cpu.hpp"
 
 using namespace anchorcast;
 using namespace anchorcast::webrtc;
+using anchorcast::perf::process_cpu_seconds;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -231,22 +232,6 @@ struct CpuSample {
   double process_s = 0;
   double wall_s = 0;
 };
-
-double process_cpu_seconds(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoul(field);
-    if (i == 15) stime = std::stoul(field);
-  }
-  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
 
 double self_cpu_seconds() {
   rusage u{};
