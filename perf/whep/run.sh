@@ -6,8 +6,7 @@
 #     RATE_KBPS: 530 (640x360, ~600 kbit/s with audio) or 2400 (1280x720, ~2.5 Mbit/s)
 #   env: BUILD (default build), UDP_GSO=0 to turn GSO off, VERIFY (default 16),
 #        PERF=FILE to `perf record` the server during the window,
-#        THREADS (data_plane.threads, the loops media is sent from; default 1),
-#        SERVER_CPUS (taskset list for the server, default 0), LOADGEN_NICE (default 0)
+#        THREADS (data_plane.threads, the loops media is sent from; default 1)
 #
 # Prints loadgen_whep's summary line, the server's datagram/message counters and RSS.
 set -euo pipefail
@@ -37,7 +36,7 @@ cat >"$work/anchorcast.json" <<JSON
   "streams": [{"id": "demo", "publish_key": "perf-demo-key", "overlay": "metadata"}]
 }
 JSON
-taskset -c "${SERVER_CPUS:-0}" "$build/anchorcast" --config "$work/anchorcast.json" >"$work/server.log" 2>&1 &
+taskset -c 0 "$build/anchorcast" --config "$work/anchorcast.json" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $anchor $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18480/healthz >/dev/null && break; sleep 0.1; done
@@ -50,7 +49,7 @@ if [[ -n ${PERF:-} ]]; then
   (sleep $((SECS - WIN + 2)); perf record -g -p $server -o "$PERF" -- sleep $((WIN - 4)) >/dev/null 2>&1) &
   recorder=$!
 fi
-taskset -c 1 nice -n "${LOADGEN_NICE:-0}" "$build/perf/loadgen_whep" --http 127.0.0.1:18480 --stream demo --viewers "$N" --ramp "$RAMP" \
+taskset -c 1 "$build/perf/loadgen_whep" --http 127.0.0.1:18480 --stream demo --viewers "$N" --ramp "$RAMP" \
   --seconds "$SECS" --window "$WIN" --server-pid $server --verify-every "${VERIFY:-16}" | grep -v '^tick'
 curl -s http://127.0.0.1:18480/metrics | grep -E '^anchorcast_webrtc_(datagrams_sent|udp_messages)_total' | tr '\n' ' '
 echo "server_rss_kib=$(awk '/VmRSS/{print $2}' /proc/$server/status)"
