@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "anchorcast/core/event_loop.hpp"
+#include "anchorcast/core/loop_shards.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/stream.hpp"
 
@@ -43,8 +44,7 @@ class FlvViewers {
   struct Loop;
 
  private:
-  std::vector<std::unique_ptr<Loop>> loops_;
-  std::atomic<size_t> next_{0};
+  LoopShards<Loop> loops_;
 };
 
 }  // namespace anchorcast

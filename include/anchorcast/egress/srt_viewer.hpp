@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "anchorcast/core/event_loop.hpp"
+#include "anchorcast/core/loop_shards.hpp"
 #include "anchorcast/core/srt_handles.hpp"
 #include "anchorcast/hub/stream.hpp"
 
@@ -49,8 +50,7 @@ class SrtViewers {
   SrtLibrary library_;  // the sockets outlive the listener's own hold on libsrt
   // Shared with the loops' stop tasks, which may run after this is gone (they then find
   // no viewer: the destructor ended them).
-  std::vector<std::shared_ptr<Loop>> loops_;
-  std::atomic<size_t> next_{0};
+  LoopShards<Loop> loops_;
   std::mutex where_mutex_;
   std::unordered_map<SRTSOCKET, size_t> where_;  // index in loops_; guarded by where_mutex_
 };

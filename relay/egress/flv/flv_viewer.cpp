@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "anchorcast/core/log.hpp"
+#include "anchorcast/core/owned_fd.hpp"
 #include "relay/egress/flv/flv_muxer.hpp"
 #include "relay/egress/stream_writer.hpp"
 #include "relay/egress/viewer_pump.hpp"
@@ -29,17 +30,9 @@ constexpr char kResponseHead[] =
     "Connection: close\r\n"
     "\r\n";
 
-// A socket on its way from the HTTP thread to a loop: closed unless a viewer took it
-// (the loop may have stopped, and then the task never runs).
+// A socket on its way from the HTTP thread to a loop.
 struct Handoff {
-  Handoff(int fd, std::string remote, std::shared_ptr<Stream> stream)
-      : fd(fd), remote(std::move(remote)), stream(std::move(stream)) {}
-  ~Handoff() {
-    if (fd >= 0) ::close(fd);
-  }
-  Handoff(const Handoff&) = delete;
-  Handoff& operator=(const Handoff&) = delete;
-  int fd;
+  OwnedFd fd;
   std::string remote;
   std::shared_ptr<Stream> stream;
 };
@@ -190,7 +183,7 @@ void FlvViewers::Loop::start(Handoff& handoff) {
   FlvViewer* viewer = owned.get();
   viewers.emplace(viewer, std::move(owned));
   count.fetch_add(1, std::memory_order_relaxed);
-  viewer->start(std::exchange(handoff.fd, -1), *handoff.stream);
+  viewer->start(handoff.fd.release(), *handoff.stream);
 }
 
 void FlvViewers::Loop::erase(FlvViewer* viewer) {
@@ -205,25 +198,18 @@ void FlvViewers::Loop::close_all() {
 FlvViewers::FlvViewers(std::vector<EventLoop*> loops, Metrics& metrics) {
   Counter& egress_bytes =
       metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers", {{"protocol", "flv"}});
-  for (EventLoop* loop : loops) {
-    auto& l = *loops_.emplace_back(std::make_unique<Loop>(*loop, egress_bytes));
-    loop->on_stop([&l] { l.close_all(); });
-  }
+  for (EventLoop* loop : loops) loops_.add(std::make_shared<Loop>(*loop, egress_bytes));
 }
 
 FlvViewers::~FlvViewers() = default;
 
 void FlvViewers::start(int fd, std::string remote, std::shared_ptr<Stream> stream) {
-  auto handoff = std::make_shared<Handoff>(fd, std::move(remote), std::move(stream));
-  if (loops_.empty()) return;  // the Handoff closes the socket
-  Loop& loop = *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
-  loop.loop.post([&loop, handoff] { loop.start(*handoff); });
+  auto handoff = std::make_shared<Handoff>(Handoff{OwnedFd(fd), std::move(remote), std::move(stream)});
+  auto [loop, index] = loops_.deal();
+  if (!loop) return;  // the Handoff closes the socket
+  loop->loop.post([loop, handoff] { loop->start(*handoff); });
 }
 
-std::vector<size_t> FlvViewers::viewers_per_loop() const {
-  std::vector<size_t> out;
-  for (const auto& l : loops_) out.push_back(l->count.load(std::memory_order_relaxed));
-  return out;
-}
+std::vector<size_t> FlvViewers::viewers_per_loop() const { return loops_.counts(); }
 
 }  // namespace anchorcast

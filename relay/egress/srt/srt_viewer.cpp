@@ -207,22 +207,18 @@ void SrtViewers::Loop::close_all() {
 }
 
 SrtViewers::SrtViewers(std::vector<EventLoop*> loops) {
-  for (EventLoop* loop : loops) {
-    auto l = loops_.emplace_back(std::make_shared<Loop>(*this, *loop));
-    loop->on_stop([l] { l->close_all(); });
-  }
+  for (EventLoop* loop : loops) loops_.add(std::make_shared<Loop>(*this, *loop));
 }
 
 SrtViewers::~SrtViewers() { close_all(); }
 
 void SrtViewers::start(SrtSocket socket, std::shared_ptr<Stream> stream, std::string peer, int epoll) {
-  if (loops_.empty()) {
+  auto [loop, index] = loops_.deal();
+  if (!loop) {
     log::warn("srt ", peer, ": playback refused: no data-plane loop to serve it");
     srt_epoll_remove_usock(epoll, socket.get());
     return;  // `socket` closes
   }
-  const size_t index = next_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
-  std::shared_ptr<Loop> loop = loops_[index];
   {
     std::lock_guard lock(where_mutex_);
     where_[socket.get()] = index;
@@ -231,7 +227,7 @@ void SrtViewers::start(SrtSocket socket, std::shared_ptr<Stream> stream, std::st
   // holds its Loop: it may run after this SrtViewers is gone (see close_all).
   auto handoff = std::make_shared<SrtSocket>(std::move(socket));
   EventLoop& target = loop->loop;
-  target.post([loop, handoff, stream = std::move(stream), peer = std::move(peer), epoll]() mutable {
+  target.post([loop = loop, handoff, stream = std::move(stream), peer = std::move(peer), epoll]() mutable {
     loop->start(std::move(*handoff), *stream, std::move(peer), epoll);
   });
 }
@@ -264,10 +260,6 @@ void SrtViewers::close_all() {
   }
 }
 
-std::vector<size_t> SrtViewers::viewers_per_loop() const {
-  std::vector<size_t> out;
-  for (const auto& l : loops_) out.push_back(l->count.load(std::memory_order_relaxed));
-  return out;
-}
+std::vector<size_t> SrtViewers::viewers_per_loop() const { return loops_.counts(); }
 
 }  // namespace anchorcast
