@@ -94,19 +94,22 @@ Status Server::start() {
   if (auto st = m.rtmp->listen(m.config.rtmp); !st) return st;
   m.flv = std::make_unique<FlvViewers>(loops, m.metrics);
   m.srt = std::make_unique<SrtServer>(m.hub, m.metrics, loops);
-  m.metrics.add_collector([rtmp = m.rtmp.get(), flv = m.flv.get(), srt = m.srt.get()](MetricsWriter& w) {
-    w.family("anchorcast_data_plane_connections", "gauge",
-             "Open connections (RTMP, HTTP-FLV and SRT viewers) on each data-plane loop");
-    auto per_loop = rtmp->connections_per_loop();
-    auto flv_per_loop = flv->viewers_per_loop();
-    auto srt_per_loop = srt->viewers_per_loop();
-    for (size_t i = 0; i < per_loop.size(); ++i)
-      w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}},
-               static_cast<double>(per_loop[i] + flv_per_loop[i] + srt_per_loop[i]));
-  });
   if (auto st = m.srt->listen(m.config.srt, m.config.srt_latency_ms, m.config.srt_passphrase); !st) return st;
   m.http = std::make_unique<HttpServer>(m.hub, m.metrics, m.config, m.control.get());
   if (auto st = m.http->listen(m.config.http); !st) return st;
+  m.http->set_data_plane(loops);
+  m.metrics.add_collector(
+      [rtmp = m.rtmp.get(), flv = m.flv.get(), srt = m.srt.get(), http = m.http.get()](MetricsWriter& w) {
+        w.family("anchorcast_data_plane_connections", "gauge",
+                 "Open connections (RTMP, HTTP-FLV, HLS and SRT viewers) on each data-plane loop");
+        auto per_loop = rtmp->connections_per_loop();
+        auto flv_per_loop = flv->viewers_per_loop();
+        auto srt_per_loop = srt->viewers_per_loop();
+        auto hls_per_loop = http->hls_connections_per_loop();
+        for (size_t i = 0; i < per_loop.size(); ++i)
+          w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}},
+                   static_cast<double>(per_loop[i] + flv_per_loop[i] + srt_per_loop[i] + hls_per_loop[i]));
+      });
   m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics, loops);
   if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso, m.config.webrtc_public_ip); !st) return st;
   m.http->set_whep(m.webrtc.get());

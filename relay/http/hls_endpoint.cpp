@@ -18,7 +18,26 @@ HttpResponse miss_response(HlsMiss miss, const std::string& stream_id, const std
   return HttpResponse::error(404, "not_found", "no segment '" + file + "' (it may have slid out)");
 }
 
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 }  // namespace
+
+HttpResponse HlsEndpoint::route(const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") return HttpResponse::error(405, "method", "use GET");
+  auto rendition = parse_rendition(request.query_param("rendition").value_or(""));
+  if (!rendition) return HttpResponse::error(400, "invalid", "rendition: use main or source");
+  std::string_view path = request.path;
+  if (!starts_with(path, "/hls/")) return HttpResponse::error(404, "not_found", "use /hls/{id}/index.m3u8");
+  std::string_view rest = path.substr(5);
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return HttpResponse::error(404, "not_found", "use /hls/{id}/index.m3u8");
+  std::string id(rest.substr(0, slash));
+  std::string file(rest.substr(slash + 1));
+  if (!is_valid_stream_id(id) || !hub_.find(id))
+    return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
+  if (file.find('/') != std::string::npos) return HttpResponse::error(404, "not_found", "no such file");
+  return serve(id, *rendition, file, request);
+}
 
 HttpResponse HlsEndpoint::serve(const std::string& stream_id, Rendition rendition, const std::string& file,
                                 const HttpRequest& request) {

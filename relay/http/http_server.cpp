@@ -5,15 +5,20 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <future>
 #include <set>
 #include <thread>
 
 #include "anchorcast/core/log.hpp"
+#include "anchorcast/core/owned_fd.hpp"
 #include "anchorcast/egress/flv_viewer.hpp"
 #include "anchorcast/overlay/audience.hpp"
 #include "relay/http/control_socket.hpp"
+#include "relay/http/hls_connections.hpp"
 #include "relay/http/hls_endpoint.hpp"
+#include "relay/http/response_bytes.hpp"
 #include "relay/http/router.hpp"
 
 namespace anchorcast {
@@ -40,7 +45,7 @@ struct HttpServer::Impl {
   Impl(Hub& hub, Metrics& metrics, const Config& config, ControlPlane* control)
       : hub(hub),
         metrics(metrics),
-        hls(config.hls, [this](std::function<void()> task) { asio::post(io, std::move(task)); }),
+        hls(hub, config.hls, [this](std::function<void()> task) { asio::post(io, std::move(task)); }),
         router(hub, metrics, hls, control),
         egress_hls_bytes(metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers",
                                          {{"protocol", "hls"}})),
@@ -48,6 +53,8 @@ struct HttpServer::Impl {
 
   void accept();
   void start_session(tcp::socket socket);
+  // A connection the data plane hands back (HLS connections that asked for something else).
+  void adopt(int fd, std::string remote, std::string buffered);
   void push_stats();
 
   asio::io_context io{1};
@@ -59,6 +66,7 @@ struct HttpServer::Impl {
   Counter& egress_hls_bytes;
   Counter& http_requests;
   FlvViewers* flv = nullptr;                          // set before start()
+  std::unique_ptr<HlsConnections> hls_connections;    // on the data plane; null without loops
   std::set<std::shared_ptr<HttpSession>> sessions;  // io thread only
   std::unique_ptr<ControlSockets> control_sockets;    // null without a ControlPlane
   std::unique_ptr<StatsPush> stats;                   // null without a ControlPlane
@@ -69,8 +77,10 @@ struct HttpServer::Impl {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server), remote_(endpoint_text(stream_.socket().remote_endpoint())) {}
+  HttpSession(tcp::socket socket, HttpServer::Impl& server, std::string remote, std::string_view buffered = {})
+      : stream_(std::move(socket)), server_(server), remote_(std::move(remote)) {
+    buffer_.commit(asio::buffer_copy(buffer_.prepare(buffered.size()), asio::buffer(buffered)));
+  }
 
   void start() { read(); }
   void close() {
@@ -116,6 +126,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     keep_alive_ = req.keep_alive();
     head_ = req.method() == http::verb::head;
 
+    if (server_.hls_connections && request.path.starts_with("/hls/")) {
+      // The connection now belongs to a data-plane loop, which answers this request and
+      // the player's next ones (and hands the socket back for anything but HLS).
+      std::string unread = beast::buffers_to_string(buffer_.data());
+      beast::error_code ec;
+      int fd = stream_.release_socket().release(ec);
+      if (ec) return finish();
+      server_.hls_connections->start(fd, std::move(request), keep_alive_, std::move(unread));
+      finished_ = true;
+      server_.sessions.erase(shared_from_this());
+      return;
+    }
     RouteResult result = server_.router.route(request);
     if (auto* flv = std::get_if<FlvPlayback>(&result)) {
       if (!server_.flv) return reply_and_close(503, "HTTP-FLV is not served here");
@@ -151,22 +173,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void write_response(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(http::field::server, "anchorcast/" ANCHORCAST_VERSION);
-    res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    // string_body copies; segments are small next to the socket cost, and the shared
-    // body stays cached in the packager for the next viewer.
-    if (r.body && !head_) res->body() = *r.body;
-    if (head_ && r.body) res->content_length(r.body->size());
-    else res->prepare_payload();
-    res->keep_alive(keep_alive_);
+    // The shared body goes out as it is: no copy into a Beast message.
+    auto bytes = std::make_shared<ResponseBytes>(response_bytes(r, keep_alive_, head_));
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes->head), asio::const_buffer()};
+    if (bytes->body) buffers[1] = asio::buffer(*bytes->body);
     bool hls = r.content_type == "video/mp2t" || r.content_type == "application/vnd.apple.mpegurl";
-    if (hls && r.body && !head_) server_.egress_hls_bytes.add(r.body->size());
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) return self->finish();
+    if (hls && bytes->body) server_.egress_hls_bytes.add(bytes->body->size());
+    asio::async_write(stream_, buffers, [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->finish();
       self->read();
     });
   }
@@ -195,9 +209,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 void HttpServer::Impl::start_session(tcp::socket socket) {
   beast::error_code ec;
-  socket.remote_endpoint(ec);
+  auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // the peer already left
-  auto session = std::make_shared<HttpSession>(std::move(socket), *this);
+  auto session = std::make_shared<HttpSession>(std::move(socket), *this, endpoint_text(remote));
+  sessions.insert(session);
+  session->start();
+}
+
+void HttpServer::Impl::adopt(int fd, std::string remote, std::string buffered) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  beast::error_code ec;
+  tcp::socket socket(io);
+  if (stopped || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    ::close(fd);
+    return;
+  }
+  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  auto session = std::make_shared<HttpSession>(std::move(socket), *this, std::move(remote), buffered);
   sessions.insert(session);
   session->start();
 }
@@ -271,6 +304,23 @@ void HttpServer::post(std::function<void()> task) { asio::post(impl_->io, std::m
 void HttpServer::set_whep(webrtc::WebRtcEgress* whep) { impl_->router.set_whep(whep); }
 
 void HttpServer::set_flv(FlvViewers* flv) { impl_->flv = flv; }
+
+void HttpServer::set_data_plane(std::vector<EventLoop*> loops) {
+  auto serve = [&hls = impl_->hls](const HttpRequest& request) { return hls.route(request); };
+  auto hand_back = [impl = impl_.get()](int fd, std::string remote, std::string buffered) {
+    // The socket is closed if the HTTP thread is gone before the task runs.
+    auto owned = std::make_shared<OwnedFd>(fd);
+    asio::post(impl->io, [impl, owned, remote = std::move(remote), buffered = std::move(buffered)]() mutable {
+      impl->adopt(owned->release(), std::move(remote), std::move(buffered));
+    });
+  };
+  impl_->hls_connections =
+      std::make_unique<HlsConnections>(std::move(loops), impl_->metrics, std::move(serve), std::move(hand_back));
+}
+
+std::vector<size_t> HttpServer::hls_connections_per_loop() const {
+  return impl_->hls_connections ? impl_->hls_connections->connections_per_loop() : std::vector<size_t>{};
+}
 
 int HttpServer::hls_viewers(const std::string& stream_id) const { return impl_->hls.viewers(stream_id); }
 

@@ -170,21 +170,9 @@ RouteResult Router::route(const HttpRequest& req) {
     if (!get) return HttpResponse::error(405, "method", "use GET");
     return streams_json();
   }
+  if (starts_with(path, "/hls/")) return hls_.route(req);
   auto rendition = parse_rendition(req.query_param("rendition").value_or(""));
-  if ((starts_with(path, "/hls/") || starts_with(path, "/flv/")) && !rendition)
-    return HttpResponse::error(400, "invalid", "rendition: use main or source");
-  if (starts_with(path, "/hls/")) {
-    if (!get) return HttpResponse::error(405, "method", "use GET");
-    std::string_view rest = std::string_view(path).substr(5);
-    auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return HttpResponse::error(404, "not_found", "use /hls/{id}/index.m3u8");
-    std::string id(rest.substr(0, slash));
-    std::string file(rest.substr(slash + 1));
-    if (!is_valid_stream_id(id) || !hub_.find(id))
-      return HttpResponse::error(404, "not_found", "unknown stream '" + id + "'");
-    if (file.find('/') != std::string::npos) return HttpResponse::error(404, "not_found", "no such file");
-    return hls_.serve(id, *rendition, file, req);
-  }
+  if (starts_with(path, "/flv/") && !rendition) return HttpResponse::error(400, "invalid", "rendition: use main or source");
   if (starts_with(path, "/flv/") && ends_with(path, ".flv")) {
     if (!get) return HttpResponse::error(405, "method", "use GET");
     std::string id = path.substr(5, path.size() - 5 - 4);

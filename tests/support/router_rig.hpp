@@ -28,7 +28,7 @@ class RouterRig {
   explicit RouterRig(const std::string& name, const std::function<void(Config&)>& tweak = {})
       : dir_(std::filesystem::temp_directory_path() / ("anchorcast-" + name + "-" + std::to_string(::getpid()))),
         config_(make_config(dir_.string(), tweak)),
-        hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
+        hls_(hub_, HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
         control_(hub_, metrics_, config_),
         router_(hub_, metrics_, hls_, &control_) {
     for (const auto& s : config_.streams) EXPECT_TRUE(hub_.add(s.id, s.publish_key).ok());

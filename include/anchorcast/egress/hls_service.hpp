@@ -1,8 +1,8 @@
 // Every stream's live HLS, kept in memory: one HlsPackager per stream and rendition, fed
 // by a hub subscription drained on the thread that `post` runs tasks on (muxing a stream
 // costs little next to serving it; the per-viewer work is only handing out shared
-// segments). Answers lookups with bytes or a reason; turning those into HTTP is the
-// caller's (http/hls_endpoint).
+// segments). Answers lookups from any thread (the data-plane loops serve the players)
+// with bytes or a reason; turning those into HTTP is the caller's (http/hls_endpoint).
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,8 +41,8 @@ class HlsService {
   HlsService(const HlsService&) = delete;
   HlsService& operator=(const HlsService&) = delete;
 
-  // Feeding thread, as every call below but viewers(). Packages the source and, for a
-  // composited stream, the main rendition.
+  // Feeding thread, as attach/detach/close. Packages the source and, for a composited
+  // stream, the main rendition.
   void attach(const Hub& hub, const std::string& stream_id);
   void detach(const std::string& stream_id);
   void close();  // drops every subscription
@@ -49,7 +50,7 @@ class HlsService {
   // A stream without a separate main rendition serves its source for both. When a
   // separate source is asked for, each segment URI carries "?rendition=source" (URIs are
   // relative, so a player would drop the query). `client` identifies a player for
-  // viewers(): a playlist fetch counts it.
+  // viewers(): a playlist fetch counts it. Any thread, as segment().
   HlsPlaylist playlist(const std::string& stream_id, Rendition rendition, std::string_view client);
   HlsSegment segment(const std::string& stream_id, Rendition rendition, std::string_view name) const;
 
@@ -61,11 +62,16 @@ class HlsService {
   void attach(const std::shared_ptr<Stream>& stream, Rendition rendition);
   void drain(Feed& feed);
   // The feed that answers, or why none does.
-  std::variant<const Feed*, HlsMiss> live_feed(const std::string& stream_id, Rendition rendition) const;
+  std::variant<std::shared_ptr<const Feed>, HlsMiss> live_feed(const std::string& stream_id,
+                                                               Rendition rendition) const;
+  bool has_feed(const std::string& stream_id, Rendition rendition) const;
 
   HlsConfig config_;
   std::function<void(std::function<void()>)> post_;
-  std::map<std::pair<std::string, Rendition>, std::shared_ptr<Feed>> feeds_;  // feeding thread only
+  // Written by the feeding thread, read by any: a lookup holds its Feed by shared_ptr, so
+  // a detach meanwhile only ends the feed once the answer is out.
+  mutable std::shared_mutex feeds_mutex_;
+  std::map<std::pair<std::string, Rendition>, std::shared_ptr<Feed>> feeds_;
   mutable std::mutex viewers_mutex_;                                           // viewers() is read by any thread
   std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> seen_;
 };

@@ -1,13 +1,15 @@
 // The control plane's HTTP server (Boost.Beast on one Asio thread): operator API,
-// metrics, HLS files, WHEP signalling, pages, the merchant WebSocket, and the HTTP-FLV
-// requests whose sockets it hands to the FLV egress on the data-plane loops.
+// metrics, WHEP signalling, pages, the merchant WebSocket, and the first request of each
+// HTTP-FLV or HLS connection, whose socket it then hands to the data-plane loops.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "anchorcast/core/config.hpp"
+#include "anchorcast/core/event_loop.hpp"
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/hub/hub.hpp"
@@ -37,6 +39,11 @@ class HttpServer {
   void set_whep(webrtc::WebRtcEgress* whep);
   // Before start(): hands GET /flv/ sockets to it (without it /flv/ is 503).
   void set_flv(FlvViewers* flv);
+  // Before start() and before the loops start: HLS connections are served on them (without
+  // it, on the HTTP thread). The loops stop before this server does.
+  void set_data_plane(std::vector<EventLoop*> loops);
+  // Open HLS connections on each data-plane loop (any thread).
+  std::vector<size_t> hls_connections_per_loop() const;
   // Distinct HLS clients that fetched the stream's playlist in the last 15 s. Any thread.
   int hls_viewers(const std::string& stream_id) const;
 

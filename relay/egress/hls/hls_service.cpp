@@ -1,5 +1,6 @@
 #include "anchorcast/egress/hls_service.hpp"
 
+#include <atomic>
 #include <vector>
 
 #include "relay/egress/hls/hls_packager.hpp"
@@ -34,9 +35,10 @@ struct HlsService::Feed {
   std::shared_ptr<Stream> stream;
   std::unique_ptr<Subscription> subscription;
   std::unique_ptr<HlsPackager> packager;
-  std::vector<MediaEvent> events;
-  bool live = false;
-  Clock::time_point gone_at{};
+  std::vector<MediaEvent> events;  // feeding thread only
+  // Written by the feeding thread, read by lookups on any.
+  std::atomic<bool> live{false};
+  std::atomic<Clock::rep> gone_at{0};  // since the clock's epoch; 0: never gone
 };
 
 HlsService::HlsService(HlsConfig config, std::function<void(std::function<void()>)> post)
@@ -63,16 +65,25 @@ void HlsService::attach(const std::shared_ptr<Stream>& stream, Rendition renditi
     });
   };
   feed->subscription = stream->subscribe(std::move(options));
-  feeds_[{stream->id(), rendition}] = feed;
+  {
+    std::unique_lock lock(feeds_mutex_);
+    feeds_[{stream->id(), rendition}] = feed;
+  }
   drain(*feed);
 }
 
 void HlsService::detach(const std::string& stream_id) {
+  std::unique_lock lock(feeds_mutex_);
   feeds_.erase({stream_id, Rendition::source});
   feeds_.erase({stream_id, Rendition::main});
 }
 
-void HlsService::close() { feeds_.clear(); }
+void HlsService::close() {
+  std::map<std::pair<std::string, Rendition>, std::shared_ptr<Feed>> feeds;
+  std::unique_lock lock(feeds_mutex_);
+  feeds.swap(feeds_);
+  lock.unlock();  // the feeds unsubscribe outside the lock
+}
 
 // No write to wait for, so not a ViewerPump: every event goes to the packager at once.
 void HlsService::drain(Feed& feed) {
@@ -82,31 +93,42 @@ void HlsService::drain(Feed& feed) {
   for (const auto& e : feed.events) {
     if (e.type == MediaEvent::Type::tracks) feed.live = true;
     if (e.type == MediaEvent::Type::publisher_gone || e.type == MediaEvent::Type::stream_closed) {
+      feed.gone_at = Clock::now().time_since_epoch().count();
       feed.live = false;
-      feed.gone_at = Clock::now();
     }
     feed.packager->on_event(e);
   }
   feed.events.clear();
 }
 
-std::variant<const HlsService::Feed*, HlsMiss> HlsService::live_feed(const std::string& stream_id,
-                                                                    Rendition rendition) const {
-  auto it = feeds_.find({stream_id, rendition});
-  if (it == feeds_.end()) it = feeds_.find({stream_id, Rendition::source});
-  if (it == feeds_.end()) return HlsMiss::unknown_stream;
-  const Feed& feed = *it->second;
-  bool recent = feed.live || (feed.gone_at != Clock::time_point{} && Clock::now() - feed.gone_at < kReconnectGrace);
-  if (!recent || !feed.packager->has_media()) return HlsMiss::not_live;
-  return &feed;
+std::variant<std::shared_ptr<const HlsService::Feed>, HlsMiss> HlsService::live_feed(const std::string& stream_id,
+                                                                                    Rendition rendition) const {
+  std::shared_ptr<const Feed> feed;
+  {
+    std::shared_lock lock(feeds_mutex_);
+    auto it = feeds_.find({stream_id, rendition});
+    if (it == feeds_.end()) it = feeds_.find({stream_id, Rendition::source});
+    if (it == feeds_.end()) return HlsMiss::unknown_stream;
+    feed = it->second;
+  }
+  Clock::rep gone_at = feed->gone_at;
+  bool recent = feed->live ||
+                (gone_at != 0 && Clock::now() - Clock::time_point(Clock::duration(gone_at)) < kReconnectGrace);
+  if (!recent || !feed->packager->has_media()) return HlsMiss::not_live;
+  return feed;
+}
+
+bool HlsService::has_feed(const std::string& stream_id, Rendition rendition) const {
+  std::shared_lock lock(feeds_mutex_);
+  return feeds_.count({stream_id, rendition}) > 0;
 }
 
 HlsPlaylist HlsService::playlist(const std::string& stream_id, Rendition rendition, std::string_view client) {
   auto found = live_feed(stream_id, rendition);
   if (auto* miss = std::get_if<HlsMiss>(&found)) return *miss;
-  auto playlist = std::get<const Feed*>(found)->packager->playlist();
+  auto playlist = std::get<std::shared_ptr<const Feed>>(found)->packager->playlist();
   if (!playlist) return HlsMiss::no_segment_yet;
-  if (rendition == Rendition::source && feeds_.count({stream_id, Rendition::main}))
+  if (rendition == Rendition::source && has_feed(stream_id, Rendition::main))
     *playlist = with_query_on_segments(*playlist, "rendition=source");
   std::lock_guard lock(viewers_mutex_);
   auto& clients = seen_[stream_id];
@@ -119,7 +141,7 @@ HlsPlaylist HlsService::playlist(const std::string& stream_id, Rendition renditi
 HlsSegment HlsService::segment(const std::string& stream_id, Rendition rendition, std::string_view name) const {
   auto found = live_feed(stream_id, rendition);
   if (auto* miss = std::get_if<HlsMiss>(&found)) return *miss;
-  auto bytes = std::get<const Feed*>(found)->packager->segment(name);
+  auto bytes = std::get<std::shared_ptr<const Feed>>(found)->packager->segment(name);
   if (!bytes) return HlsMiss::unknown_segment;
   return bytes;
 }

@@ -27,7 +27,7 @@ class RouterTest : public ::testing::Test {
   // Posted tasks queue up like on the HTTP thread: the hub notifies under its locks, so
   // running them inline would re-enter the queue.
   RouterTest()
-      : hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
+      : hls_(hub_, HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
         router_(hub_, metrics_, hls_) {
     EXPECT_TRUE(hub_.add("demo", "demo-key").ok());
     for (const auto& s : hub_.streams()) hls_.attach(hub_, s->id());

@@ -12,7 +12,7 @@ namespace {
 class WebRoutesTest : public ::testing::Test {
  protected:
   WebRoutesTest()
-      : hls_(HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
+      : hls_(hub_, HlsConfig{}, [this](std::function<void()> task) { posted_.push_back(std::move(task)); }),
         router_(hub_, metrics_, hls_) {
     EXPECT_TRUE(hub_.add("demo", "demo-key").ok());
     EXPECT_TRUE(hub_.add("shop", "shop-key", /*composited=*/true).ok());

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "media_fixtures.hpp"
+#include "wait_until.hpp"
 
 namespace anchorcast {
 namespace {
@@ -106,6 +109,46 @@ TEST_F(HlsServiceTest, DetachForgetsTheStream) {
   publish(*hub_.find("demo"));
   service_.detach("demo");
   EXPECT_EQ(std::get<HlsMiss>(service_.playlist("demo", Rendition::main, "c")), HlsMiss::unknown_stream);
+}
+
+}  // namespace
+}  // namespace anchorcast
+
+namespace anchorcast {
+namespace {
+
+// The loops look up playlists and segments while the HTTP thread attaches and detaches
+// feeds: every answer is bytes or a miss, and a detached feed lives until the lookup
+// holding it is done. (Run under ASan in CI, where a use after free would show.)
+TEST_F(HlsServiceTest, LookupsFromOtherThreadsWhileFeedsComeAndGo) {
+  ASSERT_TRUE(hub_.add("demo", "key").ok());
+  service_.attach(hub_, "demo");
+  publish(*hub_.find("demo"));
+  std::atomic<bool> done{false};
+  std::atomic<int> served{0};
+  std::vector<std::thread> players;
+  for (int i = 0; i < 2; ++i)
+    players.emplace_back([&] {
+      while (!done) {
+        auto playlist = service_.playlist("demo", Rendition::main, "c");
+        auto segment = service_.segment("demo", Rendition::source, "seg-0.ts");
+        if (std::holds_alternative<std::string>(playlist)) served.fetch_add(1);
+        if (auto* bytes = std::get_if<std::shared_ptr<const std::string>>(&segment)) EXPECT_FALSE((*bytes)->empty());
+      }
+    });
+  for (int i = 0; i < 300; ++i) {
+    service_.detach("demo");
+    service_.attach(hub_, "demo");  // from the GOP cache: no complete segment yet
+  }
+  // Two more keyframes complete a segment of the last feed: the players see it.
+  for (int64_t t = 2040; t <= 4000; t += 40) {
+    Packet p = *fixtures::tiny_video(t, t % 1000 == 0);
+    publisher_->push(std::move(p));
+  }
+  run_posted();
+  EXPECT_TRUE(test::wait_until([&] { return served.load() > 0; }, std::chrono::seconds(5)));
+  done = true;
+  for (auto& t : players) t.join();
 }
 
 }  // namespace
