@@ -106,9 +106,10 @@ Status Server::start() {
         auto flv_per_loop = flv->viewers_per_loop();
         auto srt_per_loop = srt->viewers_per_loop();
         auto hls_per_loop = http->hls_connections_per_loop();
+        auto at = [](const std::vector<size_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; };
         for (size_t i = 0; i < per_loop.size(); ++i)
           w.sample("anchorcast_data_plane_connections", {{"loop", std::to_string(i)}},
-                   static_cast<double>(per_loop[i] + flv_per_loop[i] + srt_per_loop[i] + hls_per_loop[i]));
+                   static_cast<double>(per_loop[i] + at(flv_per_loop, i) + at(srt_per_loop, i) + at(hls_per_loop, i)));
       });
   m.webrtc = std::make_unique<webrtc::WebRtcEgress>(m.hub, m.metrics, loops);
   if (auto st = m.webrtc->listen(m.config.webrtc, m.config.webrtc_udp_gso, m.config.webrtc_public_ip); !st) return st;

@@ -51,16 +51,21 @@ class HlsConnection;
 
 // The connections one loop owns. Loop thread only, but for `count`.
 struct HlsConnections::Loop {
-  Loop(EventLoop& loop, Limits limits, Serve& serve, HandBack& hand_back, Counter& requests, Counter& egress_bytes)
-      : loop(loop), limits(limits), serve(serve), hand_back(hand_back), requests(requests), egress_bytes(egress_bytes) {}
+  Loop(EventLoop& loop, Limits limits, Serve serve, HandBack hand_back, Counter& requests, Counter& egress_bytes)
+      : loop(loop),
+        limits(limits),
+        serve(std::move(serve)),
+        hand_back(std::move(hand_back)),
+        requests(requests),
+        egress_bytes(egress_bytes) {}
   void start(Handoff& handoff);
   void erase(HlsConnection* connection);
   void close_all();
 
   EventLoop& loop;
   const Limits limits;
-  Serve& serve;
-  HandBack& hand_back;
+  const Serve serve;
+  const HandBack hand_back;
   Counter& requests;
   Counter& egress_bytes;
   std::unordered_map<HlsConnection*, std::unique_ptr<HlsConnection>> connections;
@@ -271,13 +276,12 @@ void HlsConnections::Loop::close_all() {
 }
 
 HlsConnections::HlsConnections(std::vector<EventLoop*> loops, Metrics& metrics, Serve serve, HandBack hand_back,
-                               Limits limits)
-    : serve_(std::move(serve)), hand_back_(std::move(hand_back)) {
+                               Limits limits) {
   Counter& requests = metrics.counter("anchorcast_http_requests_total", "HTTP requests handled");
   Counter& egress_bytes =
       metrics.counter("anchorcast_egress_bytes_total", "Media bytes sent to viewers", {{"protocol", "hls"}});
   for (EventLoop* loop : loops)
-    loops_.add(std::make_shared<Loop>(*loop, limits, serve_, hand_back_, requests, egress_bytes));
+    loops_.add(std::make_shared<Loop>(*loop, limits, serve, hand_back, requests, egress_bytes));
 }
 
 HlsConnections::~HlsConnections() = default;

@@ -39,7 +39,7 @@ class HlsConnections {
   using HandBack = std::function<void(int fd, std::string remote, std::string buffered)>;
 
   // Construct before the loops start (it registers their stop tasks, which close the
-  // connections); the loops stop before it is destroyed.
+  // connections). Each loop keeps its own copy of `serve` and `hand_back`.
   HlsConnections(std::vector<EventLoop*> loops, Metrics& metrics, Serve serve, HandBack hand_back,
                  Limits limits = {});
   ~HlsConnections();
@@ -56,8 +56,6 @@ class HlsConnections {
   struct Loop;
 
  private:
-  Serve serve_;
-  HandBack hand_back_;
   LoopShards<Loop> loops_;
 };
 

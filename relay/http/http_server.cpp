@@ -6,7 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <sys/socket.h>
-#include <unistd.h>
+
 #include <future>
 #include <set>
 #include <thread>
@@ -54,7 +54,7 @@ struct HttpServer::Impl {
   void accept();
   void start_session(tcp::socket socket);
   // A connection the data plane hands back (HLS connections that asked for something else).
-  void adopt(int fd, std::string remote, std::string buffered);
+  void adopt(OwnedFd fd, std::string remote, std::string buffered);
   void push_stats();
 
   asio::io_context io{1};
@@ -216,20 +216,15 @@ void HttpServer::Impl::start_session(tcp::socket socket) {
   session->start();
 }
 
-void HttpServer::Impl::adopt(int fd, std::string remote, std::string buffered) {
+void HttpServer::Impl::adopt(OwnedFd fd, std::string remote, std::string buffered) {
   sockaddr_storage local{};
   socklen_t length = sizeof local;
+  if (stopped || ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) return;
   beast::error_code ec;
   tcp::socket socket(io);
-  if (stopped || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
-    ::close(fd);
-    return;
-  }
-  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-  if (ec) {
-    ::close(fd);
-    return;
-  }
+  socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd.get(), ec);
+  if (ec) return;
+  fd.release();  // the socket's now
   auto session = std::make_shared<HttpSession>(std::move(socket), *this, std::move(remote), buffered);
   sessions.insert(session);
   session->start();
@@ -311,7 +306,7 @@ void HttpServer::set_data_plane(std::vector<EventLoop*> loops) {
     // The socket is closed if the HTTP thread is gone before the task runs.
     auto owned = std::make_shared<OwnedFd>(fd);
     asio::post(impl->io, [impl, owned, remote = std::move(remote), buffered = std::move(buffered)]() mutable {
-      impl->adopt(owned->release(), std::move(remote), std::move(buffered));
+      impl->adopt(std::move(*owned), std::move(remote), std::move(buffered));
     });
   };
   impl_->hls_connections =
