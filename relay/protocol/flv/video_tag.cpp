@@ -3,14 +3,22 @@
 #include <algorithm>
 #include <string>
 
+#include "relay/protocol/flv/ex_video_tag.hpp"
 #include "relay/protocol/flv/message_storage.hpp"
 
 namespace anchorcast::flv {
 
 Result<VideoTagBody> parse_video_tag_body(std::span<const uint8_t> b) {
   if (b.empty()) return make_error("FLV video tag body is empty");
-  // Enhanced RTMP (v1, 2023) sets the top bit (IsExHeader) and follows with a FourCC.
-  if (b[0] & 0x80) return make_error("FLV video tag uses an Enhanced RTMP ExVideoTagHeader, which is not supported");
+  // Enhanced RTMP (v1, 2023) sets the top bit (IsExHeader) and follows with a FourCC;
+  // parse_ex_video_tag_body (ex_video_tag.hpp) reads that body. The error stays so the
+  // callers that take H.264 only keep refusing it by name.
+  if (is_ex_video_tag_body(b)) {
+    auto ex = parse_ex_video_tag_body(b);
+    const std::string codec = ex && !ex->is_command() ? " (FourCC " + fourcc_name(ex->fourcc) + ")" : "";
+    return make_error("FLV video tag uses an Enhanced RTMP ExVideoTagHeader" + codec +
+                      ", which is not supported here (parse_ex_video_tag_body reads it)");
+  }
   VideoTagBody v;
   uint8_t frame_type = b[0] >> 4;
   if (frame_type < 1 || frame_type > 5)

@@ -39,8 +39,9 @@ struct VideoTagBody {
   bool is_keyframe() const { return frame_type == VideoFrameType::key; }
 };
 
-// Fails on an empty body, a frame type outside 1..5 (including Enhanced RTMP's
-// ExVideoTagHeader, not supported yet), or an AVC body shorter than its 5-byte prefix.
+// Fails on an empty body, a frame type outside 1..5, or an AVC body shorter than its
+// 5-byte prefix. An Enhanced RTMP ExVideoTagHeader (top bit set) fails too, naming its
+// FourCC: test is_ex_video_tag_body and use parse_ex_video_tag_body (ex_video_tag.hpp).
 Result<VideoTagBody> parse_video_tag_body(std::span<const uint8_t> body);
 
 // The 5-byte AVC prefix; the composition time is clamped to the SI24 range.
