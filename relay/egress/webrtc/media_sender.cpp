@@ -110,7 +110,16 @@ bool MediaSender::send_rtp(const RtpPacket& packet, uint16_t out_seq, SendBatch&
 void MediaSender::pump_media(SendBatch& out) {
   items_.clear();
   subscription_->pop_all(items_);
-  size_t cues = subscription_->pop_cues(popped_cues_);
+  // Cues first: the UDP thread sends them over SCTP while this seals the frames they are
+  // stamped with, so a player holds a cue for its frame rather than drawing it late.
+  if (subscription_->pop_cues(popped_cues_) > 0) {
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& c : popped_cues_) cues_.push_back(std::move(c));
+    }
+    popped_cues_.clear();
+    cues_ready_();
+  }
   if (setup_.peer) {
     for (const auto& item : items_) {
       const RtpPacket& p = *item.packet;
@@ -132,13 +141,6 @@ void MediaSender::pump_media(SendBatch& out) {
     }
   }
   items_.clear();  // drop the packet references now, not at the next wake-up
-  if (cues == 0) return;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& c : popped_cues_) cues_.push_back(std::move(c));
-  }
-  popped_cues_.clear();
-  cues_ready_();
 }
 
 void MediaSender::resend(const rtcp::Nack& nack, SendBatch& out) {
