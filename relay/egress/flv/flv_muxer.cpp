@@ -26,6 +26,7 @@ void FlvBatch::clear() {
   clear_and_trim(owned_, 1024);
   clear_and_trim(refs_, 32);
   clear_and_trim(packets_, 16);
+  clear_and_trim(framed_, 16);
   size_bytes_ = 0;
 }
 
@@ -48,6 +49,14 @@ void FlvBatch::add_payload(const PacketPtr& packet) {
   refs_.push_back({packet->bytes().data(), 0, packet->bytes().size()});
   packets_.push_back(packet);
   size_bytes_ += packet->bytes().size();
+}
+
+void FlvBatch::add_framed(FramedTagPtr tag) {
+  refs_.push_back({tag->head.data(), 0, tag->head_size});
+  if (!tag->packet->bytes().empty()) refs_.push_back({tag->packet->bytes().data(), 0, tag->packet->bytes().size()});
+  refs_.push_back({tag->previous_tag_size.data(), 0, tag->previous_tag_size.size()});
+  size_bytes_ += tag->size_bytes();
+  framed_.push_back(std::move(tag));
 }
 
 // ---- FlvMuxer ----
@@ -82,10 +91,6 @@ std::vector<uint8_t> metadata_body(const TrackSet& tracks) {
   const Amf0Value values[] = {Amf0Value::make_string("onMetaData"), std::move(meta)};
   return rtmp::encode_amf0(values);
 }
-
-// FLV timestamps are 32 bits of ms (SI32 split UI24 + UI8); past 24.8 days they wrap,
-// as every RTMP/FLV server's do.
-uint32_t flv_time(const Packet& p) { return static_cast<uint32_t>(p.dts_in(kMillis)); }
 
 }  // namespace
 
@@ -162,24 +167,18 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
     if (!packet->keyframe) return true;
     waiting_for_keyframe_ = false;
   }
-  const uint32_t t = flv_time(*packet);
+  const uint32_t t = flv_timestamp_ms(*packet);
   if (pending_tracks_) {
     write_tracks(*pending_tracks_, t, batch);
     pending_tracks_.reset();
   }
-  if (is_video) {
-    auto prefix = flv::video_tag_prefix(*packet);
-    if (prefix) write_tag(kTagVideo, t, *prefix, packet, {}, batch);
-  } else {
-    auto prefix = flv::audio_tag_prefix(*packet);
-    if (prefix) write_tag(kTagAudio, t, *prefix, packet, {}, batch);
-  }
+  if (FramedTagPtr tag = shared_ ? shared_->get(packet) : FramedTag::build(packet)) batch.add_framed(std::move(tag));
   if (pending_cue_) write_cue(std::exchange(pending_cue_, nullptr), batch);
   return true;
 }
 
 void FlvMuxer::write_cue(const CuePtr& cue, FlvBatch& batch) {
-  // FLV timestamps are 32-bit ms like the media tags' (see flv_time).
+  // FLV timestamps are 32-bit ms like the media tags' (see flv_timestamp_ms).
   const uint32_t at = cue->pts_ms < 0 ? 0u : static_cast<uint32_t>(cue->pts_ms);
   write_tag(kTagScript, at, {}, cue_point_bytes(cue), {}, batch);
 }

@@ -1,8 +1,8 @@
 // HTTP-FLV for one viewer (Adobe FLV spec v10.1, Annex E): MediaEvents become write
-// batches. Payloads are never copied: a batch owns only the small bytes (file header,
-// 11-byte tag headers, 5/2-byte AVC/AAC prefixes, 4-byte PreviousTagSize, metadata and
-// sequence headers) and references each packet's payload, holding the PacketPtr so the
-// bytes live until the write completes.
+// batches. Payloads are never copied, and a media packet's tag is framed once for the
+// viewers of a loop (FramedTag: header, prefix and PreviousTagSize, referenced with the
+// payload and held until the write completes). A batch owns only the rare per-viewer
+// bytes: file header, metadata, sequence headers, cue tags.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "anchorcast/hub/media_event.hpp"
+#include "relay/egress/flv/flv_framed_tag.hpp"
 
 namespace anchorcast {
 
@@ -34,6 +35,7 @@ class FlvBatch {
   friend class FlvMuxer;
   void add_owned(std::span<const uint8_t> bytes);
   void add_payload(const PacketPtr& packet);
+  void add_framed(FramedTagPtr tag);
 
   struct Ref {
     const uint8_t* data;  // nullptr: `length` bytes of owned_ at `offset`
@@ -43,11 +45,16 @@ class FlvBatch {
   std::vector<uint8_t> owned_;
   std::vector<Ref> refs_;
   std::vector<PacketPtr> packets_;
+  std::vector<FramedTagPtr> framed_;
   size_t size_bytes_ = 0;
 };
 
 class FlvMuxer {
  public:
+  // `shared`: the loop's cache of framed tags (the viewers of one loop share it); without
+  // one, each media tag is framed for this viewer alone.
+  explicit FlvMuxer(FramedTagCache* shared = nullptr) : shared_(shared) {}
+
   // Appends what `event` becomes to `batch`: the FLV header before anything else;
   // onMetaData and the AVC/AAC sequence headers on new tracks (written just before the
   // next packet, at its time); one tag per H.264/AAC packet, from the first video
@@ -65,6 +72,7 @@ class FlvMuxer {
   void write_tag(uint8_t type, uint32_t timestamp_ms, std::span<const uint8_t> body_prefix,
                  const PacketPtr& payload_owner, std::span<const uint8_t> owned_body, FlvBatch& batch);
 
+  FramedTagCache* shared_;
   bool header_written_ = false;
   TrackSetPtr tracks_;          // the tracks in force
   TrackSetPtr pending_tracks_;  // announced, headers not written yet

@@ -55,6 +55,7 @@ struct FlvViewers::Loop {
   std::unordered_map<FlvViewer*, std::unique_ptr<FlvViewer>> viewers;
   std::atomic<size_t> count{0};
   bool stopped = false;
+  FramedTagCache tags;  // each media tag framed once for this loop's viewers
 };
 
 class FlvViewer final : public ReadyTarget, private StreamWriter<FlvBatch>::Listener {
@@ -169,7 +170,7 @@ class FlvViewer final : public ReadyTarget, private StreamWriter<FlvBatch>::List
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_write_t head_req_{};
-  FlvMuxer muxer_;
+  FlvMuxer muxer_{&owner_.tags};
   Writer out_;
   ViewerPump<FlvViewer> pump_{*this};
   bool head_in_flight_ = false;

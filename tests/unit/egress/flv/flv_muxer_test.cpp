@@ -127,6 +127,32 @@ TEST(FlvMuxer, PayloadsAreReferencedNotCopied) {
   EXPECT_TRUE(batch.empty());
 }
 
+// Point 1 of issue 13: a media tag is framed once per loop. Two viewers sharing the
+// loop's cache write the very same bytes (the same memory, even) as a viewer that frames
+// its own, and the second viewer frames nothing.
+TEST(FlvMuxer, ViewersOfALoopShareEachFramedTagByteForByte) {
+  const auto flv = fixtures::load_small_flv();
+  FramedTagCache cache;
+  FlvMuxer first(&cache), second(&cache), alone;
+  FlvBatch a, b, c;
+  for (auto* m : {&first, &second, &alone}) {
+    FlvBatch& out = m == &first ? a : m == &second ? b : c;
+    EXPECT_TRUE(m->on_event(tracks_event(flv.tracks, true), out));
+  }
+  for (const auto& p : flv.packets) {
+    first.on_event(MediaEvent::of_packet(p), a);
+    second.on_event(MediaEvent::of_packet(p), b);
+    alone.on_event(MediaEvent::of_packet(p), c);
+  }
+  EXPECT_EQ(flatten(a), flatten(c));
+  EXPECT_EQ(flatten(b), flatten(c));
+  EXPECT_EQ(cache.misses(), flv.packets.size());
+  EXPECT_EQ(cache.hits(), flv.packets.size());
+  const auto spans_a = a.spans(), spans_b = b.spans();
+  ASSERT_EQ(spans_a.size(), spans_b.size());
+  EXPECT_EQ(spans_a.back().data(), spans_b.back().data());  // the last PreviousTagSize, shared
+}
+
 TEST(FlvMuxer, StartsVideoOnAKeyframeAndKeepsAbsoluteTimestamps) {
   const auto flv = fixtures::load_small_flv();
   FlvMuxer muxer;
