@@ -78,8 +78,9 @@ Bytes cut(const Bytes& bytes, size_t n) { return Bytes(bytes.begin(), bytes.begi
 // MSB-first writer for hand-made SPSs: only this test needs one.
 class BitWriter {
  public:
+  // `n` may exceed 64 (a run of zero flags): the bits above the value's 64 are 0.
   void bits(uint64_t value, int n) {
-    for (int i = n - 1; i >= 0; --i) bit((value >> i) & 1);
+    for (int i = n - 1; i >= 0; --i) bit(i < 64 ? (value >> i) & 1 : 0);
   }
   void ue(uint32_t value) {
     const uint64_t code = uint64_t{value} + 1;
