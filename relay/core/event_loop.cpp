@@ -22,7 +22,10 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::start() {
-  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  thread_ = std::thread([this] {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    stop_tasks_.clear();  // only now: see shut_down()
+  });
   started_.store(true, std::memory_order_release);
 }
 
@@ -80,8 +83,9 @@ void EventLoop::drain() {
 }
 
 void EventLoop::shut_down() {
+  // The tasks stay alive until the loop has run its handles' close callbacks: what they
+  // hold (a service's per-loop state) is what those callbacks reach.
   for (auto& task : stop_tasks_) task();
-  stop_tasks_.clear();
   // Tasks posted while stopping still run, so a session's goodbye is not lost.
   while (run_pending()) {
   }
@@ -109,6 +113,7 @@ void EventLoop::stop() {
     // Never started (start-up failed): shut down on this thread.
     shut_down();
     uv_run(&loop_, UV_RUN_DEFAULT);
+    stop_tasks_.clear();
   }
 }
 

@@ -332,6 +332,19 @@ TEST_F(HlsConnectionsTest, DealsConnectionsOverTheLoops) {
   EXPECT_EQ(connections_->connections_per_loop(), (std::vector<size_t>{1, 1}));
 }
 
+// The per-loop state outlives the service: its loops' stop tasks hold it until libuv has
+// run the close callbacks of the connections they closed (ASan in CI would see a use
+// after free otherwise).
+TEST_F(HlsConnectionsTest, ConnectionsCloseCleanlyWhenTheServiceGoesBeforeItsLoops) {
+  connections();
+  int client = open(get("/hls/demo/index.m3u8"));
+  std::string pending;
+  ASSERT_TRUE(read_response(client, pending));
+  connections_.reset();
+  for (auto& loop : loops_) loop.stop();
+  EXPECT_TRUE(closed_by_server(client));
+}
+
 TEST_F(HlsConnectionsTest, StoppingTheLoopsClosesConnectionsAndRefusesNewOnes) {
   connections();
   int client = open(get("/hls/demo/index.m3u8"));
