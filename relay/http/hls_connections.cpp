@@ -95,8 +95,8 @@ class HlsConnection {
     }
     in_ = std::move(buffered);
     // Reading stays on between requests: no interest change per request.
-    if (uv_read_start(socket(), &HlsConnection::on_alloc, &HlsConnection::on_read) != 0) return close();
-    reading_ = true;
+    start_reading();
+    if (closing_) return;
     respond(owner_.serve(first), keep_alive, first.method == "HEAD");
   }
 

@@ -130,12 +130,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       // The connection now belongs to a data-plane loop, which answers this request and
       // the player's next ones (and hands the socket back for anything but HLS).
       std::string unread = beast::buffers_to_string(buffer_.data());
-      beast::error_code ec;
-      int fd = stream_.release_socket().release(ec);
-      if (ec) return finish();
-      server_.hls_connections->start(fd, std::move(request), keep_alive_, std::move(unread));
-      finished_ = true;
-      server_.sessions.erase(shared_from_this());
+      if (int fd = hand_over(); fd >= 0)
+        server_.hls_connections->start(fd, std::move(request), keep_alive_, std::move(unread));
       return;
     }
     RouteResult result = server_.router.route(request);
@@ -143,12 +139,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (!server_.flv) return reply_and_close(503, "HTTP-FLV is not served here");
       // The socket now belongs to the FLV egress on a data-plane loop, which writes the
       // response itself.
-      beast::error_code ec;
-      int fd = stream_.release_socket().release(ec);
-      if (ec) return finish();
-      server_.flv->start(fd, remote_, flv->stream);
-      finished_ = true;
-      server_.sessions.erase(shared_from_this());
+      if (int fd = hand_over(); fd >= 0) server_.flv->start(fd, remote_, flv->stream);
       return;
     }
     if (auto* up = std::get_if<ControlUpgrade>(&result)) {
@@ -183,6 +174,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (ec || !self->keep_alive_) return self->finish();
       self->read();
     });
+  }
+
+  // The socket's descriptor, no longer this session's, which ends quietly; -1 (and the
+  // session finished) when it cannot be released.
+  int hand_over() {
+    beast::error_code ec;
+    int fd = stream_.release_socket().release(ec);
+    if (ec) {
+      finish();
+      return -1;
+    }
+    finished_ = true;
+    server_.sessions.erase(shared_from_this());
+    return fd;
   }
 
   void reply_and_close(int status, std::string message) {
