@@ -1,6 +1,6 @@
-// The compositor's per-frame work on one core: decode (H264Decoder) -> copy out of the
+// The compositor's per-frame work on one core: decode (codec::VideoDecoder) -> copy out of the
 // decoder's reference picture -> blend a product card and a countdown -> encode
-// (H264Encoder, libx264 zerolatency), over a 10 s anchor-like stream at 720p30 and
+// (codec::H264Encoder, libx264 zerolatency), over a 10 s anchor-like stream at 720p30 and
 // 1080p30, for the presets we choose between. Unpaced: each frame's time is the latency
 // the compositor adds when a core is free for it; CPU seconds (this thread's rusage)
 // compare with the ffmpeg CLI doing the same (perf/compositor/run.sh).
@@ -25,8 +25,8 @@ extern "C" {
 }
 
 #include "overlay/compositor/av_yuv_frame.hpp"
-#include "overlay/compositor/h264_decoder.hpp"
-#include "overlay/compositor/h264_encoder.hpp"
+#include "relay/codec/video_decoder.hpp"
+#include "relay/codec/h264_encoder.hpp"
 #include "overlay/compositor/yuv_blend.hpp"
 #include "relay/protocol/flv/flv_header.hpp"
 #include "relay/protocol/flv/flv_tag.hpp"
@@ -146,9 +146,9 @@ void BM_Transcode(benchmark::State& state, int height, const char* preset) {
   const auto card_pixels = card_rgba(card_w, card_h, 1);
 
   for (auto _ : state) {
-    H264Decoder decoder;
-    H264Encoder encoder;
-    EncoderSettings settings;
+    codec::VideoDecoder decoder;
+    codec::H264Encoder encoder;
+    codec::EncoderSettings settings;
     settings.width = width;
     settings.height = height;
     settings.time_base = kMillis;
@@ -230,11 +230,11 @@ BENCHMARK_CAPTURE(BM_Transcode, 1080p30_ultrafast, 1080, "ultrafast")->Iteration
 BENCHMARK_CAPTURE(BM_Transcode, 1080p30_superfast, 1080, "superfast")->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Transcode, 1080p30_veryfast, 1080, "veryfast")->Iterations(1)->Unit(benchmark::kMillisecond);
 
-// Decode alone: H264Decoder (one thread, slice threading) against libavcodec's default
+// Decode alone: codec::VideoDecoder (one thread, slice threading) against libavcodec's default
 // frame threading with 2 and 4 threads, which the decoder does not use: how many packets
 // go in before the first frame comes out (each frame thread holds one back) and the
 // wall time per frame (the CPU column covers this thread only: frame threads' work is
-// not in it). Arg 0: height; arg 1: 0 = H264Decoder, n = n frame threads.
+// not in it). Arg 0: height; arg 1: 0 = codec::VideoDecoder, n = n frame threads.
 void BM_Decode(benchmark::State& state) {
   av_log_set_level(AV_LOG_ERROR);
   const Input& in = input(static_cast<int>(state.range(0)));
@@ -244,7 +244,7 @@ void BM_Decode(benchmark::State& state) {
     int first_frame_after = -1;
     const auto t0 = std::chrono::steady_clock::now();
     if (frame_threads == 0) {
-      H264Decoder decoder;
+      codec::VideoDecoder decoder;
       if (!decoder.open(in.track)) return state.SkipWithError("open");
       for (size_t i = 0; i < in.packets.size(); ++i) {
         (void)decoder.send(in.packets[i]);
@@ -281,7 +281,7 @@ void BM_Decode(benchmark::State& state) {
     state.counters["packets_before_first_frame"] = first_frame_after;
     state.counters["wall_ms_per_frame"] = frames ? ms / frames : 0;
   }
-  state.SetLabel(frame_threads ? std::to_string(frame_threads) + " frame threads" : "H264Decoder");
+  state.SetLabel(frame_threads ? std::to_string(frame_threads) + " frame threads" : "codec::VideoDecoder");
 }
 BENCHMARK(BM_Decode)->Args({720, 0})->Args({720, 2})->Args({720, 4})->Args({1080, 0})->Unit(benchmark::kMillisecond);
 

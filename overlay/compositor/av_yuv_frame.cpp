@@ -8,10 +8,6 @@ extern "C" {
 
 namespace anchorcast::compositor {
 
-bool is_yuv420p_8bit(const AVFrame& frame) {
-  return frame.format == AV_PIX_FMT_YUV420P || frame.format == AV_PIX_FMT_YUVJ420P;
-}
-
 YuvFrameRef yuv_frame_ref(AVFrame& frame) {
   YuvFrameRef ref;
   for (int p = 0; p < 3; ++p) {
@@ -21,11 +17,6 @@ YuvFrameRef yuv_frame_ref(AVFrame& frame) {
   ref.width = frame.width;
   ref.height = frame.height;
   return ref;
-}
-
-YuvColor yuv_color_of(const AVFrame& frame) {
-  const AVColorRange range = frame.format == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : frame.color_range;
-  return yuv_color_of(frame.colorspace, range, frame.height);
 }
 
 Status copy_for_blending(const AVFrame& decoded, AVFrame& out) {

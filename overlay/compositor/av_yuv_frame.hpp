@@ -7,18 +7,12 @@ extern "C" {
 
 #include "anchorcast/core/result.hpp"
 #include "overlay/compositor/yuv_blend.hpp"
-#include "overlay/compositor/yuv_color.hpp"
+#include "relay/codec/yuv_color.hpp"
 
 namespace anchorcast::compositor {
 
-// True for the 8-bit 4:2:0 layouts the blend handles (yuvj420p is the same layout,
-// tagged full range by older decoders).
-bool is_yuv420p_8bit(const AVFrame& frame);
-
 // The planes of `frame`, which must be is_yuv420p_8bit.
 YuvFrameRef yuv_frame_ref(AVFrame& frame);
-
-YuvColor yuv_color_of(const AVFrame& frame);
 
 // Copies `decoded` into `out`, reusing out's buffers when size and format match. A
 // decoded frame shares its buffers with the decoder's reference pictures: blending into

@@ -9,8 +9,8 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/stream.hpp"
 #include "overlay/compositor/av_yuv_frame.hpp"
-#include "overlay/compositor/h264_decoder.hpp"
-#include "overlay/compositor/h264_encoder.hpp"
+#include "relay/codec/video_decoder.hpp"
+#include "relay/codec/matched_encoder.hpp"
 #include "overlay/compositor/layer_animator.hpp"
 #include "overlay/metadata/scene_cue.hpp"
 
@@ -28,18 +28,13 @@ int64_t wall_ms() {
 // A frame waiting longer than this behind the source is not composited: the compositor
 // drops it (the viewer sees one frame less) instead of letting delay pile up.
 constexpr auto kMaxLag = std::chrono::milliseconds(150);
-constexpr double kDefaultFps = 30;
-constexpr double kKeyframeSeconds = 2;
-// Bitrate of the main rendition: the source's, measured over its first seconds.
-constexpr double kBitrateWindowSeconds = 4;
-
-int default_bitrate_kbps(int height) { return height >= 1000 ? 4500 : height >= 700 ? 2500 : 1200; }
 
 }  // namespace
 
 struct Compositor::Worker {
   Worker(Compositor& owner, Metrics& metrics, const std::string& stream_id)
       : owner(owner),
+        encoder("compositor '" + stream_id + "'"),
         sprites(owner.images_),
         latency(metrics.histogram("anchorcast_compositor_latency_seconds",
                                   "Source packet in to composited packet out, per video frame",
@@ -65,25 +60,18 @@ struct Compositor::Worker {
   void on_source_gone();
   void composite(AVFrame& decoded, SteadyClock::time_point arrived);
   void publish_encoded(SteadyClock::time_point arrived, uint64_t version);
-  Status open_encoder(int width, int height);
   void publish_tracks();
   void take_scene();
 
   Compositor& owner;
-  H264Decoder decoder;
-  H264Encoder encoder;
+  codec::VideoDecoder decoder;
+  codec::MatchedEncoder encoder;  // main follows the source's size, colour, bitrate, keyframes
   LayerAnimator animator;
   ScenePtr current_scene;
-  YuvColor source_color;
   CardSprites sprites;
   AvFramePtr canvas{av_frame_alloc()};
   std::unique_ptr<StreamPublisher> publisher;
   TrackSetPtr source_tracks;
-  double fps = kDefaultFps;
-  int bitrate_kbps = 0;
-  bool bitrate_measured = false;
-  int64_t measure_bytes = 0;
-  SteadyClock::time_point measure_since{};
   uint64_t reported_version = 0;
   int64_t dropped_since_log = 0;
   SteadyClock::time_point last_drop_log{};
@@ -213,16 +201,13 @@ void Compositor::Worker::on_tracks(const TrackSetPtr& tracks, bool new_session) 
       return;
     }
     publisher = std::move(*p);
-    bitrate_measured = false;
-    measure_bytes = 0;
-    measure_since = SteadyClock::now();
   }
   if (tracks->video && tracks->video->codec == Codec::h264) {
     if (auto st = decoder.open(*tracks->video); !st) {
       log::warn("compositor '", owner.source_->id(), "': ", st.error().message);
       errors.add();
     }
-    fps = tracks->video->fps > 0 ? tracks->video->fps : kDefaultFps;
+    encoder.set_source(*tracks->video);
     // The encoder opens on the first decoded frame (its size and time base are known
     // then); tracks go out with it, so no viewer sees a main rendition without video.
     if (encoder.is_open()) publish_tracks();
@@ -244,24 +229,6 @@ void Compositor::Worker::publish_tracks() {
   owner.active_ = encoder.is_open();
 }
 
-Status Compositor::Worker::open_encoder(int width, int height) {
-  EncoderSettings s;
-  s.width = width & ~1;
-  s.height = height & ~1;
-  s.time_base = decoder.time_base();
-  s.fps = fps;
-  s.bitrate_kbps = bitrate_kbps > 0 ? bitrate_kbps : default_bitrate_kbps(height);
-  s.keyframe_interval = std::max(1, static_cast<int>(fps * kKeyframeSeconds + 0.5));
-  s.color = source_color;  // players convert the output as the anchor's encoder intended
-  // veryfast keeps p99 under 25 ms per frame on one core at 720p30, not at 1080p30
-  // (perf/RESULTS.md, compositor): there ultrafast does, and the bitrate pays for it.
-  s.preset = s.height >= 1000 ? "ultrafast" : "veryfast";
-  if (auto st = encoder.open(s); !st) return st;
-  log::info("compositor '", owner.source_->id(), "': encoding ", s.width, "x", s.height, " at ", s.bitrate_kbps,
-            " kbps, ", s.preset);
-  return {};
-}
-
 void Compositor::Worker::on_audio(const PacketPtr& packet) {
   bool video_pending = source_tracks && source_tracks->video && !encoder.is_open();
   if (!publisher || video_pending) return;  // the first few ms of audio, before the first frame
@@ -271,25 +238,7 @@ void Compositor::Worker::on_audio(const PacketPtr& packet) {
 
 void Compositor::Worker::on_video(const PacketPtr& packet, SteadyClock::time_point arrived) {
   if (!publisher || !decoder.is_open()) return;
-  if (!bitrate_measured) {
-    measure_bytes += static_cast<int64_t>(packet->bytes().size());
-    double seconds = std::chrono::duration<double>(SteadyClock::now() - measure_since).count();
-    if (seconds >= kBitrateWindowSeconds && packet->keyframe) {
-      bitrate_measured = true;
-      int measured = static_cast<int>(static_cast<double>(measure_bytes) * 8 / seconds / 1000);
-      int current = encoder.is_open() ? encoder.settings().bitrate_kbps : 0;
-      // Re-open at a keyframe only when the guess was far off: each re-open re-announces tracks.
-      if (measured > 100 && (current == 0 || std::abs(measured - current) * 4 > current)) {
-        bitrate_kbps = measured;
-        if (encoder.is_open()) {
-          int w = encoder.settings().width, h = encoder.settings().height;
-          encoder.close();
-          if (auto st = open_encoder(w, h); !st) log::warn("compositor '", owner.source_->id(), "': ", st.error().message);
-          publish_tracks();
-        }
-      }
-    }
-  }
+  encoder.count_source_packet(*packet);
   if (auto st = decoder.send(*packet); !st) {
     errors.add();
     return;
@@ -318,18 +267,7 @@ void Compositor::Worker::composite(AVFrame& decoded, SteadyClock::time_point arr
     }
     return;
   }
-  YuvColor color = yuv_color_of(decoded);
-  if (!encoder.is_open() || encoder.settings().width != (decoded.width & ~1) ||
-      encoder.settings().height != (decoded.height & ~1) || !(color == source_color)) {
-    source_color = color;
-    encoder.close();
-    if (auto st = open_encoder(decoded.width, decoded.height); !st) {
-      log::warn("compositor '", owner.source_->id(), "': ", st.error().message);
-      errors.add();
-      return;
-    }
-    publish_tracks();
-  }
+  const YuvColor color = yuv_color_of(decoded);
   int64_t now = wall_ms();
   auto layers = animator.layers(now);
   // Nothing to draw: the decoded picture goes to the encoder as it is (no copy). Blending
@@ -358,10 +296,13 @@ void Compositor::Worker::composite(AVFrame& decoded, SteadyClock::time_point arr
     renders.add(sprites.renders() - renders_seen);
     renders_seen = sprites.renders();
   }
-  if (auto st = encoder.encode(picture, decoded.pts, keyframe); !st) {
+  auto reopened = encoder.encode(decoded, *picture, decoded.pts, decoder.time_base(), keyframe);
+  if (!reopened) {
+    log::warn(reopened.error().message);
     errors.add();
     return;
   }
+  if (*reopened) publish_tracks();  // before the first packet of the new encoder
   publish_encoded(arrived, animator.version());
 }
 

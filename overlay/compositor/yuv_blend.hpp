@@ -6,9 +6,15 @@
 #include <vector>
 
 #include "overlay/compositor/blend_row.hpp"
-#include "overlay/compositor/yuv_color.hpp"
+#include "relay/codec/yuv_color.hpp"
 
 namespace anchorcast::compositor {
+
+using codec::YuvColor;
+using codec::YuvMatrix;
+using codec::YuvRange;
+using codec::yuv_color_of;
+using codec::is_yuv420p_8bit;
 
 // An overlay in the frame's own sample grid. Every plane is premultiplied by its own
 // alpha (p <= a), which is what makes the per-frame blend one multiply-add per sample.

@@ -12,7 +12,7 @@
 
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
-#include "h264_stream.hpp"
+#include "h264_test_stream.hpp"
 
 namespace anchorcast::compositor {
 namespace {
@@ -85,7 +85,7 @@ class CompositorTest : public ::testing::Test {
 
   // Publishes `stream` on the source at its own pace (a live anchor: 30 fps, not a burst
   // the compositor would rightly drop as too late), calling `at_frame(i)` before frame i.
-  void publish(const testing::H264Stream& stream, const std::function<void(size_t)>& at_frame) {
+  void publish(const anchorcast::testing::H264Stream& stream, const std::function<void(size_t)>& at_frame) {
     auto publisher = std::move(source_->begin_publish("test").value());
     TrackSet tracks;
     tracks.video = stream.track;
@@ -125,7 +125,7 @@ TEST_F(CompositorTest, WhileTheAnchorIsOfflineAChangeAppliesAtOnceAndIsCued) {
 }
 
 TEST_F(CompositorTest, MainRenditionCarriesReencodedVideoAndAppliedNamesTheFrameThatShowsTheChange) {
-  auto stream = testing::make_test_stream(640, 360, 30, 3.0, "-preset veryfast -bf 0 -g 30");
+  auto stream = anchorcast::testing::make_test_stream(640, 360, 30, 3.0, "-preset veryfast -bf 0 -g 30");
   ASSERT_GE(stream.packets.size(), 80u);
   std::optional<int64_t> immediate;
   publish(stream, [&](size_t i) {
@@ -179,7 +179,7 @@ TEST_F(CompositorTest, MainRenditionCarriesReencodedVideoAndAppliedNamesTheFrame
 }
 
 TEST_F(CompositorTest, WhenTheAnchorLeavesMainEndsItsSessionAndChangesApplyAtOnceAgain) {
-  auto stream = testing::make_test_stream(320, 180, 30, 1.0, "-preset veryfast -bf 0 -g 15");
+  auto stream = anchorcast::testing::make_test_stream(320, 180, 30, 1.0, "-preset veryfast -bf 0 -g 15");
   publish(stream, [](size_t) {});
   // The publisher is gone (destroyed at the end of publish): main follows.
   bool gone = false;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <random>
 
-#include "h264_stream.hpp"
+#include "h264_test_stream.hpp"
 #include "overlay/compositor/av_yuv_frame.hpp"
-#include "overlay/compositor/h264_decoder.hpp"
-#include "overlay/compositor/h264_encoder.hpp"
+#include "relay/codec/video_decoder.hpp"
+#include "relay/codec/h264_encoder.hpp"
 #include "overlay/compositor/yuv_blend.hpp"
 #include "relay/protocol/h264/avc_decoder_config.hpp"
 #include "relay/protocol/h264/nal_unit.hpp"
@@ -24,8 +24,8 @@ namespace {
 // x264 prints its settings and statistics on every open and close.
 const bool kQuietLibav = (av_log_set_level(AV_LOG_ERROR), true);
 
-using testing::H264Stream;
-using testing::make_test_stream;
+using anchorcast::testing::H264Stream;
+using anchorcast::testing::make_test_stream;
 using testing::OwnedYuvFrame;
 using testing::RgbaCanvas;
 
@@ -60,7 +60,7 @@ double luma_psnr(const OwnedYuvFrame& a, const OwnedYuvFrame& b, Rect region, bo
 }
 
 // Feeds every packet and collects every frame (drained at the end).
-std::vector<OwnedYuvFrame> decode_all(H264Decoder& decoder, const H264Stream& stream) {
+std::vector<OwnedYuvFrame> decode_all(codec::VideoDecoder& decoder, const H264Stream& stream) {
   std::vector<OwnedYuvFrame> frames;
   EXPECT_TRUE(decoder.open(stream.track).ok());
   auto collect = [&] {
@@ -89,10 +89,10 @@ std::vector<int> nal_types(const Packet& p) {
   return types;
 }
 
-TEST(H264Decoder, LowDelaySourceGivesEachFrameRightAfterItsPacket) {
+TEST(VideoDecoder, LowDelaySourceGivesEachFrameRightAfterItsPacket) {
   const H264Stream stream = make_test_stream(320, 240, 25, 2);
   ASSERT_EQ(stream.packets.size(), 50u);
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(stream.track).ok());
   for (const Packet& p : stream.packets) {
     ASSERT_TRUE(decoder.send(p).ok());
@@ -107,22 +107,22 @@ TEST(H264Decoder, LowDelaySourceGivesEachFrameRightAfterItsPacket) {
   EXPECT_EQ(decoder.time_base(), kMillis);
 }
 
-TEST(H264Decoder, BFrameSourceComesOutInPresentationOrder) {
+TEST(VideoDecoder, BFrameSourceComesOutInPresentationOrder) {
   // OBS's default x264 settings use B-frames; the reorder delay is the source's, not ours.
   const H264Stream stream = make_test_stream(320, 240, 25, 2, "-preset veryfast -bf 2 -g 25");
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   const auto frames = decode_all(decoder, stream);
   ASSERT_EQ(frames.size(), stream.packets.size());
   for (size_t i = 1; i < frames.size(); ++i) EXPECT_EQ(frames[i].pts, frames[i - 1].pts + 40) << i;
 }
 
-TEST(H264Decoder, GarbageIsAnErrorAndDecodingRecoversAtTheNextKeyframe) {
+TEST(VideoDecoder, GarbageIsAnErrorAndDecodingRecoversAtTheNextKeyframe) {
   const H264Stream stream = make_test_stream(320, 240, 25, 2);
-  H264Decoder clean;
+  codec::VideoDecoder clean;
   const auto reference = decode_all(clean, stream);
   ASSERT_EQ(reference.size(), 50u);
 
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(stream.track).ok());
   for (size_t i = 0; i < 10; ++i) {
     ASSERT_TRUE(decoder.send(stream.packets[i]).ok());
@@ -160,10 +160,10 @@ TEST(H264Decoder, GarbageIsAnErrorAndDecodingRecoversAtTheNextKeyframe) {
   }
 }
 
-TEST(H264Decoder, ReopensForANewTrackAndRefusesBadConfig) {
+TEST(VideoDecoder, ReopensForANewTrackAndRefusesBadConfig) {
   const H264Stream small = make_test_stream(320, 240, 25, 0.4);
   const H264Stream large = make_test_stream(640, 360, 25, 0.4);
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   EXPECT_EQ(decode_all(decoder, small).size(), small.packets.size());
   const auto frames = decode_all(decoder, large);  // open() with the new track
   ASSERT_EQ(frames.size(), large.packets.size());
@@ -177,8 +177,8 @@ TEST(H264Decoder, ReopensForANewTrackAndRefusesBadConfig) {
   EXPECT_FALSE(decoder.send(large.packets[0]).ok());
 }
 
-EncoderSettings settings_for(int width, int height, int keyframe_interval) {
-  EncoderSettings s;
+codec::EncoderSettings settings_for(int width, int height, int keyframe_interval) {
+  codec::EncoderSettings s;
   s.width = width;
   s.height = height;
   s.time_base = kMillis;
@@ -189,7 +189,7 @@ EncoderSettings settings_for(int width, int height, int keyframe_interval) {
 }
 
 TEST(H264Encoder, OutputTrackCarriesAnAvccOurParserReads) {
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   Status opened = encoder.open(settings_for(640, 360, 50));
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   const VideoTrack& track = encoder.output_track();
@@ -209,9 +209,9 @@ TEST(H264Encoder, OutputTrackCarriesAnAvccOurParserReads) {
 }
 
 TEST(H264Encoder, RefusesBadSettingsAndFrames) {
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   EXPECT_FALSE(encoder.open(settings_for(641, 360, 50)).ok());
-  EncoderSettings bad_preset = settings_for(640, 360, 50);
+  codec::EncoderSettings bad_preset = settings_for(640, 360, 50);
   bad_preset.preset = "ludicrous";
   EXPECT_FALSE(encoder.open(bad_preset).ok());
   ASSERT_TRUE(encoder.open(settings_for(640, 360, 50)).ok());
@@ -224,7 +224,7 @@ TEST(H264Encoder, RefusesBadSettingsAndFrames) {
 }
 
 TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 50)).ok());
   AvFramePtr frame(av_frame_alloc());
   frame->width = 321;
@@ -236,7 +236,7 @@ TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
   EXPECT_EQ(frame->width, 321);  // the caller's frame is untouched
   auto packet = encoder.receive();
   ASSERT_TRUE(packet.ok() && packet->has_value());
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(encoder.output_track()).ok());
   ASSERT_TRUE(decoder.send(**packet).ok());
   auto decoded = decoder.receive();
@@ -246,7 +246,7 @@ TEST(H264Encoder, OddSizedSourceLosesItsLastColumnAndRow) {
 }
 
 TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 20)).ok());
   AvFramePtr frame(av_frame_alloc());
   frame->width = 320;
@@ -279,10 +279,10 @@ TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
   EXPECT_FALSE(encoder.receive()->has_value());
 }
 
-TEST(H264Decoder, ColourComesFromTheSourceVui) {
+TEST(VideoDecoder, ColourComesFromTheSourceVui) {
   const H264Stream full601 =
       make_test_stream(320, 240, 25, 0.2, "-preset veryfast -bf 0 -pix_fmt yuvj420p -colorspace smpte170m");
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(full601.track).ok());
   ASSERT_TRUE(decoder.send(full601.packets[0]).ok());
   auto frame = decoder.receive();
@@ -290,14 +290,14 @@ TEST(H264Decoder, ColourComesFromTheSourceVui) {
   EXPECT_EQ(yuv_color_of(**frame), (YuvColor{YuvMatrix::bt601, YuvRange::full}));
 
   // What the encoder writes to its VUI comes back out of a decoder.
-  EncoderSettings settings = settings_for(320, 240, 25);
+  codec::EncoderSettings settings = settings_for(320, 240, 25);
   settings.color = YuvColor{YuvMatrix::bt709, YuvRange::full};
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings).ok());
   ASSERT_TRUE(encoder.encode(*frame, 0).ok());
   auto packet = encoder.receive();
   ASSERT_TRUE(packet.ok() && packet->has_value());
-  H264Decoder again;
+  codec::VideoDecoder again;
   ASSERT_TRUE(again.open(encoder.output_track()).ok());
   ASSERT_TRUE(again.send(**packet).ok());
   auto round_trip = again.receive();
@@ -309,11 +309,11 @@ TEST(H264Decoder, ColourComesFromTheSourceVui) {
 // encode() neither copies nor modifies it, and the decoder's later frames stay right.
 TEST(Compositing, DecodedFramesEncodeDirectly) {
   const H264Stream source = make_test_stream(320, 240, 25, 1);
-  H264Decoder reference_decoder;
+  codec::VideoDecoder reference_decoder;
   const auto reference = decode_all(reference_decoder, source);
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(source.track).ok());
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(320, 240, 25)).ok());
   H264Stream output;
   output.track = encoder.output_track();
@@ -327,7 +327,7 @@ TEST(Compositing, DecodedFramesEncodeDirectly) {
     ASSERT_TRUE(packet.ok() && packet->has_value());
     output.packets.push_back(std::move(**packet));
   }
-  H264Decoder check;
+  codec::VideoDecoder check;
   const auto frames = decode_all(check, output);
   ASSERT_EQ(frames.size(), reference.size());
   for (size_t i = 0; i < frames.size(); ++i) EXPECT_GT(luma_psnr(frames[i], reference[i], Rect{}, false), 35) << i;
@@ -336,9 +336,9 @@ TEST(Compositing, DecodedFramesEncodeDirectly) {
 TEST(Compositing, DecodeBlendEncodeChangesOnlyTheSpriteRegion) {
   const H264Stream source = make_test_stream(640, 360, 25, 2);
   ASSERT_EQ(source.packets.size(), 50u);
-  H264Decoder decoder;
+  codec::VideoDecoder decoder;
   ASSERT_TRUE(decoder.open(source.track).ok());
-  H264Encoder encoder;
+  codec::H264Encoder encoder;
   ASSERT_TRUE(encoder.open(settings_for(640, 360, 25)).ok());
 
   RgbaCanvas canvas(200, 100);
@@ -388,7 +388,7 @@ TEST(Compositing, DecodeBlendEncodeChangesOnlyTheSpriteRegion) {
   H264Stream result;
   result.track = encoder.output_track();
   result.packets = output;
-  H264Decoder check;
+  codec::VideoDecoder check;
   const auto frames = decode_all(check, result);
   ASSERT_EQ(frames.size(), decoded_source.size());
   for (size_t i = 0; i < frames.size(); ++i) {

@@ -1,6 +1,6 @@
-#include "overlay/compositor/yuv_color.hpp"
+#include "relay/codec/yuv_color.hpp"
 
-namespace anchorcast::compositor {
+namespace anchorcast::codec {
 
 YuvColor yuv_color_of(AVColorSpace colorspace, AVColorRange range, int height) {
   YuvColor color;
@@ -21,4 +21,13 @@ YuvColor yuv_color_of(AVColorSpace colorspace, AVColorRange range, int height) {
   return color;
 }
 
-}  // namespace anchorcast::compositor
+YuvColor yuv_color_of(const AVFrame& frame) {
+  const AVColorRange range = frame.format == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : frame.color_range;
+  return yuv_color_of(frame.colorspace, range, frame.height);
+}
+
+bool is_yuv420p_8bit(const AVFrame& frame) {
+  return frame.format == AV_PIX_FMT_YUV420P || frame.format == AV_PIX_FMT_YUVJ420P;
+}
+
+}  // namespace anchorcast::codec

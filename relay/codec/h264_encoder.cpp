@@ -1,4 +1,4 @@
-#include "overlay/compositor/h264_encoder.hpp"
+#include "relay/codec/h264_encoder.hpp"
 
 #include <climits>
 #include <span>
@@ -9,12 +9,11 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
-#include "overlay/compositor/av_yuv_frame.hpp"
 #include "relay/protocol/h264/annexb.hpp"
 #include "relay/protocol/h264/avc_decoder_config.hpp"
 #include "relay/protocol/h264/nal_unit.hpp"
 
-namespace anchorcast::compositor {
+namespace anchorcast::codec {
 namespace {
 
 Status av_failure(const std::string& what, int error) {
@@ -167,4 +166,4 @@ void H264Encoder::close() {
   draining_ = false;
 }
 
-}  // namespace anchorcast::compositor
+}  // namespace anchorcast::codec

@@ -9,10 +9,10 @@
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
 #include "anchorcast/media/track.hpp"
-#include "overlay/compositor/yuv_color.hpp"
+#include "relay/codec/yuv_color.hpp"
 #include "relay/codec/av_handles.hpp"
 
-namespace anchorcast::compositor {
+namespace anchorcast::codec {
 
 struct EncoderSettings {
   int width = 0;  // even
@@ -61,4 +61,4 @@ class H264Encoder {
   bool draining_ = false;
 };
 
-}  // namespace anchorcast::compositor
+}  // namespace anchorcast::codec

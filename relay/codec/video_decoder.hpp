@@ -1,5 +1,7 @@
-// H.264 access units (AVCC Packets) -> YUV frames, with libavcodec, tuned for live: no
-// frame threading (each frame thread holds one more frame back), low-delay output.
+// Video access units (H.264 or HEVC Packets, 4-byte NAL lengths) -> YUV frames, with
+// libavcodec, tuned for live: no frame threading (each frame thread holds one more frame
+// back), low-delay output. Frames come out in presentation order: a source with B-frames
+// costs its reorder depth in delay, nothing more.
 #pragma once
 
 #include "anchorcast/core/result.hpp"
@@ -7,18 +9,18 @@
 #include "anchorcast/media/track.hpp"
 #include "relay/codec/av_handles.hpp"
 
-namespace anchorcast::compositor {
+namespace anchorcast::codec {
 
-class H264Decoder {
+class VideoDecoder {
  public:
   // threads > 1 uses slice threads only: no added delay, but it helps only sources
   // that send several slices per frame.
-  explicit H264Decoder(int threads = 1);
+  explicit VideoDecoder(int threads = 1);
 
-  // Opens a decoder for `track` (its avcC becomes the extradata). Called again with a
-  // different track (a publisher reconnected or changed settings), it drops the old
-  // decoder and opens a new one; with the same track it does nothing. drain() first to
-  // get the old decoder's last frames.
+  // Opens a decoder for `track` (H.264: its avcC, HEVC: its hvcC becomes the extradata).
+  // Called again with a different track (a publisher reconnected or changed settings),
+  // it drops the old decoder and opens a new one; with the same track it does nothing.
+  // drain() first to get the old decoder's last frames.
   Status open(const VideoTrack& track);
   bool is_open() const { return context_ != nullptr; }
   const VideoTrack& track() const { return track_; }
@@ -42,6 +44,8 @@ class H264Decoder {
   void close();
 
  private:
+  Status error(const std::string& what) const;
+
   int threads_;
   VideoTrack track_;
   AvCodecContextPtr context_;
@@ -52,4 +56,4 @@ class H264Decoder {
   bool draining_ = false;
 };
 
-}  // namespace anchorcast::compositor
+}  // namespace anchorcast::codec
