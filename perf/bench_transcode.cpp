@@ -28,6 +28,7 @@ extern "C" {
 #include "relay/codec/video_decoder.hpp"
 #include "relay/codec/h264_encoder.hpp"
 #include "overlay/compositor/yuv_blend.hpp"
+#include "relay/egress/webrtc/feed/webrtc_safe_video.hpp"
 #include "relay/protocol/flv/flv_header.hpp"
 #include "relay/protocol/flv/flv_tag.hpp"
 #include "relay/protocol/flv/video_tag.hpp"
@@ -82,19 +83,22 @@ Input demux(const std::string& path) {
 
 int bitrate_kbps(int height) { return height >= 1080 ? 4500 : 2500; }
 
-const Input& input(int height) {
-  static Input inputs[2];
-  Input& in = inputs[height >= 1080];
+// An anchor's OBS-like push: CBR, 2 s GOP, light temporal noise like a camera's; with
+// `b_frames`, OBS's default x264 settings (3 B-frames), the WebRTC transcode's input.
+const Input& input(int height, int b_frames = 0) {
+  static Input inputs[2][2];
+  Input& in = inputs[height >= 1080][b_frames > 0];
   if (!in.packets.empty()) return in;
-  const std::string path = input_dir() + "/in_" + std::to_string(height) + "p30.flv";
+  const std::string path =
+      input_dir() + "/in_" + (b_frames ? "bf_" : "") + std::to_string(height) + "p30.flv";
   if (!std::ifstream(path)) {
     const int width = height * 16 / 9;
     const std::string kbps = std::to_string(bitrate_kbps(height));
-    // An anchor's OBS-like push: CBR, 2 s GOP, light temporal noise like a camera's.
     const std::string command =
         "mkdir -p " + input_dir() + " && ffmpeg -v error -y -f lavfi -i testsrc2=size=" + std::to_string(width) +
         "x" + std::to_string(height) + ":rate=30,noise=alls=6:allf=t -t 10 -pix_fmt yuv420p -c:v libx264 " +
-        "-preset veryfast -bf 0 -g 60 -b:v " + kbps + "k -maxrate " + kbps + "k -bufsize " + kbps + "k -f flv " + path;
+        "-preset veryfast -bf " + std::to_string(b_frames) + " -g 60 -b:v " + kbps + "k -maxrate " + kbps +
+        "k -bufsize " + kbps + "k -f flv " + path;
     if (std::system(command.c_str()) != 0) return in;
   }
   in = demux(path);
@@ -286,3 +290,59 @@ void BM_Decode(benchmark::State& state) {
 BENCHMARK(BM_Decode)->Args({720, 0})->Args({720, 2})->Args({720, 4})->Args({1080, 0})->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The WebRTC-safe transcode of a feed (relay/egress/webrtc/feed/webrtc_safe_video):
+// OBS's default output (3 B-frames) -> decode -> libx264 zerolatency without B-frames,
+// the preset MatchedEncoder picks (veryfast below 1080 lines, ultrafast at 1080). Per
+// source packet, the time push() takes is what the transcode adds to a frame's delay
+// (the B-frames' reorder wait is the source's, a decoder pays it anyway); unpaced, on
+// one core. perf/webrtc_transcode/run.sh puts the ffmpeg CLI beside it.
+void BM_WebRtcSafe(benchmark::State& state, int height) {
+  av_log_set_level(AV_LOG_ERROR);
+  const Input& in = input(height, 3);
+  if (in.packets.empty()) {
+    state.SkipWithError("no input (ffmpeg missing?)");
+    return;
+  }
+  for (auto _ : state) {
+    webrtc::WebRtcSafeVideo video("bench", {});
+    video.set_source(in.track, true);
+    std::vector<Packet> out;
+    std::vector<double> push_ms, push_cpu_ms;
+    push_ms.reserve(in.packets.size());
+    push_cpu_ms.reserve(in.packets.size());
+    size_t packets_out = 0;
+    const double cpu_start = thread_cpu_seconds();
+    for (const Packet& p : in.packets) {
+      out.clear();
+      bool track_changed = false;
+      const auto t0 = std::chrono::steady_clock::now();
+      const double cpu0 = thread_cpu_ms();
+      video.push(p, t0, out, track_changed);
+      push_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      push_cpu_ms.push_back(thread_cpu_ms() - cpu0);
+      packets_out += out.size();
+      for (const Packet& o : out) benchmark::DoNotOptimize(o.bytes().data());
+    }
+    const double cpu = thread_cpu_seconds() - cpu_start;
+    if (video.delivery() != webrtc::VideoDelivery::transcoded || packets_out + 3 < in.packets.size()) {
+      state.SkipWithError("the input was not transcoded (no B-frames?)");
+      return;
+    }
+    std::sort(push_ms.begin(), push_ms.end());
+    std::sort(push_cpu_ms.begin(), push_cpu_ms.end());
+    auto at = [](const std::vector<double>& v, double q) { return v[static_cast<size_t>(q * (v.size() - 1))]; };
+    state.counters["frames"] = static_cast<double>(packets_out);
+    state.counters["cpu_ms_per_frame"] = cpu * 1000 / static_cast<double>(packets_out);
+    state.counters["p50_ms"] = at(push_ms, 0.50);
+    state.counters["p99_ms"] = at(push_ms, 0.99);
+    state.counters["max_ms"] = push_ms.back();
+    state.counters["cpu_p50_ms"] = at(push_cpu_ms, 0.50);
+    state.counters["cpu_p99_ms"] = at(push_cpu_ms, 0.99);
+    state.counters["cpu_s"] = cpu;
+  }
+  state.SetLabel(std::to_string(in.track.width) + "x" + std::to_string(height) + " B-frames in");
+}
+
+BENCHMARK_CAPTURE(BM_WebRtcSafe, 720p30, 720)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WebRtcSafe, 1080p30, 1080)->Iterations(1)->Unit(benchmark::kMillisecond);

@@ -202,7 +202,8 @@ void Compositor::Worker::on_tracks(const TrackSetPtr& tracks, bool new_session) 
     }
     publisher = std::move(*p);
   }
-  if (tracks->video && tracks->video->codec == Codec::h264) {
+  // An HEVC source is decoded the same way; main is H.264 either way, which every player takes.
+  if (tracks->video && (tracks->video->codec == Codec::h264 || tracks->video->codec == Codec::hevc)) {
     if (auto st = decoder.open(*tracks->video); !st) {
       log::warn("compositor '", owner.source_->id(), "': ", st.error().message);
       errors.add();

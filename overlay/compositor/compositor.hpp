@@ -1,5 +1,5 @@
 // The compositor of one burn-in stream: subscribes to the stream's source rendition,
-// decodes its H.264, blends every visible card and sale into each frame, encodes H.264
+// decodes its H.264 or HEVC, blends every visible card and sale into each frame, encodes H.264
 // again (libx264, zerolatency, no B-frames) and publishes the result, with the source's
 // audio passed through, as the stream's `main` rendition. Its own worker thread; when it
 // cannot keep up it drops frames (counted and logged) rather than building delay.

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "anchorcast/egress/webrtc_egress.hpp"
 #include "relay/http/whep_endpoint.hpp"
 
 namespace anchorcast {
@@ -34,6 +35,15 @@ nlohmann::json ingest_json(const StreamSnapshot& s) {
 
 int viewers_of(const StreamSnapshot& s, ViewerProtocol p) { return s.viewers[static_cast<int>(p)]; }
 
+// Per rendition: {"video": "passthrough"|"transcoded"|"none", "transcoder_running": bool}.
+nlohmann::json webrtc_json(webrtc::WebRtcEgress* whep, const std::string& id) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!whep) return out;
+  for (const auto& r : whep->renditions(id))
+    out[r.rendition] = {{"video", r.video}, {"transcoder_running", r.transcoder_running}};
+  return out;
+}
+
 }  // namespace
 
 HttpResponse Router::streams_json() const {
@@ -49,6 +59,7 @@ HttpResponse Router::streams_json() const {
           {"flv", viewers_of(s, ViewerProtocol::flv)},
           {"rtmp", viewers_of(s, ViewerProtocol::rtmp)},
           {"srt", viewers_of(s, ViewerProtocol::srt)}}},
+        {"webrtc", webrtc_json(whep_, s.id)},
         {"overlays", control_ ? control_->overlay_count(s.id) : 0},
         {"stats", {{"bytes_in", s.bytes_in}, {"packets_in", s.packets_in}, {"packets_dropped", s.packets_dropped},
                    {"publisher_sessions", s.sessions}}},

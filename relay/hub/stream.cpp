@@ -28,16 +28,6 @@ const char* viewer_protocol_name(ViewerProtocol p) {
   return "?";
 }
 
-const char* codec_name(Codec codec) {
-  switch (codec) {
-    case Codec::h264: return "h264";
-    case Codec::hevc: return "hevc";
-    case Codec::aac: return "aac";
-    case Codec::opus: return "opus";
-  }
-  return "?";
-}
-
 Stream::Stream(std::string id, std::string publish_key)
     : id_(std::move(id)), publish_key_(std::move(publish_key)), gop_(std::make_unique<GopCache>()) {}
 
@@ -105,10 +95,12 @@ int64_t Stream::push(Packet&& packet) {
   last_dts_us_ = std::max(last_dts_us_, dts_us + offset_us_);
   any_packet_ = true;
   if (packet.kind == MediaKind::video && packet.pts != packet.dts && !b_frames_) {
-    // Browsers' WebRTC decoders mishandle reordered frames: say so where operators look.
+    // Browsers' WebRTC decoders mishandle reordered frames, so WebRTC viewers get a
+    // transcode (egress/webrtc): say what it costs and how the anchor avoids it.
     b_frames_ = true;
-    log::warn("stream '", id_, "': the source has B-frames (pts != dts); WebRTC viewers may stutter. "
-              "Set the encoder's B-frames to 0 (OBS: profile baseline, or x264 option bframes=0)");
+    log::info("stream '", id_, "': the source has B-frames (pts != dts); WebRTC viewers get it transcoded to "
+              "H.264 without B-frames, which costs CPU. Set the encoder's B-frames to 0 to pass it through "
+              "(OBS: x264 option bframes=0, or profile baseline)");
   }
   bytes_in_.fetch_add(packet.bytes().size(), std::memory_order_relaxed);
   packets_in_.fetch_add(1, std::memory_order_relaxed);

@@ -30,6 +30,16 @@ struct WhepRefusal {
   std::string message;
 };
 
+// How one rendition's video reaches WebRTC viewers: "passthrough" (the source's H.264
+// as it is), "transcoded" (to H.264 without B-frames: the source has B-frames or is
+// HEVC) or "none" (no video); with the transcoder running now or not (it starts with the
+// rendition's first WebRTC viewer and stops 30 s after the last).
+struct WebRtcRenditionState {
+  std::string rendition;  // "main" | "source"
+  std::string video;
+  bool transcoder_running = false;
+};
+
 class WebRtcEgress {
  public:
   // `media_loops`: the data-plane loops viewers' media is sent from (they outlive this).
@@ -50,6 +60,8 @@ class WebRtcEgress {
                                               std::string_view offer_sdp);
   // Any thread. False: no such session of that stream.
   bool end(std::string_view stream_id, std::string_view session_id);
+  // Any thread. Empty for an unknown stream or before listen().
+  std::vector<WebRtcRenditionState> renditions(std::string_view stream_id);
 
  private:
   struct Impl;

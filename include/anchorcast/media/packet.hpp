@@ -15,7 +15,16 @@ enum class MediaKind : uint8_t { video, audio };
 
 enum class Codec : uint8_t { h264, hevc, aac, opus };
 
-const char* codec_name(Codec codec);
+// Inline: the vocabulary is headers only, and every module names codecs in its errors.
+inline const char* codec_name(Codec codec) {
+  switch (codec) {
+    case Codec::h264: return "h264";
+    case Codec::hevc: return "hevc";
+    case Codec::aac: return "aac";
+    case Codec::opus: return "opus";
+  }
+  return "?";
+}
 
 struct Packet {
   MediaKind kind = MediaKind::video;

@@ -41,8 +41,8 @@ sdp::SenderMedia sender_media(const FeedDescription& d) {
 
 }  // namespace
 
-WhepService::WhepService(Hub& hub, WebRtcServer& server, std::string public_ip)
-    : hub_(hub), server_(server), public_ip_(std::move(public_ip)) {}
+WhepService::WhepService(Hub& hub, WebRtcServer& server, std::string public_ip, Metrics* metrics)
+    : hub_(hub), server_(server), public_ip_(std::move(public_ip)), feeds_(metrics) {}
 
 std::variant<WhepAnswer, WhepRefusal> WhepService::offer(std::string_view stream_id, Rendition rendition,
                                                          std::string_view offer_sdp) {
@@ -90,8 +90,26 @@ std::variant<WhepAnswer, WhepRefusal> WhepService::offer(std::string_view stream
   setup.remote_sctp_port = answer->remote_sctp_port;
   server_.add_session(std::move(setup));
   log::info("webrtc: WHEP session ", session_id, " for '", id, "'", rendition == Rendition::source ? " (source)" : "",
-            description.has_b_frames ? " (the source has B-frames: browsers may stutter)" : "");
+            description.video == VideoDelivery::transcoded ? " (video transcoded to H.264 without B-frames)" : "");
   return WhepAnswer{std::move(session_id), std::move(answer->sdp)};
+}
+
+std::vector<WebRtcRenditionState> WhepService::renditions(std::string_view stream_id) {
+  std::vector<WebRtcRenditionState> out;
+  for (Rendition rendition : {Rendition::main, Rendition::source}) {
+    auto stream = hub_.find(stream_id, rendition);
+    if (!stream) continue;
+    WebRtcRenditionState r;
+    r.rendition = rendition == Rendition::source ? "source" : "main";
+    if (auto feed = feeds_.state(stream.get())) {
+      r.video = delivery_name(feed->video);
+      r.transcoder_running = feed->transcoder_running;
+    } else {
+      r.video = delivery_name(expected_delivery(stream->snapshot()));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 bool WhepService::end(std::string_view stream_id, std::string_view session_id) {

@@ -18,13 +18,16 @@ class WhepService {
  public:
   // `public_ip` is the host candidate the answer gives (webrtc.public_ip); the port is
   // the WebRtcServer's.
-  WhepService(Hub& hub, WebRtcServer& server, std::string public_ip);
+  // `metrics`: where the feeds count their transcodes (null in unit tests).
+  WhepService(Hub& hub, WebRtcServer& server, std::string public_ip, Metrics* metrics = nullptr);
 
   // Any thread. 404 unknown / not live, 400 bad SDP (naming what is wrong).
   std::variant<WhepAnswer, WhepRefusal> offer(std::string_view stream_id, Rendition rendition,
                                               std::string_view offer_sdp);
   // Any thread. False: no such session of that stream.
   bool end(std::string_view stream_id, std::string_view session_id);
+  // Any thread. Per rendition of `stream_id`, how its WebRTC video is delivered.
+  std::vector<WebRtcRenditionState> renditions(std::string_view stream_id);
 
  private:
   Hub& hub_;

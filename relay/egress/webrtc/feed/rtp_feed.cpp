@@ -157,7 +157,8 @@ class RtpFeedQueue {
 };
 
 struct RtpFeed::Worker {
-  Worker(std::shared_ptr<Stream> s, std::string l) : stream(std::move(s)), label(std::move(l)) {}
+  Worker(std::shared_ptr<Stream> s, std::string l, TranscodeMetrics transcode)
+      : stream(std::move(s)), label(std::move(l)), safe_video("webrtc feed " + label, transcode) {}
 
   std::shared_ptr<Stream> stream;
   const std::string label;
@@ -190,6 +191,10 @@ struct RtpFeed::Worker {
   std::vector<RtpPacketPtr> audio_history = std::vector<RtpPacketPtr>(kHistoryPackets);
   std::atomic<uint64_t> video_packets{0}, audio_packets{0}, access_units{0}, opus_frames{0}, transcode_errors{0};
   std::atomic<uint64_t> cues{0}, bad_cues{0};
+  std::atomic<VideoDelivery> video_delivery{VideoDelivery::none};
+  std::atomic<bool> transcoder_running{false};
+  std::atomic<bool> stream_ended{false};
+  std::chrono::steady_clock::time_point idle_since;  // under queues_mutex, while queues is empty
   mutable std::mutex cue_mutex;
   FeedCuePtr latest_cue;  // under cue_mutex
 
@@ -205,7 +210,9 @@ struct RtpFeed::Worker {
   bool have_origin = false;
   int64_t origin_us = 0;       // stream pts that maps to ts_base
   int64_t origin_wall_us = 0;  // and to this Unix time
-  bool b_frames_logged = false;
+  WebRtcSafeVideo safe_video;
+  std::vector<Packet> transcoded;
+  std::chrono::steady_clock::time_point popped_at;
   std::vector<RtpPacketPtr> gop;
   bool gop_valid = false;
   std::vector<MediaEvent> events;
@@ -217,12 +224,18 @@ struct RtpFeed::Worker {
   void run();
   void deliver();
   void handle(const MediaEvent& event);
-  void on_tracks(const TrackSet& tracks);
+  void on_tracks(const TrackSet& tracks, bool new_session);
   void on_video(const Packet& packet);
+  void packetize(const Packet& packet);
+  void use_video_track(FeedDescription& d);
   void on_audio(const Packet& packet);
   void on_cue(const Cue& cue);
   void emit(std::shared_ptr<RtpPacket> packet);
   void end_all();
+  VideoDelivery description_video() {
+    std::lock_guard lock(description_mutex);
+    return description.video;
+  }
   int64_t since_origin_us(int64_t pts_us) {
     if (!have_origin) {
       have_origin = true;
@@ -247,9 +260,12 @@ void RtpFeed::Worker::run() {
     lock.unlock();
     events.clear();
     subscription->pop_all(events);
+    popped_at = std::chrono::steady_clock::now();
     batch.clear();
     for (const auto& e : events) handle(e);
     deliver();
+    video_delivery = safe_video.delivery();
+    transcoder_running = safe_video.transcoder_running();
     lock.lock();
   }
 }
@@ -273,7 +289,7 @@ void RtpFeed::Worker::end_all() {
 void RtpFeed::Worker::handle(const MediaEvent& event) {
   switch (event.type) {
     case MediaEvent::Type::tracks:
-      if (event.tracks) on_tracks(*event.tracks);
+      if (event.tracks) on_tracks(*event.tracks, event.new_session);
       break;
     case MediaEvent::Type::packet:
       if (!event.packet) break;
@@ -291,32 +307,24 @@ void RtpFeed::Worker::handle(const MediaEvent& event) {
       deliver();
       batch.clear();
       end_all();
+      stream_ended = true;
       break;
     default:
       break;  // timed-metadata cues: no WebRTC data channel yet to carry them
   }
 }
 
-void RtpFeed::Worker::on_tracks(const TrackSet& tracks) {
+void RtpFeed::Worker::on_tracks(const TrackSet& tracks, bool new_session) {
   FeedDescription d;
   {
     std::lock_guard lock(description_mutex);
     d = description;
   }
-  d.has_video = tracks.video && tracks.video->codec == Codec::h264;
   d.has_audio = tracks.audio && (tracks.audio->codec == Codec::aac || tracks.audio->codec == Codec::opus);
-  if (d.has_video) {
-    auto config = h264::parse_avc_decoder_config(tracks.video->decoder_config);
-    if (!config) {
-      log_error("H.264 configuration unusable: " + config.error().message);
-    } else {
-      length_size = config->length_size;
-      if (!config->sps.empty() && !config->pps.empty()) {
-        packetizer->set_parameter_sets(config->sps[0], config->pps[0]);
-        if (auto sps = h264::parse_sps(config->sps[0])) d.profile_level_id = sps->profile_level_id();
-      }
-    }
-  }
+  if (tracks.video) safe_video.set_source(*tracks.video, new_session);
+  d.has_video = tracks.video && safe_video.delivery() != VideoDelivery::none;
+  d.video = tracks.video ? safe_video.delivery() : VideoDelivery::none;
+  use_video_track(d);
   if (tracks.audio && tracks.audio->codec == Codec::aac && tracks.audio->decoder_config != audio_config) {
     audio_config = tracks.audio->decoder_config;
     auto created = OpusTranscoder::create(audio_config);
@@ -359,19 +367,37 @@ void RtpFeed::Worker::emit(std::shared_ptr<RtpPacket> packet) {
   batch.push_back(std::move(packet));
 }
 
-void RtpFeed::Worker::on_video(const Packet& packet) {
-  if (packet.codec != Codec::h264) return;
-  if (packet.pts != packet.dts) {
-    std::lock_guard lock(description_mutex);
-    if (!description.has_b_frames) {
-      description.has_b_frames = true;
-      if (!b_frames_logged)
-        log::warn("webrtc feed ", label,
-                  ": the source has B-frames (pts != dts); browsers mishandle them over WebRTC — "
-                  "publish with B-frames off (x264 bframes=0, baseline profile)");
-      b_frames_logged = true;
-    }
+// The packetizer's parameter sets and the answer's profile-level-id follow the H.264 the
+// feed sends: the source's, or the transcoder's once its encoder runs.
+void RtpFeed::Worker::use_video_track(FeedDescription& d) {
+  auto track = safe_video.output_track();
+  if (!track) return;
+  auto config = h264::parse_avc_decoder_config(track->decoder_config);
+  if (!config) {
+    log_error("H.264 configuration unusable: " + config.error().message);
+    return;
   }
+  length_size = config->length_size;
+  if (!config->sps.empty() && !config->pps.empty()) {
+    packetizer->set_parameter_sets(config->sps[0], config->pps[0]);
+    if (auto sps = h264::parse_sps(config->sps[0])) d.profile_level_id = sps->profile_level_id();
+  }
+}
+
+void RtpFeed::Worker::on_video(const Packet& packet) {
+  bool track_changed = false;
+  transcoded.clear();
+  const Packet* passthrough = safe_video.push(packet, popped_at, transcoded, track_changed);
+  if (track_changed || safe_video.delivery() != description_video()) {
+    std::lock_guard lock(description_mutex);
+    description.video = safe_video.delivery();
+    if (track_changed) use_video_track(description);
+  }
+  if (passthrough) packetize(*passthrough);
+  for (const Packet& p : transcoded) packetize(p);
+}
+
+void RtpFeed::Worker::packetize(const Packet& packet) {
   const int64_t pts_us = packet.pts_in(kMicros);
   const int64_t offset_us = since_origin_us(pts_us);
   const uint32_t ts = video_ts_base + static_cast<uint32_t>(rescale(offset_us, kMicros, k90kHz));
@@ -462,10 +488,11 @@ void RtpFeed::Worker::on_audio(const Packet& packet) {
   }
 }
 
-std::shared_ptr<RtpFeed> RtpFeed::create(std::shared_ptr<Stream> stream, std::string label) {
+std::shared_ptr<RtpFeed> RtpFeed::create(std::shared_ptr<Stream> stream, std::string label,
+                                         TranscodeMetrics transcode) {
   if (!stream) return nullptr;
   std::shared_ptr<RtpFeed> feed(new RtpFeed());
-  feed->worker_ = std::make_unique<Worker>(stream, std::move(label));
+  feed->worker_ = std::make_unique<Worker>(stream, std::move(label), transcode);
   Worker& w = *feed->worker_;
 
   std::random_device random;
@@ -480,17 +507,23 @@ std::shared_ptr<RtpFeed> RtpFeed::create(std::shared_ptr<Stream> stream, std::st
   d.msid_video_track = token + "-video";
   d.msid_audio_track = token + "-audio";
   d.has_video = d.has_audio = true;  // until the tracks say otherwise
+  w.idle_since = std::chrono::steady_clock::now();
   w.video_ts_base = static_cast<uint32_t>(rng());
   w.audio_ts_base = static_cast<uint32_t>(rng());
   w.audio_sequence = static_cast<uint16_t>(rng());
   w.packetizer = std::make_unique<rtp::H264Packetizer>(rtp::H264PacketizerConfig{
       .payload_type = d.video_payload_type, .ssrc = d.video_ssrc, .first_sequence = static_cast<uint16_t>(rng())});
   // Answer at once with what the stream already announced; the worker keeps it current.
-  if (auto tracks = stream->snapshot().tracks) {
-    d.has_video = tracks->video && tracks->video->codec == Codec::h264;
+  // What the source announced predicts the video: HEVC or B-frames (seen by the hub) are
+  // transcoded, and the transcoder's profile is not known before its first frame.
+  const StreamSnapshot snapshot = stream->snapshot();
+  if (const auto& tracks = snapshot.tracks) {
+    const auto& video = tracks->video;
+    d.video = expected_delivery(snapshot);
+    d.has_video = d.video != VideoDelivery::none;
     d.has_audio = tracks->audio && (tracks->audio->codec == Codec::aac || tracks->audio->codec == Codec::opus);
-    if (d.has_video)
-      if (auto config = h264::parse_avc_decoder_config(tracks->video->decoder_config); config && !config->sps.empty())
+    if (d.video == VideoDelivery::passthrough)
+      if (auto config = h264::parse_avc_decoder_config(video->decoder_config); config && !config->sps.empty())
         if (auto sps = h264::parse_sps(config->sps[0])) d.profile_level_id = sps->profile_level_id();
   }
 
@@ -552,8 +585,12 @@ RtpFeedStats RtpFeed::stats() const {
   s.transcode_errors = worker_->transcode_errors;
   s.cues = worker_->cues;
   s.bad_cues = worker_->bad_cues;
+  s.video = worker_->video_delivery;
+  s.transcoder_running = worker_->transcoder_running;
+  s.ended = worker_->stream_ended;
   std::lock_guard lock(worker_->queues_mutex);
   s.subscribers = static_cast<int>(worker_->queues.size());
+  if (worker_->queues.empty()) s.idle = std::chrono::steady_clock::now() - worker_->idle_since;
   return s;
 }
 
@@ -561,6 +598,7 @@ void RtpFeed::detach(RtpFeedQueue* queue) {
   std::lock_guard lock(worker_->queues_mutex);
   auto& qs = worker_->queues;
   qs.erase(std::remove_if(qs.begin(), qs.end(), [&](const auto& q) { return q.get() == queue; }), qs.end());
+  if (qs.empty()) worker_->idle_since = std::chrono::steady_clock::now();
 }
 
 void RtpFeed::request_replay(RtpFeedQueue* queue) {

@@ -4,8 +4,10 @@
 //
 // Creating. One feed per (stream, rendition) with WebRTC viewers: `RtpFeed::create`
 // subscribes to the hub (ViewerProtocol::webrtc) and starts the feed's worker thread,
-// which transcodes AAC → Opus once and packetizes H.264 once (RFC 6184 mode 1, STAP-A
-// SPS+PPS before every keyframe, FU-A, 1200-byte packets). Destroying the last
+// which transcodes AAC → Opus once, makes the video WebRTC-safe once (a source with
+// B-frames or in HEVC is transcoded to H.264 without B-frames: webrtc_safe_video.hpp)
+// and packetizes H.264 once (RFC 6184 mode 1, STAP-A SPS+PPS before every keyframe,
+// FU-A, 1200-byte packets). Destroying the last
 // shared_ptr stops the worker and unsubscribes. Share feeds with RtpFeedRegistry
 // (rtp_feed_registry.hpp).
 //
@@ -57,6 +59,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,11 +69,12 @@
 #include "anchorcast/hub/hub.hpp"
 #include "relay/egress/webrtc/feed/feed_cue.hpp"
 #include "relay/egress/webrtc/feed/rtp_packet.hpp"
+#include "relay/egress/webrtc/feed/webrtc_safe_video.hpp"
 
 namespace anchorcast::webrtc {
 
 // What an SDP answer needs from the feed. Values fixed for the life of a feed, except
-// `profile_level_id` and `has_b_frames`, which follow the source.
+// `profile_level_id` and `video`, which follow the source.
 struct FeedDescription {
   bool has_video = false;
   bool has_audio = false;
@@ -86,7 +90,8 @@ struct FeedDescription {
   std::string msid_stream;   // a=msid:<msid_stream> <msid_video_track|msid_audio_track>
   std::string msid_video_track;
   std::string msid_audio_track;
-  bool has_b_frames = false;  // the source sends pts != dts (browsers mishandle it)
+  // Passthrough, or transcoded to H.264 without B-frames (webrtc_safe_video.hpp).
+  VideoDelivery video = VideoDelivery::none;
 };
 
 struct RtpFeedItem {
@@ -137,6 +142,11 @@ struct RtpFeedStats {
   uint64_t cues = 0;
   uint64_t bad_cues = 0;  // json that is not an object: not forwarded
   int subscribers = 0;
+  VideoDelivery video = VideoDelivery::none;
+  bool transcoder_running = false;
+  // Since the last subscription detached (0 while one is attached).
+  std::chrono::steady_clock::duration idle{};
+  bool ended = false;  // the stream was removed
 };
 
 class RtpFeed : public std::enable_shared_from_this<RtpFeed> {
@@ -145,8 +155,9 @@ class RtpFeed : public std::enable_shared_from_this<RtpFeed> {
   static constexpr size_t kMaxPendingCues = 32;    // per subscription
 
   // Subscribes to `stream` and starts the worker. `label` names the feed in logs
-  // ("demo/source").
-  static std::shared_ptr<RtpFeed> create(std::shared_ptr<Stream> stream, std::string label);
+  // ("demo/source"); `transcode` counts its WebRTC-safe transcode, if it needs one.
+  static std::shared_ptr<RtpFeed> create(std::shared_ptr<Stream> stream, std::string label,
+                                         TranscodeMetrics transcode = {});
   ~RtpFeed();
   RtpFeed(const RtpFeed&) = delete;
   RtpFeed& operator=(const RtpFeed&) = delete;

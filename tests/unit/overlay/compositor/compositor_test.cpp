@@ -13,6 +13,7 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "h264_test_stream.hpp"
+#include "wait_until.hpp"
 
 namespace anchorcast::compositor {
 namespace {
@@ -176,6 +177,32 @@ TEST_F(CompositorTest, MainRenditionCarriesReencodedVideoAndAppliedNamesTheFrame
   size_t source_keyframes = 0;
   for (const auto& p : stream.packets) source_keyframes += p.keyframe;
   EXPECT_EQ(keyframes, source_keyframes);
+}
+
+// An HEVC source (E-RTMP, SRT) composites the same way; main is H.264 for every player.
+TEST_F(CompositorTest, HevcSourceBecomesAnH264MainRendition) {
+  auto stream = anchorcast::testing::make_hevc_test_stream(320, 180, 30, 1.0, "keyint=15:bframes=0");
+  ASSERT_EQ(stream.packets.size(), 30u);
+  publish(stream, [](size_t) {});
+  size_t frames = 0;
+  std::optional<VideoTrack> track;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        for (const auto& e : main_events()) {
+          if (e.type == MediaEvent::Type::tracks && e.tracks->video) track = *e.tracks->video;
+          if (e.type == MediaEvent::Type::packet && e.packet->kind == MediaKind::video) {
+            EXPECT_EQ(e.packet->codec, Codec::h264);
+            ++frames;
+          }
+        }
+        return frames * 10 >= stream.packets.size() * 9;
+      },
+      5s))
+      << frames << " H.264 frames on main";
+  ASSERT_TRUE(track);
+  EXPECT_EQ(track->codec, Codec::h264);
+  EXPECT_EQ(track->width, 320);
+  EXPECT_EQ(track->height, 180);
 }
 
 TEST_F(CompositorTest, WhenTheAnchorLeavesMainEndsItsSessionAndChangesApplyAtOnceAgain) {

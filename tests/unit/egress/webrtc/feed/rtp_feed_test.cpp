@@ -13,6 +13,7 @@
 
 #include "aac_source.hpp"
 #include "media_fixtures.hpp"
+#include "wait_until.hpp"
 #include "relay/egress/webrtc/feed/rtp_feed_registry.hpp"
 #include "relay/protocol/rtp/h264_depacketizer.hpp"
 #include "relay/protocol/rtp/rtp_header.hpp"
@@ -21,6 +22,7 @@ namespace anchorcast::webrtc {
 namespace {
 
 using namespace std::chrono_literals;
+using test::wait_until;
 
 // Collects a subscription's items on the test thread; notify only signals.
 struct Viewer {
@@ -142,7 +144,7 @@ TEST_F(RtpFeedTest, DescribesTheSourceAtOnce) {
   EXPECT_NE(d.video_ssrc, 0u);
   EXPECT_NE(d.video_ssrc, d.audio_ssrc);
   EXPECT_EQ(d.msid_stream, "demo-main");
-  EXPECT_FALSE(d.has_b_frames);
+  EXPECT_EQ(d.video, VideoDelivery::passthrough);
 }
 
 TEST_F(RtpFeedTest, NewViewerStartsAtTheLatestKeyframeThenGetsLivePackets) {
@@ -249,12 +251,14 @@ TEST_F(RtpFeedTest, AudioIsTranscodedOnceToOpusOnTheVideoClock) {
   EXPECT_GE(feed->stats().opus_frames, 40u);
 }
 
-TEST_F(RtpFeedTest, FlagsBFrames) {
+TEST_F(RtpFeedTest, APacketWithBFramesSwitchesTheFeedToItsTranscode) {
   auto feed = RtpFeed::create(stream_, "demo");
   Viewer viewer(*feed);
+  EXPECT_EQ(feed->description().video, VideoDelivery::passthrough);
   publisher_->push(video_packet(0, true, 100, 80));
-  ASSERT_TRUE(viewer.wait_for([](auto& items) { return !items.empty(); }));
-  EXPECT_TRUE(feed->description().has_b_frames);
+  ASSERT_TRUE(wait_until([&] { return feed->stats().video == VideoDelivery::transcoded; }));
+  EXPECT_EQ(feed->description().video, VideoDelivery::transcoded);
+  EXPECT_TRUE(feed->stats().transcoder_running);
 }
 
 TEST_F(RtpFeedTest, ASlowViewerOverflowsAndRestartsAtAReplay) {
@@ -288,17 +292,50 @@ TEST_F(RtpFeedTest, EndsWhenTheStreamIsClosed) {
   ASSERT_TRUE(viewer.wait_for([&](auto&) { return viewer.subscription->ended(); }));
 }
 
-TEST_F(RtpFeedTest, RegistrySharesOneFeedPerStreamAndRendition) {
+TEST_F(RtpFeedTest, RegistrySharesOneFeedPerStream) {
   RtpFeedRegistry registry;
   auto a = registry.get(stream_, Rendition::main);
   auto b = registry.get(stream_, Rendition::main);
+  // A metadata stream's main is its source: one feed (and one transcode) for both names.
   auto c = registry.get(stream_, Rendition::source);
   EXPECT_EQ(a.get(), b.get());
-  EXPECT_NE(a.get(), c.get());
-  a.reset();
-  b.reset();
-  EXPECT_TRUE(registry.get(stream_, Rendition::main)) << "a new feed once the old one is gone";
+  EXPECT_EQ(a.get(), c.get());
   EXPECT_FALSE(registry.get(nullptr, Rendition::main));
+}
+
+TEST_F(RtpFeedTest, RegistryKeepsAnIdleFeedForItsLingerThenReleasesIt) {
+  RtpFeedRegistry registry(nullptr, 300ms);
+  std::weak_ptr<RtpFeed> first;
+  {
+    auto feed = registry.get(stream_, Rendition::main);
+    first = feed;
+    Viewer viewer(*feed);
+    ASSERT_TRUE(registry.state(stream_.get()));
+    EXPECT_EQ(registry.state(stream_.get())->subscribers, 1);
+  }
+  // The viewer left: the registry still holds the feed, and hands out that same one.
+  ASSERT_FALSE(first.expired());
+  EXPECT_EQ(registry.get(stream_, Rendition::main).get(), first.lock().get());
+  const auto left = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return first.expired(); }, 5s)) << "released once idle for the linger";
+  EXPECT_GE(std::chrono::steady_clock::now() - left, 300ms);
+  EXPECT_FALSE(registry.state(stream_.get()));
+  EXPECT_TRUE(registry.get(stream_, Rendition::main)) << "a new feed once the old one is gone";
+}
+
+TEST_F(RtpFeedTest, RegistryKeepsAFeedWithAViewerPastItsLinger) {
+  RtpFeedRegistry registry(nullptr, 50ms);
+  auto feed = registry.get(stream_, Rendition::main);
+  Viewer viewer(*feed);
+  std::weak_ptr<RtpFeed> weak = feed;
+  feed.reset();
+  // Several release passes (each at most the linger apart) go by with the viewer attached.
+  const auto until = std::chrono::steady_clock::now() + 400ms;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(registry.state(stream_.get()));
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(registry.get(stream_, Rendition::main).get(), weak.lock().get());
 }
 
 TEST_F(RtpFeedTest, CountsItselfAsAnInternalSubscriber) {
