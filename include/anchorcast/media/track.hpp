@@ -18,6 +18,8 @@ struct VideoTrack {
   int height = 0;
   double fps = 0;  // 0 when unknown
   // h264: AVCDecoderConfigurationRecord (ISO 14496-15 5.2.4.1), as in FLV/MP4.
+  // hevc: HEVCDecoderConfigurationRecord (ISO 14496-15 8.3.3.1, the hvcC), as in
+  // Enhanced RTMP/MP4, with lengthSizeMinusOne 3 like the packets' NAL lengths.
   std::vector<uint8_t> decoder_config;
   friend bool operator==(const VideoTrack&, const VideoTrack&) = default;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/ex_video_tag.hpp"
 #include "relay/protocol/flv/flv_tag.hpp"
 #include "relay/protocol/flv/video_tag.hpp"
 
@@ -10,13 +11,18 @@ namespace anchorcast {
 
 std::shared_ptr<const FramedTag> FramedTag::build(PacketPtr packet) {
   const bool is_video = packet->kind == MediaKind::video;
-  std::array<uint8_t, 5> prefix{};
+  std::array<uint8_t, flv::kExVideoPrefixMaxSize> prefix{};
   size_t prefix_size = 0;
   if (is_video && packet->codec == Codec::h264) {
     auto p = flv::video_tag_prefix(*packet);
     if (!p) return nullptr;
     std::copy(p->begin(), p->end(), prefix.begin());
     prefix_size = p->size();
+  } else if (is_video && packet->codec == Codec::hevc) {
+    auto p = flv::ex_video_tag_prefix(*packet);  // Enhanced RTMP: CodedFrames(X), 'hvc1'
+    if (!p) return nullptr;
+    std::copy(p->bytes().begin(), p->bytes().end(), prefix.begin());
+    prefix_size = p->size;
   } else if (!is_video && packet->codec == Codec::aac) {
     auto p = flv::audio_tag_prefix(*packet);
     if (!p) return nullptr;

@@ -1,9 +1,10 @@
 // One media packet's FLV tag, framed once for every HTTP-FLV viewer of a loop: the tag
-// header and AVC/AAC prefix before the shared payload, the PreviousTagSize after it. The
-// bytes depend only on the packet (FLV timestamps are the hub's timeline, the same for
-// every viewer), so viewers that write the same packet share one FramedTag, the way RTMP
-// players share a FramedMessage. `FramedTagCache` keeps the newest of one loop; a viewer
-// that missed (it lags) frames its own, byte for byte the same.
+// header and AVC/AAC prefix (for HEVC the Enhanced RTMP ExVideoTagHeader) before the
+// shared payload, the PreviousTagSize after it. The bytes depend only on the packet
+// (FLV timestamps are the hub's timeline, the same for every viewer), so viewers that
+// write the same packet share one FramedTag, the way RTMP players share a FramedMessage.
+// `FramedTagCache` keeps the newest of one loop; a viewer that missed (it lags) frames
+// its own, byte for byte the same.
 #pragma once
 
 #include <array>
@@ -21,7 +22,8 @@ namespace anchorcast {
 inline uint32_t flv_timestamp_ms(const Packet& packet) { return static_cast<uint32_t>(packet.dts_in(kMillis)); }
 
 struct FramedTag {
-  static constexpr size_t kMaxHead = 11 + 5;  // tag header + the AVC prefix (AAC's is 2)
+  // Tag header + the longest prefix: HEVC CodedFrames' 8 bytes (AVC's is 5, AAC's 2).
+  static constexpr size_t kMaxHead = 11 + 8;
   PacketPtr packet;                  // keeps the payload alive
   std::array<uint8_t, kMaxHead> head{};
   size_t head_size = 0;
@@ -30,7 +32,7 @@ struct FramedTag {
   std::span<const uint8_t> head_bytes() const { return {head.data(), head_size}; }
   size_t size_bytes() const { return head_size + packet->bytes().size() + previous_tag_size.size(); }
 
-  // Null when the packet cannot be framed: not H.264/AAC, or over FLV's 16 MiB tag size.
+  // Null when the packet cannot be framed: not H.264/HEVC/AAC, or over FLV's 16 MiB tag size.
   static std::shared_ptr<const FramedTag> build(PacketPtr packet);
 };
 

@@ -6,6 +6,7 @@
 #include "relay/egress/clear_and_trim.hpp"
 #include "relay/egress/flv/cue_point_bytes.hpp"
 #include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/ex_video_tag.hpp"
 #include "relay/protocol/flv/flv_header.hpp"
 #include "relay/protocol/flv/flv_tag.hpp"
 #include "relay/protocol/flv/video_tag.hpp"
@@ -67,19 +68,28 @@ constexpr uint8_t kTagAudio = static_cast<uint8_t>(flv::TagType::audio);
 constexpr uint8_t kTagVideo = static_cast<uint8_t>(flv::TagType::video);
 constexpr uint8_t kTagScript = static_cast<uint8_t>(flv::TagType::script);
 
-bool has_h264(const TrackSet& t) { return t.video && t.video->codec == Codec::h264; }
+// H.264 as legacy FLV tags; HEVC as Enhanced RTMP v1 tags (ExVideoTagHeader, 'hvc1').
+bool has_video(const TrackSet& t) {
+  return t.video && (t.video->codec == Codec::h264 || t.video->codec == Codec::hevc);
+}
 bool has_aac(const TrackSet& t) { return t.audio && t.audio->codec == Codec::aac; }
+
+// onMetaData videocodecid: E.4.3.1's CodecID 7 for AVC; enhanced-rtmp v1 "Enhancing
+// onMetaData": the FourCC as a number for the enhanced codecs.
+double flv_video_codec_id(Codec codec) {
+  return codec == Codec::hevc ? static_cast<double>(flv::kFourCcHevc) : 7.0;
+}
 
 // E.5 onMetaData: what players show before the first frame decodes.
 std::vector<uint8_t> metadata_body(const TrackSet& tracks) {
   using rtmp::Amf0Value;
   Amf0Value meta = Amf0Value::make_ecma_array();
   meta.set("duration", Amf0Value::make_number(0));  // live
-  if (has_h264(tracks)) {
+  if (has_video(tracks)) {
     meta.set("width", Amf0Value::make_number(tracks.video->width));
     meta.set("height", Amf0Value::make_number(tracks.video->height));
     if (tracks.video->fps > 0) meta.set("framerate", Amf0Value::make_number(tracks.video->fps));
-    meta.set("videocodecid", Amf0Value::make_number(7));  // E.4.3.1: AVC
+    meta.set("videocodecid", Amf0Value::make_number(flv_video_codec_id(tracks.video->codec)));
   }
   if (has_aac(tracks)) {
     meta.set("audiosamplerate", Amf0Value::make_number(tracks.audio->sample_rate));
@@ -115,9 +125,14 @@ void FlvMuxer::write_tracks(const TrackSet& tracks, uint32_t timestamp_ms, FlvBa
   // Timestamp 0 for onMetaData: FFmpeg's flvdec turns script data with any other
   // timestamp into an extra data stream.
   write_tag(kTagScript, 0, {}, nullptr, metadata_body(tracks), batch);
-  if (has_h264(tracks) && !tracks.video->decoder_config.empty())
-    write_tag(kTagVideo, timestamp_ms, flv::avc_sequence_header_prefix(), nullptr, tracks.video->decoder_config,
-              batch);
+  if (has_video(tracks) && !tracks.video->decoder_config.empty()) {
+    if (tracks.video->codec == Codec::hevc)  // v1: SequenceStart, key frame, the hvcC
+      write_tag(kTagVideo, timestamp_ms, flv::hevc_sequence_start_prefix(), nullptr, tracks.video->decoder_config,
+                batch);
+    else
+      write_tag(kTagVideo, timestamp_ms, flv::avc_sequence_header_prefix(), nullptr, tracks.video->decoder_config,
+                batch);
+  }
   if (has_aac(tracks) && !tracks.audio->decoder_config.empty())
     write_tag(kTagAudio, timestamp_ms, flv::serialize_aac_audio_prefix(flv::AacPacketType::sequence_header),
               nullptr, tracks.audio->decoder_config, batch);
@@ -144,7 +159,7 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
         // E.2: the TypeFlags say which tag types follow. They cannot change later, so a
         // track that appears mid-stream may be ignored by strict players.
         flv::FileHeader header;
-        header.has_video = has_h264(*event.tracks);
+        header.has_video = has_video(*event.tracks);
         header.has_audio = has_aac(*event.tracks);
         batch.add_owned(flv::serialize_file_header(header));
         header_written_ = true;
@@ -152,7 +167,7 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
       tracks_ = event.tracks;
       pending_tracks_ = event.tracks;
       // After a new session or a codec change, old references are gone: restart on an IDR.
-      waiting_for_keyframe_ = has_h264(*tracks_);
+      waiting_for_keyframe_ = has_video(*tracks_);
       return true;
     case MediaEvent::Type::packet:
       break;
@@ -160,7 +175,7 @@ bool FlvMuxer::on_event(const MediaEvent& event, FlvBatch& batch) {
   const PacketPtr& packet = event.packet;
   if (!packet || !tracks_) return true;
   const bool is_video = packet->kind == MediaKind::video;
-  if (is_video ? !has_h264(*tracks_) || packet->codec != Codec::h264
+  if (is_video ? !has_video(*tracks_) || packet->codec != tracks_->video->codec
                : !has_aac(*tracks_) || packet->codec != Codec::aac)
     return true;
   if (is_video && waiting_for_keyframe_) {

@@ -1,8 +1,9 @@
-// HTTP-FLV for one viewer (Adobe FLV spec v10.1, Annex E): MediaEvents become write
-// batches. Payloads are never copied, and a media packet's tag is framed once for the
-// viewers of a loop (FramedTag: header, prefix and PreviousTagSize, referenced with the
-// payload and held until the write completes). A batch owns only the rare per-viewer
-// bytes: file header, metadata, sequence headers, cue tags.
+// HTTP-FLV for one viewer (Adobe FLV spec v10.1, Annex E; HEVC video as Enhanced RTMP
+// v1 tags: SequenceStart with the hvcC, CodedFrames/CodedFramesX): MediaEvents become
+// write batches. Payloads are never copied, and a media packet's tag is framed once for
+// the viewers of a loop (FramedTag: header, prefix and PreviousTagSize, referenced with
+// the payload and held until the write completes). A batch owns only the rare
+// per-viewer bytes: file header, metadata, sequence headers, cue tags.
 #pragma once
 
 #include <cstddef>
@@ -56,8 +57,8 @@ class FlvMuxer {
   explicit FlvMuxer(FramedTagCache* shared = nullptr) : shared_(shared) {}
 
   // Appends what `event` becomes to `batch`: the FLV header before anything else;
-  // onMetaData and the AVC/AAC sequence headers on new tracks (written just before the
-  // next packet, at its time); one tag per H.264/AAC packet, from the first video
+  // onMetaData and the video/AAC sequence headers on new tracks (written just before the
+  // next packet, at its time); one tag per H.264/HEVC/AAC packet, from the first video
   // keyframe on. Timestamps are the packets' dts in ms on the hub's steady timeline,
   // not rebased per viewer. A cue becomes an onCuePoint script tag (AMF0 data, bytes
   // shared by all viewers) stamped with its pts, also for a viewer who joined after it

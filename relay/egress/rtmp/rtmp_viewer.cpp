@@ -6,6 +6,7 @@
 #include "anchorcast/core/log.hpp"
 #include "relay/egress/flv/cue_point_bytes.hpp"
 #include "relay/protocol/flv/audio_tag.hpp"
+#include "relay/protocol/flv/ex_video_tag.hpp"
 #include "relay/protocol/flv/video_tag.hpp"
 #include "relay/protocol/rtmp/messages.hpp"
 
@@ -31,7 +32,10 @@ rtmp::Amf0Value metadata_for(const TrackSet& tracks) {
     meta.set("width", Amf0Value::make_number(tracks.video->width));
     meta.set("height", Amf0Value::make_number(tracks.video->height));
     if (tracks.video->fps > 0) meta.set("framerate", Amf0Value::make_number(tracks.video->fps));
-    meta.set("videocodecid", Amf0Value::make_number(7));  // FLV E.4.3.1: AVC
+    // FLV E.4.3.1: 7 is AVC; enhanced-rtmp v1 "Enhancing onMetaData": the FourCC as a
+    // number for the enhanced codecs.
+    const double codec_id = tracks.video->codec == Codec::hevc ? static_cast<double>(flv::kFourCcHevc) : 7.0;
+    meta.set("videocodecid", Amf0Value::make_number(codec_id));
   }
   if (tracks.audio) {
     meta.set("audiosamplerate", Amf0Value::make_number(tracks.audio->sample_rate));
@@ -50,14 +54,22 @@ void RtmpViewer::send_tracks(const TrackSet& tracks, uint32_t timestamp, const r
   rtmp::Message meta = rtmp::make_on_metadata(stream_id_, metadata_for(tracks));
   meta.timestamp = 0;
   batch.add_message(writer, meta);
-  if (tracks.video && tracks.video->codec == Codec::h264 && !tracks.video->decoder_config.empty()) {
+  const bool h264 = tracks.video && tracks.video->codec == Codec::h264;
+  const bool hevc = tracks.video && tracks.video->codec == Codec::hevc;
+  if ((h264 || hevc) && !tracks.video->decoder_config.empty()) {
     rtmp::Message m;
     m.type_id = rtmp::msg::kVideo;
     m.stream_id = stream_id_;
     m.csid = rtmp::csid::kVideo;
     m.timestamp = timestamp;
-    auto prefix = flv::avc_sequence_header_prefix();
-    m.payload.assign(prefix.begin(), prefix.end());
+    if (hevc) {
+      // Enhanced RTMP v1: SequenceStart (key frame, 'hvc1') with the hvcC.
+      auto prefix = flv::hevc_sequence_start_prefix();
+      m.payload.assign(prefix.begin(), prefix.end());
+    } else {
+      auto prefix = flv::avc_sequence_header_prefix();
+      m.payload.assign(prefix.begin(), prefix.end());
+    }
     m.payload.insert(m.payload.end(), tracks.video->decoder_config.begin(), tracks.video->decoder_config.end());
     batch.add_message(writer, m);
   }
@@ -108,11 +120,18 @@ RtmpViewer::Action RtmpViewer::on_event(const MediaEvent& event, const rtmp::Chu
   rtmp::ChunkHeaderFields fields;
   fields.stream_id = stream_id_;
   fields.timestamp = ts;
-  if (p.kind == MediaKind::video) {
+  if (p.kind == MediaKind::video && p.codec == Codec::hevc) {
+    // Enhanced RTMP v1 CodedFrames (CodedFramesX when the composition time is 0).
+    auto prefix = flv::ex_video_tag_prefix(p);
+    if (!prefix) return Action::keep;  // not reached: the codec is HEVC
+    fields.csid = rtmp::csid::kVideo;
+    fields.type_id = rtmp::msg::kVideo;
+    batch.add_framed(cache.get(writer, fields, prefix->bytes(), event.packet));
+  } else if (p.kind == MediaKind::video) {
     auto prefix = flv::video_tag_prefix(p);
     if (!prefix) {
-      // FLV (pre-Enhanced RTMP) carries H.264 only; a HEVC publisher cannot be relayed
-      // over RTMP, but its viewers on other protocols are unaffected.
+      // FLV carries H.264 and (Enhanced RTMP) HEVC; another codec cannot be relayed over
+      // RTMP, but its viewers on other protocols are unaffected.
       if (!warned_codec_) log::warn("rtmp play: ", prefix.error().message, "; dropping video");
       warned_codec_ = true;
       return Action::keep;

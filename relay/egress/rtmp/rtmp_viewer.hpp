@@ -1,7 +1,8 @@
 // The play side of an RTMP connection, without the socket: hub MediaEvents in, RTMP
-// messages (FLV tag bodies, Adobe FLV spec E.4) out into a write batch. Track
-// announcements become onMetaData plus the AVC and AAC sequence headers, sent just
-// before the next packet so they carry its timestamp. A cue becomes an onCuePoint data
+// messages (FLV tag bodies, Adobe FLV spec E.4; HEVC as Enhanced RTMP v1 tags) out into
+// a write batch. Track announcements become onMetaData plus the video (AVC sequence
+// header or HEVC SequenceStart) and AAC sequence headers, sent just before the next
+// packet so they carry its timestamp. A cue becomes an onCuePoint data
 // message (type 18) on the play stream at the cue's pts, its bytes shared by every
 // viewer; one that comes before the first packet waits for it.
 #pragma once
@@ -39,7 +40,8 @@ class RtmpViewer {
   bool warned_codec_ = false;
 };
 
-// onMetaData for a TrackSet (what FMS and SRS send: sizes, rate, FLV codec ids).
+// onMetaData for a TrackSet (what FMS and SRS send: sizes, rate, FLV codec ids; for
+// HEVC videocodecid is the FourCC 'hvc1' as a number, enhanced-rtmp v1).
 rtmp::Amf0Value metadata_for(const TrackSet& tracks);
 
 }  // namespace anchorcast

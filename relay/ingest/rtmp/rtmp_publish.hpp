@@ -1,6 +1,7 @@
 // The publish side of an RTMP connection, without the socket: RTMP audio/video messages
-// (FLV tag bodies, Adobe FLV spec E.4.2/E.4.3) and onMetaData in, hub tracks and
-// packets out. Owns the StreamPublisher: destroying this ends the publisher session.
+// (FLV tag bodies, Adobe FLV spec E.4.2/E.4.3: H.264 and AAC; Enhanced RTMP v1
+// ExVideoTagHeader bodies: HEVC as 'hvc1') and onMetaData in, hub tracks and packets out.
+// Owns the StreamPublisher: destroying this ends the publisher session.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,8 @@ class RtmpPublish {
   RtmpPublish(std::unique_ptr<StreamPublisher> publisher, std::string label);
 
   // An error means the publisher sent something undecodable (the session closes);
-  // unsupported codecs are dropped with one warning. `body` is the message's payload:
+  // unsupported codecs (VP9, AV1, E-RTMP v2 multitrack) are dropped with one warning per
+  // session, ignored signalling (E-RTMP video metadata) noted once. `body` is the message's payload:
   // a media packet keeps it as its storage (no copy of the access unit).
   Status on_video(uint32_t timestamp_ms, std::vector<uint8_t> body);
   Status on_audio(uint32_t timestamp_ms, std::vector<uint8_t> body);
@@ -35,6 +37,10 @@ class RtmpPublish {
 
  private:
   void announce_if_changed();
+  Status on_ex_video(uint32_t timestamp_ms, std::vector<uint8_t> body);
+  Status on_hevc_sequence_start(std::span<const uint8_t> record);
+  // One log line per session and kind: `flag` says whether it was written.
+  void warn_once(bool& flag, const std::string& what);
 
   std::unique_ptr<StreamPublisher> publisher_;
   std::string label_;
@@ -44,8 +50,12 @@ class RtmpPublish {
   TrackSet announced_;
   rtmp::Amf0Value metadata_;
   uint64_t packets_ = 0;
-  bool warned_video_ = false;
+  // The NAL length size of the HEVC publisher's record (its packets are rewritten to 4).
+  int hevc_length_size_ = 4;
+  bool warned_video_ = false;     // video dropped: codec or E-RTMP feature not supported
   bool warned_audio_ = false;
+  bool warned_ignored_ = false;   // E-RTMP video signalling ignored (metadata, MPEG-2 TS start)
+  bool warned_keyframe_ = false;  // an HEVC frame type disagreed with its NAL unit types
 };
 
 }  // namespace anchorcast

@@ -44,6 +44,27 @@ std::string peer_name(const uv_tcp_t* tcp) {
   return std::string(host) + ":" + std::to_string(ntohs(a4->sin_port));
 }
 
+// The Enhanced RTMP codecs an anchor may publish: what RtmpPublish reads.
+constexpr std::string_view kIngestFourCcs[] = {"hvc1"};
+
+// enhanced-rtmp v1 "Extending NetConnection connect Command": the client lists the
+// FourCCs it can send in the command object's fourCcList (a strict array of strings, "*"
+// for any: v2); v2 has the server state its support in the _result's properties. We
+// answer the ones we take that the client offered, and all of ours when it offered none
+// (or no array), so an encoder that asks the server first sees HEVC.
+rtmp::Amf0Value answer_fourcc_list(const rtmp::Amf0Value& command_object) {
+  const rtmp::Amf0Value* offered = command_object.get("fourCcList");
+  std::vector<rtmp::Amf0Value> answer;
+  for (std::string_view ours : kIngestFourCcs) {
+    bool take = !offered || offered->type != rtmp::Amf0Type::strict_array;
+    if (!take) {
+      for (const auto& e : offered->elements) take |= e.is_string() && (e.string == ours || e.string == "*");
+    }
+    if (take) answer.push_back(rtmp::Amf0Value::make_string(std::string(ours)));
+  }
+  return rtmp::Amf0Value::make_strict_array(std::move(answer));
+}
+
 // OBS and some encoders append "?query" to the stream key / name; the key is before it.
 std::string_view strip_query(std::string_view name) {
   size_t q = name.find('?');
@@ -294,6 +315,7 @@ void RtmpSession::on_connect(const rtmp::Command& c) {
   rtmp::Amf0Value props = rtmp::Amf0Value::make_object({
       {"fmsVer", rtmp::Amf0Value::make_string("FMS/3,0,1,123")},
       {"capabilities", rtmp::Amf0Value::make_number(31)},
+      {"fourCcList", answer_fourcc_list(c.object)},
   });
   rtmp::Amf0Value info = rtmp::make_status_info("status", "NetConnection.Connect.Success", "Connection succeeded.");
   info.set("objectEncoding", rtmp::Amf0Value::make_number(0));  // AMF0 only

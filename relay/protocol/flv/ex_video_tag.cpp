@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "relay/protocol/flv/message_storage.hpp"
+#include "relay/protocol/h264/nal_unit.hpp"
+
 namespace anchorcast::flv {
 
 namespace {
@@ -46,6 +49,12 @@ std::string fourcc_name(uint32_t fourcc) {
     name += c;
   }
   return name + "'";
+}
+
+bool uses_v2_packet_type(std::span<const uint8_t> body) {
+  if (!is_ex_video_tag_body(body)) return false;
+  const uint8_t packet_type = body[0] & 0x0F;
+  return packet_type == kPacketTypeMultitrack || packet_type == kPacketTypeModEx;
 }
 
 bool carries_composition_time(uint32_t fourcc, ExVideoPacketType packet_type) {
@@ -145,6 +154,51 @@ Result<ExVideoPrefix> ex_video_tag_prefix(const Packet& packet) {
     return make_error("Enhanced RTMP video tags are written for HEVC only");
   const int64_t cts = std::clamp<int64_t>(packet.cts_in(kMillis), kMinCompositionTimeMs, kMaxCompositionTimeMs);
   return serialize_hevc_coded_frames_prefix(packet.keyframe, static_cast<int32_t>(cts));
+}
+
+namespace {
+
+// The units of `au` (behind `length_size`-byte lengths) appended to `out` behind 4-byte
+// ones. Zero-length units are dropped, as every walker skips them.
+Status append_with_four_byte_lengths(std::span<const uint8_t> au, int length_size, std::vector<uint8_t>& out) {
+  return h264::for_each_avcc_nal(au, length_size, [&out](std::span<const uint8_t> nal) {
+    const auto n = static_cast<uint32_t>(nal.size());
+    const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                               static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+    out.insert(out.end(), std::begin(length), std::end(length));
+    out.insert(out.end(), nal.begin(), nal.end());
+  });
+}
+
+}  // namespace
+
+Result<Packet> hevc_packet_from_ex_tag(const ExVideoTagBody& body, int64_t dts_ms, int length_size) {
+  if (!body.is_hevc())
+    return make_error("Enhanced RTMP video FourCC " + fourcc_name(body.fourcc) + " is not supported (HEVC 'hvc1' only)");
+  if (!body.is_coded_frames()) return make_error("Enhanced RTMP HEVC tag is not CodedFrames or CodedFramesX");
+  Packet p;
+  p.kind = MediaKind::video;
+  p.codec = Codec::hevc;
+  p.keyframe = body.is_keyframe();
+  p.time_base = kMillis;
+  p.dts = dts_ms;
+  p.pts = dts_ms + body.composition_time_ms;
+  if (length_size == 4) {
+    p.payload.assign(body.data.begin(), body.data.end());
+    return p;
+  }
+  // ISO 14496-15 lets lengthSizeMinusOne be 0 or 1 too; every hub consumer reads 4.
+  if (auto s = append_with_four_byte_lengths(body.data, length_size, p.payload); !s)
+    return make_error("HEVC coded frames: " + s.error().message);
+  return p;
+}
+
+Result<Packet> hevc_packet_from_ex_tag(const ExVideoTagBody& body, int64_t dts_ms, int length_size,
+                                       std::vector<uint8_t>&& message) {
+  if (length_size != 4) return hevc_packet_from_ex_tag(body, dts_ms, length_size);  // rewritten: a copy anyway
+  ExVideoTagBody header = body;
+  header.data = {};
+  return keep_message(hevc_packet_from_ex_tag(header, dts_ms, length_size), body.data, std::move(message));
 }
 
 }  // namespace anchorcast::flv

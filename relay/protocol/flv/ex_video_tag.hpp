@@ -4,8 +4,9 @@
 // of video_tag.hpp: UB[1] IsExHeader, UB[3] FrameType, UB[4] PacketType, a UI32 FourCC
 // naming the codec, and for HEVC (and v2's AVC) coded frames a SI24 composition time.
 // Where v1 leaves the layout open (the command frame) we follow the v2 pseudocode
-// ("ExVideoTagHeader Section"). Egress writes the 5- or 8-byte prefix and sends the
-// shared payload after it without copying.
+// ("ExVideoTagHeader Section"). Ingest turns hvc1 coded frames into hub packets that
+// keep the message (hevc_packet_from_ex_tag); egress writes the 5- or 8-byte prefix and
+// sends the shared payload after it without copying.
 #pragma once
 
 #include <array>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "anchorcast/core/result.hpp"
 #include "anchorcast/media/packet.hpp"
@@ -62,6 +64,11 @@ inline constexpr size_t kExVideoCommandBodySize = 2;  // the first byte + the co
 inline bool is_ex_video_tag_body(std::span<const uint8_t> body) {
   return !body.empty() && (body[0] & kExVideoHeaderBit) != 0;
 }
+
+// Whether `body` (with the IsExHeader bit) uses a VideoPacketType of Enhanced RTMP v2
+// that parse_ex_video_tag_body refuses (Multitrack 6, ModEx 7): a v2 publisher's video,
+// which an ingest drops by name, rather than a malformed body.
+bool uses_v2_packet_type(std::span<const uint8_t> body);
 
 // Whether a body of this codec and packet type carries the SI24 CompositionTime: v1's
 // VideoTagBody pseudocode gives it to hvc1 CodedFrames, v2's to avc1 too.
@@ -128,5 +135,20 @@ std::array<uint8_t, kExVideoHeaderSize> hevc_sequence_end_prefix();
 // The prefix for an HEVC Packet: key/inter from the keyframe flag and the composition
 // time pts - dts in ms. Fails for any other codec.
 Result<ExVideoPrefix> ex_video_tag_prefix(const Packet& packet);
+
+// A Packet from an hvc1 CodedFrames or CodedFramesX body (ingest): dts = the message
+// time in ms, pts = dts + the composition time, keyframe from the frame type.
+// `length_size` is the NAL length size of the stream's HEVCDecoderConfigurationRecord
+// (lengthSizeMinusOne + 1: 1, 2 or 4); the packet holds the NAL units behind 4-byte
+// lengths, as the Packet contract demands, so other sizes are rewritten (a copy) and fail
+// when a length runs past the end. Four-byte units are taken as they are (checking them
+// is the caller's: hevc::for_each_nal). Fails for other FourCCs and packet types (a
+// SequenceStart becomes a VideoTrack, not a Packet).
+Result<Packet> hevc_packet_from_ex_tag(const ExVideoTagBody& body, int64_t dts_ms, int length_size);
+// The same without the copy when `length_size` is 4: `message` holds the tag body `body`
+// was parsed from, and the packet takes it over (its access unit at payload_offset,
+// after the 5- or 8-byte header), as video_packet_from_tag does for H.264.
+Result<Packet> hevc_packet_from_ex_tag(const ExVideoTagBody& body, int64_t dts_ms, int length_size,
+                                       std::vector<uint8_t>&& message);
 
 }  // namespace anchorcast::flv

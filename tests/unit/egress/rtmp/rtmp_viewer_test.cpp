@@ -128,10 +128,15 @@ TEST(RtmpViewer, DropsCodecsFlvCannotCarry) {
   RtmpViewer viewer(1);
   RtmpPlayBatch batch;
   FramedMessageCache cache;
-  auto e = packet_event(MediaKind::video, 0, 0, true, 10);
-  std::const_pointer_cast<Packet>(e.packet)->codec = Codec::hevc;
-  viewer.on_event(e, writer, cache, batch);
+  // FLV carries H.264 and (Enhanced RTMP) HEVC video, AAC audio; Opus in neither kind.
+  auto video = packet_event(MediaKind::video, 0, 0, true, 10);
+  std::const_pointer_cast<Packet>(video.packet)->codec = Codec::opus;
+  viewer.on_event(video, writer, cache, batch);
+  auto audio = packet_event(MediaKind::audio, 0, 0, true, 10);
+  std::const_pointer_cast<Packet>(audio.packet)->codec = Codec::opus;
+  viewer.on_event(audio, writer, cache, batch);
   EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(viewer.packets_sent(), 0u);
 }
 
 }  // namespace

@@ -146,7 +146,7 @@ TEST_F(RtmpPublishTest, RejectsUndecodableBodies) {
   EXPECT_FALSE(publish->on_video(0, std::vector<uint8_t>{0x17, 0x00}).ok());         // truncated AVC prefix
   EXPECT_FALSE(publish->on_video(0, std::vector<uint8_t>{0x17, 0x00, 0, 0, 0, 1}).ok());  // bad AVC config
   EXPECT_FALSE(publish->on_audio(0, std::vector<uint8_t>{0xAF, 0x00}).ok());         // empty ASC
-  EXPECT_FALSE(publish->on_video(0, std::vector<uint8_t>{0x97, 0x00}).ok());         // Enhanced RTMP
+  EXPECT_FALSE(publish->on_video(0, std::vector<uint8_t>{0x91, 'h', 'v'}).ok());     // Enhanced RTMP, cut FourCC
 }
 
 TEST_F(RtmpPublishTest, DestroyingItEndsThePublisherSession) {

@@ -297,5 +297,95 @@ TEST(ExVideoTag, LegacyBodiesStayWithTheLegacyParser) {
   EXPECT_NE(refused.error().message.find("'hvc1'"), std::string::npos) << refused.error().message;
 }
 
+TEST(ExVideoTag, TellsV2PacketTypesFromMalformedBodies) {
+  EXPECT_TRUE(uses_v2_packet_type(std::vector<uint8_t>{0x96, 0x00}));  // Multitrack
+  EXPECT_TRUE(uses_v2_packet_type(std::vector<uint8_t>{0x97}));        // ModEx
+  EXPECT_FALSE(uses_v2_packet_type(std::vector<uint8_t>{0x98, 'h', 'v', 'c', '1'}));  // reserved 8
+  EXPECT_FALSE(uses_v2_packet_type(std::vector<uint8_t>{0x91, 'h', 'v', 'c', '1'}));
+  EXPECT_FALSE(uses_v2_packet_type(std::vector<uint8_t>{0x16}));  // legacy: CodecID 6
+  EXPECT_FALSE(uses_v2_packet_type(std::vector<uint8_t>{}));
+}
+
+// Two NAL units (an IDR_N_LP slice header and a TRAIL_R one: types 20 and 1), framed
+// with `length_size`-byte lengths.
+std::vector<uint8_t> two_units(int length_size) {
+  const std::vector<std::vector<uint8_t>> units = {{0x28, 0x01, 0xaf, 0x1d, 0x20}, {0x02, 0x01, 0xd0}};
+  std::vector<uint8_t> out;
+  for (const auto& u : units) {
+    for (int i = length_size - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(u.size() >> (8 * i)));
+    out.insert(out.end(), u.begin(), u.end());
+  }
+  return out;
+}
+
+TEST(ExVideoTag, HevcPacketKeepsTheMessageWhenLengthsAreFourBytes) {
+  // Table 4: key, CodedFrames, hvc1, CompositionTime 67 ms, then the NAL units.
+  const std::vector<uint8_t> au = two_units(4);
+  std::vector<uint8_t> message = concat(serialize_hevc_coded_frames_prefix(true, 67).bytes(), au);
+  auto tag = parse_ex_video_tag_body(message);
+  ASSERT_TRUE(tag.ok()) << tag.error().message;
+  const uint8_t* storage = message.data();
+  auto p = hevc_packet_from_ex_tag(*tag, 1000, 4, std::move(message));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->kind, MediaKind::video);
+  EXPECT_EQ(p->codec, Codec::hevc);
+  EXPECT_TRUE(p->keyframe);
+  EXPECT_EQ(p->time_base, kMillis);
+  EXPECT_EQ(p->dts, 1000);
+  EXPECT_EQ(p->pts, 1067);
+  EXPECT_EQ(p->payload.data(), storage);  // the message itself, not a copy
+  EXPECT_EQ(p->payload_offset, kExVideoPrefixMaxSize);
+  EXPECT_TRUE(std::ranges::equal(p->bytes(), au));
+}
+
+TEST(ExVideoTag, HevcPacketFromCodedFramesXHasPtsEqualToDts) {
+  const std::vector<uint8_t> au = two_units(4);
+  std::vector<uint8_t> message = concat(serialize_hevc_coded_frames_prefix(false, 0).bytes(), au);
+  auto tag = parse_ex_video_tag_body(message);
+  ASSERT_TRUE(tag.ok());
+  auto p = hevc_packet_from_ex_tag(*tag, 40, 4, std::move(message));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_FALSE(p->keyframe);
+  EXPECT_EQ(p->pts, 40);
+  EXPECT_EQ(p->payload_offset, kExVideoHeaderSize);
+  EXPECT_TRUE(std::ranges::equal(p->bytes(), au));
+}
+
+TEST(ExVideoTag, HevcPacketRewritesShortNalLengthsToFourBytes) {
+  // ISO 14496-15 8.3.3.1.2: lengthSizeMinusOne 0 or 1; the Packet contract wants 4.
+  for (int length_size : {1, 2}) {
+    SCOPED_TRACE(length_size);
+    const std::vector<uint8_t> message = concat(serialize_hevc_coded_frames_prefix(true, 0).bytes(),
+                                                two_units(length_size));
+    auto tag = parse_ex_video_tag_body(message);
+    ASSERT_TRUE(tag.ok());
+    auto p = hevc_packet_from_ex_tag(*tag, 0, length_size, std::vector<uint8_t>(message));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->payload_offset, 0u);
+    EXPECT_TRUE(std::ranges::equal(p->bytes(), two_units(4)));
+  }
+}
+
+TEST(ExVideoTag, HevcPacketRefusesLengthsPastTheEndAndOtherBodies) {
+  // A 2-byte length claiming 9 bytes where 5 follow.
+  std::vector<uint8_t> message = concat(serialize_hevc_coded_frames_prefix(true, 0).bytes(),
+                                        std::vector<uint8_t>{0x00, 0x09, 0x28, 0x01, 0xaf, 0x1d, 0x20});
+  auto tag = parse_ex_video_tag_body(message);
+  ASSERT_TRUE(tag.ok());
+  auto bad = hevc_packet_from_ex_tag(*tag, 0, 2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("claims 9 bytes"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(hevc_packet_from_ex_tag(*tag, 0, 3).ok());  // 14496-15 has no 3-byte lengths
+
+  auto start = parse_ex_video_tag_body(std::vector<uint8_t>{0x90, 'h', 'v', 'c', '1', 0x01});
+  ASSERT_TRUE(start.ok());
+  EXPECT_FALSE(hevc_packet_from_ex_tag(*start, 0, 4).ok());  // a SequenceStart is a track, not a packet
+  auto av1 = parse_ex_video_tag_body(std::vector<uint8_t>{0x91, 'a', 'v', '0', '1', 0x12, 0x00});
+  ASSERT_TRUE(av1.ok());
+  auto refused = hevc_packet_from_ex_tag(*av1, 0, 4);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("'av01'"), std::string::npos) << refused.error().message;
+}
+
 }  // namespace
 }  // namespace anchorcast::flv
