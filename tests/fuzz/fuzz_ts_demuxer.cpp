@@ -1,14 +1,19 @@
 // libFuzzer target for the SRT/TS ingest path: TsDemuxer (TS packets, PSI sections, PES
-// reassembly, H.264/HEVC/AAC elementary streams). Besides memory safety it checks the
-// demuxer's promises: any split of the input gives the same events, and every video
-// packet is well-formed AVCC.
+// reassembly, H.264/HEVC/AAC elementary streams, the HEVC record built from in-band
+// parameter sets). Besides memory safety it checks the demuxer's promises: any split of
+// the input gives the same events; every video packet is well-formed AVCC, every HEVC
+// one has valid NAL headers and no AUD or base-layer parameter set; an HEVC track's
+// record parses; and the TS muxer (SRT playback) takes every packet under its tracks.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "relay/protocol/h264/nal_unit.hpp"
+#include "relay/protocol/hevc/hevc_decoder_config.hpp"
+#include "relay/protocol/hevc/nal_unit.hpp"
 #include "relay/protocol/mpegts/ts_demuxer.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 using anchorcast::TsDemuxer;
 using anchorcast::TsDemuxerLimits;
@@ -49,6 +54,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (a[k].type == TsDemuxEvent::Type::packet && p.kind == anchorcast::MediaKind::video &&
         !anchorcast::h264::for_each_avcc_nal(p.bytes(), 4, [](std::span<const uint8_t>) {}).ok())
       __builtin_trap();
+  }
+
+  namespace hevc = anchorcast::hevc;
+  anchorcast::mpegts::TsMuxer muxer;
+  std::vector<uint8_t> ts;
+  for (const auto& e : a) {
+    if (e.type == TsDemuxEvent::Type::tracks) {
+      const auto& video = e.tracks.video;
+      if (video && video->codec == anchorcast::Codec::hevc &&
+          !hevc::parse_hevc_decoder_config(video->decoder_config).ok())
+        __builtin_trap();
+      if (!muxer.set_tracks(e.tracks).ok()) __builtin_trap();
+      continue;
+    }
+    const auto& p = e.packet;
+    if (p.codec == anchorcast::Codec::hevc) {
+      bool in_band_config = false;
+      anchorcast::Status walked = hevc::for_each_nal(p.bytes(), 4, [&](std::span<const uint8_t> nal) {
+        auto header = hevc::parse_nal_header(nal);
+        const auto t = header->type;
+        in_band_config |= t == hevc::NalType::aud ||
+                          (header->layer_id == 0 && (t == hevc::NalType::vps || t == hevc::NalType::sps ||
+                                                     t == hevc::NalType::pps));
+      });
+      if (!walked.ok() || in_band_config) __builtin_trap();
+    }
+    ts.clear();
+    if (!muxer.write_packet(p, ts).ok()) __builtin_trap();
   }
   return 0;
 }

@@ -21,9 +21,12 @@ std::string describe(const TrackSet& t) {
   std::string out;
   char buf[128];
   if (t.video) {
-    std::snprintf(buf, sizeof buf, "video %s %dx%d@%.3g", codec_name(t.video->codec), t.video->width,
-                  t.video->height, t.video->fps);
+    std::snprintf(buf, sizeof buf, "video %s %dx%d", codec_name(t.video->codec), t.video->width, t.video->height);
     out += buf;
+    if (t.video->fps > 0) {  // 0: the stream does not say (HEVC: in the VUI we do not read)
+      std::snprintf(buf, sizeof buf, "@%.3g", t.video->fps);
+      out += buf;
+    }
   }
   if (t.audio) {
     std::snprintf(buf, sizeof buf, "%saudio %s %d Hz %d ch", out.empty() ? "" : ", ", codec_name(t.audio->codec),
@@ -143,6 +146,9 @@ void SrtPublisher::deliver(std::vector<TsDemuxEvent>& events) {
 
 void SrtPublisher::report_demux_errors() {
   const auto& d = demuxer_.stats();
+  // One line per unusable set of video parameter sets (the demuxer counts each once):
+  // the anchor's video cannot be relayed until its encoder sends usable ones.
+  if (d.config_errors != reported_.config_errors) log::warn(label(), ": ", demuxer_.config_error());
   metrics_->ts_continuity_errors.add(d.cc_errors - reported_.cc_errors);
   metrics_->ts_sync_losses.add(d.sync_losses - reported_.sync_losses);
   metrics_->ts_psi_errors.add(d.psi_errors - reported_.psi_errors);

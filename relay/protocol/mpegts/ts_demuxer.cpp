@@ -10,6 +10,9 @@
 #include "relay/protocol/h264/avc_decoder_config.hpp"
 #include "relay/protocol/h264/nal_unit.hpp"
 #include "relay/protocol/h264/sps.hpp"
+#include "relay/protocol/hevc/hevc_decoder_config.hpp"
+#include "relay/protocol/hevc/nal_unit.hpp"
+#include "relay/protocol/hevc/sps.hpp"
 #include "relay/protocol/mpegts/crc32.hpp"
 #include "relay/protocol/mpegts/pes_assembler.hpp"
 
@@ -138,8 +141,10 @@ struct TsDemuxer::State {
     VideoState(EsInfo info, size_t max_pes) : es(info), pes(max_pes) {}
     EsInfo es;
     PesAssembler pes;
-    std::vector<uint8_t> latest_sps, latest_pps;  // last seen in band
-    std::vector<uint8_t> config_sps, config_pps;  // what `track` was built from
+    // Last seen in band, and what `track` was built from (or last tried). The VPS only
+    // for HEVC.
+    std::vector<uint8_t> latest_vps, latest_sps, latest_pps;
+    std::vector<uint8_t> config_vps, config_sps, config_pps;
     std::optional<VideoTrack> track;
     bool need_keyframe = true;
     bool have_dts = false;
@@ -190,6 +195,7 @@ struct TsDemuxer::State {
   int64_t last_ts = 0;
 
   std::vector<PesPacket> done;  // scratch, reused
+  std::string config_error;
 
   // --- input framing -------------------------------------------------------------
   void feed(std::span<const uint8_t> bytes, std::vector<TsDemuxEvent>& out);
@@ -207,7 +213,9 @@ struct TsDemuxer::State {
   int64_t unwrap(uint64_t ts33);
   void on_video_pes(PesPacket& pes, std::vector<TsDemuxEvent>& out);
   void on_audio_pes(PesPacket& pes, std::vector<TsDemuxEvent>& out);
-  void update_video_config();
+  void update_avc_config();
+  void update_hevc_config();
+  void config_failed(const std::string& why);
 
   // --- output -------------------------------------------------------------------
   TrackSet current_tracks(bool* all_ready) const;
@@ -468,45 +476,45 @@ void TsDemuxer::State::on_pmt(std::span<const uint8_t> s, std::vector<TsDemuxEve
 void TsDemuxer::State::apply_program(std::optional<EsInfo> v, std::optional<EsInfo> a,
                                      std::vector<TsDemuxEvent>& out) {
   const bool first = !have_pmt && !video && !audio;
-  bool changed = false;
   auto same = [](const EsInfo* current, const std::optional<EsInfo>& next) {
     return current && next ? *current == *next : !current && !next;
   };
-  if (!same(video ? &video->es : nullptr, v)) {
-    changed = true;
-    std::optional<VideoState> next;
-    if (v) next.emplace(*v, limits.max_video_pes_bytes);
+  const bool video_changed = !same(video ? &video->es : nullptr, v);
+  const bool audio_changed = !same(audio ? &audio->es : nullptr, a);
+  // A stream ends with the PMT that drops it: its last (unbounded) PES is whole.
+  if (video_changed && video) {
+    done.clear();
+    video->pes.flush(done);
+    for (auto& pes : done) on_video_pes(pes, out);
+  }
+  if (audio_changed && audio) {
+    done.clear();
+    audio->pes.flush(done);
+    for (auto& pes : done) on_audio_pes(pes, out);
+  }
+  // Packets still held back (a stream the old PMT announced never became ready) belong
+  // to the streams in force until now: announce what of those is ready, so none of them
+  // is released later under the new streams' TrackSet (an H.264 frame under an HEVC
+  // track, a 320x240 one under a 160x120 record).
+  if ((video_changed || audio_changed) && gathering && !pending.empty()) announce(out, true, buffer_offset);
+  if (video_changed) {
     if (video) {
-      // The stream ended with the PMT that dropped it: its last (unbounded) PES is whole.
-      done.clear();
-      video->pes.flush(done);
-      for (auto& pes : done) on_video_pes(pes, out);
       retired_pes_dropped += video->pes.stats().dropped;
       last_cc.erase(video->es.pid);
     }
-    if (next && next->es.stream_type == kStreamTypeHevc && !next->track) {
-      // Parameter sets stay in band for HEVC: the stream is ready as it is.
-      VideoTrack t;
-      t.codec = Codec::hevc;
-      next->track = t;
-    }
-    video = std::move(next);
+    video.reset();
+    if (v) video.emplace(*v, limits.max_video_pes_bytes);
   }
-  if (!same(audio ? &audio->es : nullptr, a)) {
-    changed = true;
-    std::optional<AudioState> next;
-    if (a) next.emplace(*a, limits.max_audio_pes_bytes);
+  if (audio_changed) {
     if (audio) {
-      done.clear();
-      audio->pes.flush(done);
-      for (auto& pes : done) on_audio_pes(pes, out);
       retired_pes_dropped += audio->pes.stats().dropped;
       last_cc.erase(audio->es.pid);
     }
-    audio = std::move(next);
+    audio.reset();
+    if (a) audio.emplace(*a, limits.max_audio_pes_bytes);
   }
   have_pmt = true;
-  if (changed && !first) {
+  if ((video_changed || audio_changed) && !first) {
     ++stats.pmt_changes;
     gathering = true;
     announce(out, false, buffer_offset);  // a stream removed: nothing to wait for
@@ -533,10 +541,16 @@ int64_t TsDemuxer::State::unwrap(uint64_t ts33) {
   return last_ts;
 }
 
-void TsDemuxer::State::update_video_config() {
+void TsDemuxer::State::config_failed(const std::string& why) {
+  ++stats.config_errors;
+  config_error = why;
+}
+
+void TsDemuxer::State::update_avc_config() {
   auto& v = *video;
   if (v.latest_sps.empty() || v.latest_pps.empty()) return;
   if (v.track && v.latest_sps == v.config_sps && v.latest_pps == v.config_pps) return;
+  const bool new_attempt = v.latest_sps != v.config_sps || v.latest_pps != v.config_pps;
   auto record = h264::build_avc_decoder_config(v.latest_sps, v.latest_pps);
   auto sps = h264::parse_sps(v.latest_sps);
   // Remember what was tried either way, so a bad SPS is not re-parsed every frame.
@@ -544,6 +558,7 @@ void TsDemuxer::State::update_video_config() {
   v.config_pps = v.latest_pps;
   if (!record || !sps) {
     ++stats.es_errors;
+    if (new_attempt) config_failed("H.264 parameter sets unusable: " + (sps ? record.error() : sps.error()).message);
     return;
   }
   VideoTrack t;
@@ -551,6 +566,38 @@ void TsDemuxer::State::update_video_config() {
   t.width = sps->width;
   t.height = sps->height;
   t.fps = sps->fps;
+  t.decoder_config = std::move(record.value());
+  v.track = std::move(t);
+}
+
+void TsDemuxer::State::update_hevc_config() {
+  auto& v = *video;
+  if (v.latest_vps.empty() || v.latest_sps.empty() || v.latest_pps.empty()) return;
+  // Encoders repeat their parameter sets before every IRAP: only a change is work.
+  if (v.latest_vps == v.config_vps && v.latest_sps == v.config_sps && v.latest_pps == v.config_pps) return;
+  // Remember what was tried either way, so a bad SPS is neither re-parsed nor counted
+  // every frame.
+  v.config_vps = v.latest_vps;
+  v.config_sps = v.latest_sps;
+  v.config_pps = v.latest_pps;
+  auto sps = hevc::parse_sps(v.latest_sps);
+  if (!sps) {
+    ++stats.es_errors;
+    config_failed("HEVC parameter sets unusable: " + sps.error().message);
+    return;
+  }
+  auto record = hevc::build_hevc_decoder_config(v.latest_vps, v.latest_sps, v.latest_pps);
+  if (!record) {
+    ++stats.es_errors;
+    config_failed("HEVC parameter sets unusable: " + record.error().message);
+    return;
+  }
+  VideoTrack t;
+  t.codec = Codec::hevc;
+  t.width = sps->width;
+  t.height = sps->height;
+  // fps stays 0 (unknown): the frame rate is in the SPS's VUI, past what hevc::parse_sps
+  // reads.
   t.decoder_config = std::move(record.value());
   v.track = std::move(t);
 }
@@ -613,16 +660,43 @@ void TsDemuxer::State::on_video_pes(PesPacket& pes, std::vector<TsDemuxEvent>& o
       has_vcl |= h264::is_vcl(h264::nal_type(nal[0]));
       append(nal);
     });
-    update_video_config();
+    update_avc_config();
   } else {
     packet.codec = Codec::hevc;
+    bool bad_header = false;
     h264::for_each_annexb_nal(pes.payload, [&](std::span<const uint8_t> nal) {
-      const unsigned type = (nal[0] >> 1) & 0x3F;  // H.265 §7.3.1.2
-      if (type == 35 || type == 38) return;        // AUD_NUT, FD_NUT
-      if (type >= 16 && type <= 23) packet.keyframe = true;  // IRAP (BLA, IDR, CRA)
-      has_vcl |= type < 32;
+      // Annex B start codes are H.264's (H.265 §B.2); the 2-byte header is checked so
+      // every unit a Packet carries has a valid one (hevc::for_each_nal relies on it).
+      auto header = hevc::parse_nal_header(nal);
+      if (!header) {
+        bad_header = true;  // a decoder discards it too (§7.4.2.2); the rest may be fine
+        return;
+      }
+      switch (header->type) {
+        case hevc::NalType::aud:     // hvcC framing needs no delimiters
+        case hevc::NalType::filler:  // padding for CBR links, useless past here
+          return;
+        case hevc::NalType::vps:
+        case hevc::NalType::sps:
+        case hevc::NalType::pps: {
+          // A multi-layer extension's (Annex F) parameter sets stay in band: the record
+          // we build describes the base layer, which is what hevc::parse_sps reads.
+          if (header->layer_id != 0) break;
+          auto& latest = header->type == hevc::NalType::vps   ? v.latest_vps
+                         : header->type == hevc::NalType::sps ? v.latest_sps
+                                                              : v.latest_pps;
+          latest.assign(nal.begin(), nal.end());
+          return;
+        }
+        default:
+          break;
+      }
+      packet.keyframe |= hevc::is_irap(header->type);
+      has_vcl |= hevc::is_vcl(header->type);
       append(nal);
     });
+    if (bad_header) ++stats.es_errors;
+    update_hevc_config();
   }
   if (!has_vcl) return;  // parameter sets only: nothing to show
   if (!v.track || (v.need_keyframe && !packet.keyframe)) {
@@ -802,5 +876,6 @@ void TsDemuxer::feed(std::span<const uint8_t> bytes, std::vector<TsDemuxEvent>& 
 void TsDemuxer::finish(std::vector<TsDemuxEvent>& out) { s_->finish(out); }
 const TsDemuxerStats& TsDemuxer::stats() const { return s_->stats; }
 const TrackSet& TsDemuxer::tracks() const { return s_->announced; }
+const std::string& TsDemuxer::config_error() const { return s_->config_error; }
 
 }  // namespace anchorcast

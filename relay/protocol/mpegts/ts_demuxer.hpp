@@ -7,13 +7,16 @@
 // and the first AAC ADTS (0x0F) audio stream. What it gives:
 //  - H.264 as AVCC (4-byte lengths), AUDs dropped, SPS/PPS moved into the track's
 //    AVCDecoderConfigurationRecord; keyframe = the access unit has an IDR slice.
-//  - HEVC passed through: length-prefixed NAL units with VPS/SPS/PPS left in band (no
-//    HEVCDecoderConfigurationRecord is built); keyframe = an IRAP picture.
+//  - HEVC the same way: 4-byte lengths, AUDs dropped, the base layer's VPS/SPS/PPS moved
+//    into the track's HEVCDecoderConfigurationRecord (width and height from the SPS);
+//    keyframe = the access unit has an IRAP picture (IDR, CRA, BLA: types 16..23).
 //  - AAC one raw frame per Packet (ADTS header stripped), each with its own pts.
 //  - pts/dts in 90 kHz, the 33-bit wrap unwrapped into one 64-bit timeline.
+//  - New parameter sets: a new TrackSet, announced before the frame that uses them.
 // Nothing is emitted before the TrackSet: packets wait (bounded) until every selected
 // stream has its decoder configuration, and video starts at a keyframe; the same after
-// a PMT change, so the new streams arrive under one new TrackSet. A continuity
+// a PMT change, so the new streams arrive under one new TrackSet (what is still held of
+// the old ones goes out first, under theirs). A continuity
 // error drops the broken PES; video then waits for the next keyframe so no frame that
 // references a lost one reaches a decoder.
 #pragma once
@@ -22,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "anchorcast/media/packet.hpp"
@@ -52,7 +56,10 @@ struct TsDemuxerStats {
   uint64_t pes_dropped = 0;       // PES thrown away: continuity, header, cap, truncation
   uint64_t psi_errors = 0;        // PAT/PMT sections with a bad CRC, syntax or length
   uint64_t pmt_changes = 0;       // PMTs that changed the selected streams after the first
-  uint64_t es_errors = 0;         // bad ADTS sync, unparseable SPS, ...
+  uint64_t es_errors = 0;         // bad ADTS sync, unparseable SPS, bad HEVC NAL header, ...
+  // Video parameter sets the relay cannot use (an SPS that does not parse, a record that
+  // cannot be built), each distinct set counted once; config_error() says why.
+  uint64_t config_errors = 0;
   uint64_t video_frames = 0;      // packets emitted
   uint64_t audio_frames = 0;
   uint64_t dropped_frames = 0;    // complete frames not emitted (before a keyframe, etc.)
@@ -83,6 +90,11 @@ class TsDemuxer {
   const TsDemuxerStats& stats() const;
   // The TrackSet last announced (empty before the first).
   const TrackSet& tracks() const;
+  // Why the latest unusable video parameter sets could not be used (see
+  // TsDemuxerStats::config_errors); empty while none failed. Video that never had a
+  // usable configuration is held back, and left out once the wait for it runs out; video
+  // that had one keeps it.
+  const std::string& config_error() const;
 
  private:
   struct State;

@@ -8,6 +8,8 @@
 #include "relay/protocol/aac/adts.hpp"
 #include "relay/protocol/h264/annexb.hpp"
 #include "relay/protocol/h264/avc_decoder_config.hpp"
+#include "relay/protocol/hevc/annexb.hpp"
+#include "relay/protocol/hevc/hevc_decoder_config.hpp"
 #include "relay/protocol/mpegts/pes_header.hpp"
 
 namespace anchorcast::mpegts {
@@ -49,6 +51,7 @@ TsMuxer::TsMuxer(TsMuxerOptions options) : options_(options) {}
 Status TsMuxer::set_tracks(const TrackSet& tracks) {
   const bool had_video = has_video_;
   const bool had_audio = has_audio_;
+  const Codec had_codec = video_codec_;
   has_video_ = false;
   has_audio_ = false;
   Status result;
@@ -56,8 +59,19 @@ Status TsMuxer::set_tracks(const TrackSet& tracks) {
     auto config = h264::parse_avc_decoder_config(tracks.video->decoder_config);
     if (config) {
       has_video_ = true;
+      video_codec_ = Codec::h264;
       nal_length_size_ = config->length_size;
       parameter_sets_ = h264::parameter_sets_annexb(*config);
+    } else {
+      result = make_error("video track left out of the TS: " + config.error().message);
+    }
+  } else if (tracks.video && tracks.video->codec == Codec::hevc) {
+    auto config = hevc::parse_hevc_decoder_config(tracks.video->decoder_config);
+    if (config) {
+      has_video_ = true;
+      video_codec_ = Codec::hevc;
+      nal_length_size_ = config->length_size;
+      parameter_sets_ = hevc::parameter_sets_annexb(*config);
     } else {
       result = make_error("video track left out of the TS: " + config.error().message);
     }
@@ -74,7 +88,8 @@ Status TsMuxer::set_tracks(const TrackSet& tracks) {
       result = make_error("audio track left out of the TS: " + asc.error().message);
     }
   }
-  if (tables_written_once_ && (had_video != has_video_ || had_audio != has_audio_))
+  const bool video_type_changed = had_video && has_video_ && had_codec != video_codec_;
+  if (tables_written_once_ && (had_video != has_video_ || had_audio != has_audio_ || video_type_changed))
     pmt_version_ = static_cast<uint8_t>((pmt_version_ + 1) & 0x1F);  // §2.4.4.9: a new PMT
   return result;
 }
@@ -94,7 +109,8 @@ void TsMuxer::write_tables(std::vector<uint8_t>& out) {
   cc_pat_ = (cc_pat_ + 1) & 0x0F;
   std::array<PmtStream, 3> streams;
   size_t n = 0;
-  if (has_video_) streams[n++] = {kStreamTypeH264, options_.video_pid, {}};
+  if (has_video_)
+    streams[n++] = {video_codec_ == Codec::hevc ? kStreamTypeHevc : kStreamTypeH264, options_.video_pid, {}};
   if (has_audio_) streams[n++] = {kStreamTypeAdtsAac, options_.audio_pid, {}};
   const auto pointer = metadata_pointer_descriptor(options_.program_number);
   std::span<const uint8_t> program_info;
@@ -116,9 +132,16 @@ Status TsMuxer::write_packet(const Packet& packet, std::vector<uint8_t>& out) {
   std::array<uint8_t, kMaxPesHeaderSize> header;
   std::array<uint8_t, aac::kAdtsHeaderSize> adts;
   if (packet.kind == MediaKind::video) {
-    if (!has_video_ || packet.codec != Codec::h264) return make_error("TS muxer has no H.264 track for this packet");
-    const h264::AnnexBOptions annexb{.insert_aud = true, .parameter_sets = parameter_sets_};
-    if (auto s = h264::annexb_pieces(packet.bytes(), nal_length_size_, annexb, pieces_); !s) return s;
+    if (!has_video_ || packet.codec != video_codec_)
+      return make_error(packet.codec == Codec::hevc ? "TS muxer has no HEVC track for this packet"
+                                                    : "TS muxer has no H.264 track for this packet");
+    if (video_codec_ == Codec::hevc) {
+      const hevc::AnnexBOptions annexb{.insert_aud = true, .parameter_sets = parameter_sets_};
+      if (auto s = hevc::annexb_pieces(packet.bytes(), nal_length_size_, annexb, pieces_); !s) return s;
+    } else {
+      const h264::AnnexBOptions annexb{.insert_aud = true, .parameter_sets = parameter_sets_};
+      if (auto s = h264::annexb_pieces(packet.bytes(), nal_length_size_, annexb, pieces_); !s) return s;
+    }
     size_t payload = 0;
     for (auto piece : pieces_) payload += piece.size();
     const size_t header_size = write_pes_header(kStreamIdVideo, pts, dts, payload, true, header);

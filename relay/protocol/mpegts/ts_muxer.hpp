@@ -1,7 +1,8 @@
 // MPEG-TS muxer (ITU-T H.222.0) for HLS and anything else that wants a TS: one program,
 // H.264 (stream type 0x1B, Annex B with an AUD per access unit and SPS/PPS before every
-// IDR, §2.14) and AAC (0x0F, ADTS), PCR on the video PID (the audio PID when there is no
-// video), one PES per access unit, the random_access_indicator on keyframes.
+// IDR, §2.14) or HEVC (0x24, the same with VPS/SPS/PPS before every IRAP, §2.17) and
+// AAC (0x0F, ADTS), PCR on the video PID (the audio PID when there is no video), one PES
+// per access unit, the random_access_indicator on keyframes.
 // Timestamps are the packets' own, in 90 kHz, so a TS time equals the hub's timeline
 // time (mod 2^33). With `timed_metadata`, the program also has an ID3 timed metadata
 // stream (0x15, Apple's "Timed Metadata for HTTP Live Streaming"). Pure: bytes are appended to a caller-owned buffer; once the buffer
@@ -21,6 +22,7 @@
 namespace anchorcast::mpegts {
 
 inline constexpr uint8_t kStreamTypeH264 = 0x1B;
+inline constexpr uint8_t kStreamTypeHevc = 0x24;  // Table 2-34, H.222.0 Amd. 3
 inline constexpr uint8_t kStreamTypeAdtsAac = 0x0F;
 inline constexpr uint8_t kStreamTypeMetadataPes = 0x15;  // Table 2-34: metadata carried in PES
 inline constexpr uint8_t kStreamIdPrivate1 = 0xBD;       // Apple timed metadata: private_stream_1
@@ -46,9 +48,10 @@ class TsMuxer {
  public:
   explicit TsMuxer(TsMuxerOptions options = {});
 
-  // Takes the H.264 and AAC tracks (other codecs are left out of the program). Fails,
-  // naming the track, when a decoder configuration does not parse; that track is then
-  // left out and the other is kept. The PMT version moves on when the streams change.
+  // Takes the H.264 or HEVC and the AAC tracks (other codecs are left out of the
+  // program). Fails, naming the track, when a decoder configuration does not parse; that
+  // track is then left out and the other is kept. The PMT version moves on when the
+  // streams change.
   Status set_tracks(const TrackSet& tracks);
   bool has_video() const { return has_video_; }
   bool has_audio() const { return has_audio_; }
@@ -61,8 +64,8 @@ class TsMuxer {
   void write_tables(std::vector<uint8_t>& out);
 
   // One access unit as one PES. Fails (writing nothing) for a packet whose track is not
-  // in the program or whose payload does not parse (bad AVCC lengths, AAC frame too big
-  // for ADTS).
+  // in the program or whose payload does not parse (bad AVCC/hvcC lengths or HEVC NAL
+  // headers, AAC frame too big for ADTS).
   Status write_packet(const Packet& packet, std::vector<uint8_t>& out);
 
   // One ID3 tag as one PES (stream_id 0xBD, PTS only) on the metadata PID. Fails when
@@ -76,8 +79,10 @@ class TsMuxer {
   TsMuxerOptions options_;
   bool has_video_ = false;
   bool has_audio_ = false;
+  Codec video_codec_ = Codec::h264;  // h264 or hevc, when has_video_
   int nal_length_size_ = 4;
-  std::vector<uint8_t> parameter_sets_;  // Annex B SPS + PPS, put before each IDR
+  // Annex B SPS + PPS (H.264) or VPS + SPS + PPS (HEVC), put before each IDR / IRAP.
+  std::vector<uint8_t> parameter_sets_;
   aac::AudioSpecificConfig asc_;
   uint8_t pmt_version_ = 0;
   bool tables_written_once_ = false;

@@ -20,6 +20,8 @@
 #include "anchorcast/core/metrics.hpp"
 #include "anchorcast/hub/hub.hpp"
 #include "child_process.hpp"
+#include "relay/protocol/hevc/hevc_decoder_config.hpp"
+#include "relay/protocol/hevc/nal_unit.hpp"
 #include "wait_until.hpp"
 
 namespace anchorcast {
@@ -218,6 +220,85 @@ TEST_F(SrtServerTest, ViewersOnEachLoopPlayTheStream) {
   // Each viewer ends on its loop once its player left (SRT_EPOLL_ERR, or a failed send).
   EXPECT_TRUE(test::wait_until([&] { return server->viewers_per_loop() == std::vector<size_t>{0, 0}; }, 10s));
   EXPECT_EQ(publisher.wait(20s), 0) << publisher.log();
+}
+
+// The same with x265 (HEVC, stream type 0x24) and no audio, a keyframe (IDR, then CRAs:
+// x265's open GOP) every 30 frames.
+Process publish_hevc(uint16_t port, const std::string& stream_id, int seconds, const std::string& log_name) {
+  return Process({"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-re", "-f", "lavfi", "-i",
+                  "testsrc2=size=320x240:rate=30", "-t", std::to_string(seconds), "-c:v", "libx265", "-preset",
+                  "ultrafast", "-x265-params", "keyint=30:scenecut=0:log-level=error", "-pix_fmt", "yuv420p", "-f",
+                  "mpegts", "srt://127.0.0.1:" + std::to_string(port) + "?streamid=" + stream_id},
+                 ::testing::TempDir() + log_name);
+}
+
+// Annex B HEVC from the TS becomes hub packets in hvcC framing under a track whose
+// record is built from the in-band VPS/SPS/PPS; a player gets HEVC back over SRT.
+TEST_F(SrtServerTest, FfmpegPublishesHevcAndPlaysItBackOverSrt) {
+  auto sub = stream->subscribe({});
+  Collected c;
+  std::vector<PacketPtr> video;
+  auto keep = [&] {
+    std::vector<MediaEvent> events;
+    sub->pop_all(events);
+    for (const auto& e : events) {
+      if (e.type == MediaEvent::Type::tracks) {
+        ++c.tracks_events;
+        c.tracks = e.tracks;
+      } else if (e.type == MediaEvent::Type::packet && e.packet->kind == MediaKind::video) {
+        video.push_back(e.packet);
+      } else if (e.type == MediaEvent::Type::publisher_gone) {
+        c.gone = true;
+      }
+    }
+  };
+  // 7 s: the player's ffmpeg reads 5 s of a TS (its max_analyze_duration; the format
+  // has no header, whatever the codec) before it decodes the first of its 2 s.
+  auto publisher = publish_hevc(port, kKey, 7, "srt_hevc_source.log");
+  ASSERT_TRUE(test::wait_until([&] { return stream->live() && stream->snapshot().tracks; }, 10s)) << publisher.log();
+  auto player = play(port, "#!::r=demo,m=request", "srt_hevc_play.log");
+  EXPECT_EQ(player.wait(20s), 0) << player.log();
+  const std::string log = player.log();
+  EXPECT_NE(log.find("Video: hevc"), std::string::npos) << log;
+  auto at = log.rfind("frame=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GE(std::stoi(log.substr(at + 6)), 50) << log;  // 2 s at 30 fps decoded
+  EXPECT_EQ(publisher.wait(20s), 0) << publisher.log();
+  ASSERT_TRUE(test::wait_until([&] { keep(); return c.gone; }, 10s));
+
+  ASSERT_TRUE(c.tracks);
+  ASSERT_TRUE(c.tracks->video);
+  EXPECT_FALSE(c.tracks->audio);
+  EXPECT_EQ(c.tracks_events, 1);
+  EXPECT_EQ(c.tracks->video->codec, Codec::hevc);
+  EXPECT_EQ(c.tracks->video->width, 320);
+  EXPECT_EQ(c.tracks->video->height, 240);
+  auto record = hevc::parse_hevc_decoder_config(c.tracks->video->decoder_config);
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  ASSERT_EQ(record->arrays.size(), 3u);  // VPS, SPS, PPS
+  EXPECT_EQ(record->general.profile_idc, 1);  // Main
+
+  // 7 s at 30 fps, every frame one 3000-tick step after the last: none missing but at
+  // the end. There x265 hands its lookahead (up to ~10 frames at ultrafast) over at once
+  // when its input ends, and ffmpeg closes its SRT socket without linger, so what is
+  // still inside the 120 ms latency window never arrives.
+  EXPECT_GE(video.size(), 190u);
+  EXPECT_LE(video.size(), 210u);
+  int keyframes = 0;
+  int64_t last_dts = -1;
+  for (const auto& p : video) {
+    EXPECT_EQ(p->codec, Codec::hevc);
+    auto irap = hevc::is_keyframe_access_unit(p->bytes(), 4);
+    ASSERT_TRUE(irap.ok()) << irap.error().message;
+    EXPECT_EQ(*irap, p->keyframe);
+    keyframes += p->keyframe;
+    if (last_dts >= 0) {
+      EXPECT_EQ(p->dts_in(k90kHz) - last_dts, 3000);
+    }
+    last_dts = p->dts_in(k90kHz);
+  }
+  EXPECT_EQ(keyframes, 7);  // frames 0, 30, ..., 180
+  EXPECT_TRUE(video.front()->keyframe);
 }
 
 TEST_F(SrtServerTest, SecondPublisherIsRefusedAndTheFirstKeepsStreaming) {

@@ -12,6 +12,10 @@
 
 #include "relay/protocol/h264/avc_decoder_config.hpp"
 #include "relay/protocol/h264/nal_unit.hpp"
+#include "relay/protocol/hevc/hevc_decoder_config.hpp"
+#include "relay/protocol/hevc/nal_unit.hpp"
+#include "relay/protocol/hevc/sps.hpp"
+#include "relay/protocol/mpegts/ts_muxer.hpp"
 
 namespace anchorcast {
 namespace {
@@ -366,28 +370,244 @@ TEST(TsDemuxer, PmtChangeSwitchesStreamsUnderOneNewTrackSet) {
   EXPECT_TRUE(same_events(events, slow));
 }
 
-TEST(TsDemuxer, HevcPassesThroughWithParameterSetsInBand) {
+// hevc.ts: x265 (via ffmpeg) puts AUD, VPS, SPS, PPS and SEI in front of its IDR.
+constexpr int kHevcFixtureFrames = 15;
+
+TEST(TsDemuxer, HevcBecomesHvccFramedPacketsUnderARecordBuiltFromTheParameterSets) {
   TsDemuxer d;
   auto events = demux(read_fixture("hevc.ts"), d);
   ASSERT_FALSE(events.empty());
   ASSERT_EQ(events[0].type, TsDemuxEvent::Type::tracks);
-  ASSERT_TRUE(events[0].tracks.video);
-  EXPECT_EQ(events[0].tracks.video->codec, Codec::hevc);
-  EXPECT_FALSE(events[0].tracks.audio);
+  const TrackSet& tracks = events[0].tracks;
+  ASSERT_TRUE(tracks.video);
+  EXPECT_FALSE(tracks.audio);
+  EXPECT_EQ(tracks.video->codec, Codec::hevc);
+  EXPECT_EQ(tracks.video->width, 320);
+  EXPECT_EQ(tracks.video->height, 240);
+  EXPECT_EQ(tracks.video->fps, 0.0);  // in the VUI, which the SPS parser does not read
+
+  // The record: what ffmpeg writes into an MP4's hvcC for x265 (Main, level 2 = 60,
+  // 4:2:0, 8 bit), with the stream's own VPS, SPS and PPS.
+  auto record = hevc::parse_hevc_decoder_config(tracks.video->decoder_config);
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  EXPECT_EQ(record->general.profile_idc, 1);
+  EXPECT_EQ(record->general.level_idc, 60);
+  EXPECT_EQ(record->chroma_format, 1);
+  EXPECT_EQ(record->bit_depth_luma, 8);
+  EXPECT_EQ(record->length_size, 4);
+  ASSERT_EQ(record->arrays.size(), 3u);
+  const uint8_t types[] = {32, 33, 34};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(record->arrays[i].nal_type, types[i]);
+    ASSERT_EQ(record->arrays[i].nal_units.size(), 1u);
+  }
+  auto sps = hevc::parse_sps(record->arrays[1].nal_units[0]);
+  ASSERT_TRUE(sps.ok()) << sps.error().message;
+  EXPECT_EQ(sps->width, 320);
+
   Summary s = summarize(events);
-  EXPECT_EQ(s.video, 15);
+  EXPECT_EQ(s.tracks, 1);
+  EXPECT_EQ(s.video, kHevcFixtureFrames);
   EXPECT_EQ(s.keyframes, 1);
-  const Packet& first = events[1].packet;
-  EXPECT_EQ(first.codec, Codec::hevc);
-  EXPECT_TRUE(first.keyframe);
-  bool vps = false, aud = false;
-  ASSERT_TRUE(h264::for_each_avcc_nal(first.bytes(), 4, [&](std::span<const uint8_t> nal) {
-                unsigned t = (nal[0] >> 1) & 0x3F;
-                vps |= t == 32;
-                aud |= t == 35;
-              }).ok());
-  EXPECT_TRUE(vps);
-  EXPECT_FALSE(aud);
+  EXPECT_EQ(d.stats().es_errors, 0u);
+  EXPECT_EQ(d.stats().config_errors, 0u);
+  EXPECT_EQ(d.config_error(), "");
+
+  // Packets: valid hvcC framing, no delimiters or base-layer parameter sets (they are in
+  // the record), keyframe exactly where the IRAP picture is, 30 fps in decode order.
+  int64_t last_dts = -1;
+  bool first = true;
+  for (const auto& e : events) {
+    if (e.type != TsDemuxEvent::Type::packet) continue;
+    const Packet& p = e.packet;
+    EXPECT_EQ(p.codec, Codec::hevc);
+    EXPECT_EQ(p.time_base, k90kHz);
+    if (first) {
+      EXPECT_TRUE(p.keyframe);
+    }
+    first = false;
+    bool irap = false;
+    int vcl = 0;
+    Status walked = hevc::for_each_nal(p.bytes(), 4, [&](std::span<const uint8_t> nal) {
+      const auto t = hevc::nal_type(nal[0]);
+      EXPECT_NE(t, hevc::NalType::aud);
+      EXPECT_NE(t, hevc::NalType::vps);
+      EXPECT_NE(t, hevc::NalType::sps);
+      EXPECT_NE(t, hevc::NalType::pps);
+      irap |= hevc::is_irap(t);
+      vcl += hevc::is_vcl(t);
+    });
+    ASSERT_TRUE(walked.ok()) << walked.error().message;
+    EXPECT_GT(vcl, 0);
+    EXPECT_EQ(irap, p.keyframe);
+    auto keyframe = hevc::is_keyframe_access_unit(p.bytes(), 4);
+    ASSERT_TRUE(keyframe.ok());
+    EXPECT_EQ(*keyframe, p.keyframe);
+    EXPECT_GE(p.pts, p.dts);
+    if (last_dts >= 0) {
+      EXPECT_EQ(p.dts - last_dts, 3000);
+    }
+    last_dts = p.dts;
+  }
+  // ffprobe: the first frame has dts 126000, pts 132000 (x265's B-frames reorder).
+  EXPECT_EQ(events[1].packet.dts, 126000);
+  EXPECT_EQ(events[1].packet.pts, 132000);
+}
+
+TEST(TsDemuxer, HevcByteAtATimeFeedingEqualsBulk) {
+  auto ts = read_fixture("hevc.ts");
+  auto bulk = demux(ts);
+  TsDemuxer d;
+  std::vector<TsDemuxEvent> one;
+  for (uint8_t b : ts) d.feed(std::span<const uint8_t>(&b, 1), one);
+  d.finish(one);
+  EXPECT_TRUE(same_events(bulk, one));
+}
+
+// The offset of the first NAL unit of `type` in a TS (its first header byte), found by
+// its start code; -1 when none. Good enough for fixtures whose parameter sets sit in one
+// TS packet.
+long find_nal(const std::vector<uint8_t>& ts, uint8_t type) {
+  const uint8_t pattern[] = {0, 0, 1, static_cast<uint8_t>(type << 1), 0x01};
+  auto it = std::search(ts.begin(), ts.end(), std::begin(pattern), std::end(pattern));
+  return it == ts.end() ? -1 : static_cast<long>(it - ts.begin()) + 3;
+}
+
+TEST(TsDemuxer, HevcWithAnUnusableSpsIsRefusedOnceWithTheReason) {
+  auto ts = read_fixture("hevc.ts");
+  const long sps = find_nal(ts, 33);
+  ASSERT_GT(sps, 0);
+  // sps_video_parameter_set_id (4 bits), sps_max_sub_layers_minus1 (3), nesting (1):
+  // 7 sub-layers minus one is out of range (§7.4.3.2.1).
+  ts[static_cast<size_t>(sps) + 2] |= 0x0E;
+  TsDemuxer d;
+  auto events = demux(ts, d);
+  Summary s = summarize(events);
+  EXPECT_EQ(s.tracks, 0);  // video only, and the video is unusable: nothing to announce
+  EXPECT_EQ(s.video, 0);
+  EXPECT_EQ(d.stats().config_errors, 1u);
+  EXPECT_EQ(d.stats().dropped_frames, static_cast<uint64_t>(kHevcFixtureFrames));
+  EXPECT_NE(d.config_error().find("HEVC"), std::string::npos) << d.config_error();
+  EXPECT_NE(d.config_error().find("sps_max_sub_layers_minus1"), std::string::npos) << d.config_error();
+}
+
+TEST(TsDemuxer, HevcNalUnitWithABadHeaderIsDroppedAndCounted) {
+  auto ts = read_fixture("hevc.ts");
+  // x265's SEI (type 39) follows the PPS in the first access unit: set its
+  // forbidden_zero_bit. The unit goes, the picture stays.
+  const long sei = find_nal(ts, 39);
+  ASSERT_GT(sei, 0);
+  ts[static_cast<size_t>(sei)] |= 0x80;
+  TsDemuxer d;
+  auto events = demux(ts, d);
+  EXPECT_EQ(summarize(events).video, kHevcFixtureFrames);
+  EXPECT_EQ(d.stats().es_errors, 1u);
+  for (const auto& e : events) {
+    if (e.type == TsDemuxEvent::Type::packet) {
+      EXPECT_TRUE(hevc::for_each_nal(e.packet.bytes(), 4, [](auto) {}).ok());
+    }
+  }
+}
+
+// Two x265 streams of different sizes back to back in one TS, as an encoder restarted
+// with new settings sends them: our muxer writes the second one's VPS/SPS/PPS before its
+// IDR, and the demuxer announces the new record right before that frame.
+TEST(TsDemuxer, HevcParameterSetChangeAnnouncesANewTrackSetBeforeTheFrameThatUsesIt) {
+  auto first = demux(read_fixture("hevc.ts"));
+  auto second = demux(read_fixture("hevc_160x120.ts"));
+  ASSERT_EQ(first.at(0).type, TsDemuxEvent::Type::tracks);
+  ASSERT_EQ(second.at(0).type, TsDemuxEvent::Type::tracks);
+  ASSERT_TRUE(second[0].tracks.video);
+  EXPECT_EQ(second[0].tracks.video->width, 160);
+  EXPECT_EQ(second[0].tracks.video->height, 120);  // coded 160x128, cropped by the SPS
+
+  mpegts::TsMuxer muxer;
+  std::vector<uint8_t> ts;
+  ASSERT_TRUE(muxer.set_tracks(first[0].tracks).ok());
+  muxer.write_tables(ts);
+  int64_t last_dts = 0;
+  for (size_t i = 1; i < first.size(); ++i) {
+    ASSERT_TRUE(muxer.write_packet(first[i].packet, ts).ok());
+    last_dts = first[i].packet.dts;
+  }
+  ASSERT_TRUE(muxer.set_tracks(second[0].tracks).ok());
+  const int64_t shift = last_dts + 3000 - second.at(1).packet.dts;
+  for (size_t i = 1; i < second.size(); ++i) {
+    Packet p = second[i].packet;
+    p.dts += shift;
+    p.pts += shift;
+    ASSERT_TRUE(muxer.write_packet(p, ts).ok());
+  }
+
+  TsDemuxer d;
+  auto events = demux(ts, d);
+  std::vector<size_t> track_events;
+  for (size_t i = 0; i < events.size(); ++i)
+    if (events[i].type == TsDemuxEvent::Type::tracks) track_events.push_back(i);
+  ASSERT_EQ(track_events.size(), 2u);
+  EXPECT_EQ(track_events[0], 0u);
+  EXPECT_EQ(events[0].tracks, first[0].tracks);
+  EXPECT_EQ(track_events[1], first.size());  // after the first stream's frames, before the second's
+  EXPECT_EQ(events[track_events[1]].tracks, second[0].tracks);
+  ASSERT_LT(track_events[1] + 1, events.size());
+  EXPECT_TRUE(events[track_events[1] + 1].packet.keyframe);
+  Summary s = summarize(events);
+  EXPECT_EQ(s.video, kHevcFixtureFrames + static_cast<int>(second.size()) - 1);
+  EXPECT_EQ(s.keyframes, 2);
+  EXPECT_EQ(d.stats().pmt_changes, 0u);  // same stream, new parameter sets
+  EXPECT_EQ(d.stats().config_errors, 0u);
+}
+
+// A PMT change while packets are held back (the old PMT announced AAC that never came):
+// those packets are the old stream's, so they go out under its TrackSet before the new
+// one is announced, never after it under the new stream's codec.
+TEST(TsDemuxer, PmtChangeReleasesHeldPacketsUnderTheOldTracks) {
+  auto h264 = demux(read_fixture("av_h264_aac.ts"));
+  auto hevc = demux(read_fixture("hevc.ts"));
+  ASSERT_EQ(h264.at(0).type, TsDemuxEvent::Type::tracks);
+  ASSERT_EQ(hevc.at(0).type, TsDemuxEvent::Type::tracks);
+  mpegts::TsMuxer muxer;
+  std::vector<uint8_t> ts;
+  ASSERT_TRUE(muxer.set_tracks(h264[0].tracks).ok());  // H.264 + AAC declared
+  muxer.write_tables(ts);
+  int h264_frames = 0;
+  int64_t last_dts = 0;
+  for (size_t i = 1; i < h264.size() && h264_frames < 10; ++i) {
+    if (h264[i].packet.kind != MediaKind::video) continue;  // the AAC never comes
+    ASSERT_TRUE(muxer.write_packet(h264[i].packet, ts).ok());
+    last_dts = h264[i].packet.dts;
+    ++h264_frames;
+  }
+  ASSERT_TRUE(muxer.set_tracks(hevc[0].tracks).ok());  // HEVC only, same PID: PMT version 1
+  muxer.write_tables(ts);
+  const int64_t shift = last_dts + 3000 - hevc.at(1).packet.dts;
+  for (size_t i = 1; i < hevc.size(); ++i) {
+    Packet p = hevc[i].packet;
+    p.dts += shift;
+    p.pts += shift;
+    ASSERT_TRUE(muxer.write_packet(p, ts).ok());
+  }
+
+  TsDemuxer d;
+  auto events = demux(ts, d);
+  EXPECT_EQ(d.stats().pmt_changes, 1u);
+  Codec announced = Codec::opus;  // none yet
+  std::vector<Codec> announcements;
+  int h264_out = 0, hevc_out = 0;
+  for (const auto& e : events) {
+    if (e.type == TsDemuxEvent::Type::tracks) {
+      ASSERT_TRUE(e.tracks.video);
+      EXPECT_FALSE(e.tracks.audio);  // announced without the AAC that never came
+      announced = e.tracks.video->codec;
+      announcements.push_back(announced);
+      continue;
+    }
+    EXPECT_EQ(e.packet.codec, announced) << "a packet under another codec's TrackSet";
+    (e.packet.codec == Codec::h264 ? h264_out : hevc_out)++;
+  }
+  EXPECT_EQ(announcements, (std::vector<Codec>{Codec::h264, Codec::hevc}));
+  EXPECT_EQ(h264_out, h264_frames);
+  EXPECT_EQ(hevc_out, kHevcFixtureFrames);
 }
 
 // Adds `delta` (mod 2^33) to every PTS/DTS of the PES headers on `pids`.
