@@ -2,51 +2,20 @@
 another origin than the server (so the CORS preflight is exercised), POSTs its offer to
 /whep/demo, plays the answer in a <video>, counts frames with requestVideoFrameCallback
 and reads getStats: the inbound codecs must be video/H264 and audio/opus. The page
-reports to a tiny HTTP server in this test (fetch), so no DevTools driver is needed.
+reports to a tiny HTTP server in this test (whep_page.py).
 
 --allow-loopback-in-peer-connection: the server's candidate is 127.0.0.1, and Chromium
 leaves loopback out of ICE otherwise."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import harness
 from harness import E2ETestCase, report, wait_for
 from test_whep_aiortc import FPS, anchor_cmd
+from whep_page import PageServer, whep_player_page
 
 PLAY_S = 8
 
-PAGE = """<!doctype html>
-<html><body>
-<video id="v" autoplay muted playsinline></video>
-<script>
-const WHEP = "%(whep)s";
-const report = (what, data) => fetch("/report", {method: "POST",
-  body: JSON.stringify(Object.assign({what}, data))});
-window.onerror = (msg) => report("error", {message: String(msg)});
-(async () => {
-  try {
-    const pc = new RTCPeerConnection();
-    pc.addTransceiver("video", {direction: "recvonly"});
-    pc.addTransceiver("audio", {direction: "recvonly"});
-    const media = new MediaStream();
-    const video = document.getElementById("v");
-    pc.ontrack = (e) => { media.addTrack(e.track); video.srcObject = media; };
-    pc.onconnectionstatechange = () => report("state", {state: pc.connectionState});
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise((done) => {
-      if (pc.iceGatheringState === "complete") return done();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
-      setTimeout(done, 2000);
-    });
-    const posted = performance.now();
-    const resp = await fetch(WHEP, {method: "POST", headers: {"Content-Type": "application/sdp"},
-                                    body: pc.localDescription.sdp});
-    const answer = await resp.text();
-    report("answer", {status: resp.status, location: resp.headers.get("Location")});
-    if (resp.status !== 201) return;
-    await pc.setRemoteDescription({type: "answer", sdp: answer});
+# Counts frames with requestVideoFrameCallback for the play time, then reads getStats.
+PLAY_JS = """
     let frames = 0, first = 0;
     const onFrame = (now, meta) => {
       if (!first) { first = performance.now(); report("first_frame", {}); }
@@ -68,49 +37,7 @@ window.onerror = (msg) => report("error", {message: String(msg)});
     report("done", {frames, played_ms: first ? performance.now() - first : 0, inbound,
                     first_frame_after_post_ms: first ? first - posted : -1,
                     width: video.videoWidth, height: video.videoHeight});
-  } catch (e) {
-    report("error", {message: String(e)});
-  }
-})();
-</script></body></html>
 """
-
-
-class PageServer:
-    """Serves the test page and collects what it reports."""
-
-    def __init__(self, page: str):
-        self.reports: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = page.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                outer.reports.append(json.loads(self.rfile.read(length) or b"{}"))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer((harness.HOST, 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def find(self, what: str):
-        return next((r for r in self.reports if r.get("what") == what), None)
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class WhepChromiumTest(E2ETestCase):
@@ -119,7 +46,7 @@ class WhepChromiumTest(E2ETestCase):
         self.spawn(anchor_cmd(server.rtmp_publish_url(harness.key_of("demo")), 60), "anchor")
         server.wait_live("demo")
 
-        page = PageServer(PAGE % {"whep": server.url("/whep/demo"), "play_ms": PLAY_S * 1000})
+        page = PageServer(whep_player_page(server.url("/whep/demo"), PLAY_JS % {"play_ms": PLAY_S * 1000}))
         self.addCleanup(page.close)
         self.open_chromium(f"http://{harness.HOST}:{page.port}/")
 

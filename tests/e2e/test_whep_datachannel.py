@@ -28,7 +28,7 @@ import numpy as np
 import harness
 from harness import E2ETestCase, report, wait_for
 from merchant import DEMO_TOKEN, SHOP2_TOKEN, Merchant, card
-from test_whep_chromium import PageServer
+from whep_page import PageServer
 from whep_viewer import WhepViewer
 
 FRAME_TICKS = 3000  # one frame at 30 fps in 90 kHz

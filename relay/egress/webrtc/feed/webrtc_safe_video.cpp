@@ -50,6 +50,8 @@ TranscodeMetrics TranscodeMetrics::in(Metrics& metrics, const std::string& strea
                               "Frames transcoded to H.264 without B-frames for WebRTC viewers", labels);
   m.cpu_microseconds = &metrics.counter("anchorcast_webrtc_transcode_cpu_microseconds_total",
                                         "CPU time spent decoding and encoding the WebRTC-safe rendition", labels);
+  m.dropped = &metrics.counter("anchorcast_webrtc_transcode_dropped_frames_total",
+                               "Frames not re-encoded because the transcode fell behind the source", labels);
   m.latency = &metrics.histogram("anchorcast_webrtc_transcode_latency_seconds",
                                  "Source packet taken from the hub to its transcoded packet, per frame",
                                  {0.005, 0.01, 0.02, 0.033, 0.05, 0.067, 0.1, 0.15, 0.25, 0.5, 1}, labels);
@@ -120,15 +122,17 @@ void WebRtcSafeVideo::transcode(const Packet& packet, SteadyClock::time_point ar
         break;
       }
       if (!*frame) break;
-      encode(**frame, out, track_changed);
+      encode(**frame, arrived, out, track_changed);
     }
   }
   if (metrics_.cpu_microseconds) metrics_.cpu_microseconds->add(static_cast<uint64_t>(thread_cpu_us() - cpu_before));
 }
 
-void WebRtcSafeVideo::encode(const AVFrame& frame, std::vector<Packet>& out, bool& track_changed) {
-  // When its packet reached the feed: the decoder gives frames in presentation order.
-  auto arrived = SteadyClock::now();
+void WebRtcSafeVideo::encode(const AVFrame& frame, SteadyClock::time_point released_at, std::vector<Packet>& out,
+                             bool& track_changed) {
+  // When the frame's own packet reached the feed (the decoder gives frames in
+  // presentation order, so a B-frame source holds some back for its reorder depth).
+  auto arrived = released_at;
   auto it = std::find_if(pending_arrivals_.begin(), pending_arrivals_.end(),
                          [&](const PendingArrival& a) { return a.pts == frame.pts; });
   if (it != pending_arrivals_.end()) {
@@ -136,7 +140,10 @@ void WebRtcSafeVideo::encode(const AVFrame& frame, std::vector<Packet>& out, boo
     pending_arrivals_.erase(it);
   }
   const bool keyframe = frame.key_frame != 0;
-  if (!keyframe && SteadyClock::now() - arrived > kMaxLag) {
+  // Behind the source is measured from the packet that released the frame: the reorder
+  // wait is the source's and every decoder pays it; what piles up here is ours.
+  if (!keyframe && SteadyClock::now() - released_at > kMaxLag) {
+    if (metrics_.dropped) metrics_.dropped->add();
     ++dropped_since_log_;
     if (SteadyClock::now() - last_drop_log_ > std::chrono::seconds(10)) {
       log::warn(label_, ": the WebRTC transcode is behind the source, dropped ", dropped_since_log_, " frame(s)");

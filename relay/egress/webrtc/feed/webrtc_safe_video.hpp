@@ -38,6 +38,7 @@ struct TranscodeMetrics {
   Counter* starts = nullptr;
   Counter* frames = nullptr;
   Counter* cpu_microseconds = nullptr;  // the feed thread's CPU time spent decoding and encoding
+  Counter* dropped = nullptr;           // frames not encoded: the transcode was behind the source
   Histogram* latency = nullptr;         // source packet popped to its transcoded packet out
   static TranscodeMetrics in(Metrics& metrics, const std::string& stream, const std::string& rendition);
 };
@@ -70,7 +71,8 @@ class WebRtcSafeVideo {
   void start_transcoding(const char* why);
   void transcode(const Packet& packet, std::chrono::steady_clock::time_point arrived, std::vector<Packet>& out,
                  bool& track_changed);
-  void encode(const AVFrame& frame, std::vector<Packet>& out, bool& track_changed);
+  void encode(const AVFrame& frame, std::chrono::steady_clock::time_point released_at, std::vector<Packet>& out,
+              bool& track_changed);
   void error(const std::string& what);
 
   struct PendingArrival {
