@@ -57,6 +57,14 @@ def amf0_value(buf: bytes, pos: int):
             if n == 0 and buf[pos] == 0x09:
                 return obj, pos + 1
             obj[key], pos = amf0_value(buf, pos)
+    if marker == 0x0A:  # strict array: the connect _result's fourCcList (E-RTMP)
+        count = struct.unpack(">I", buf[pos:pos + 4])[0]
+        pos += 4
+        items = []
+        for _ in range(count):
+            item, pos = amf0_value(buf, pos)
+            items.append(item)
+        return items, pos
     if marker in (0x05, 0x06):
         return None, pos
     raise ValueError(f"AMF0 marker {marker:#x} not expected in a cue")
