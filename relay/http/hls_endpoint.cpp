@@ -54,7 +54,9 @@ HttpResponse HlsEndpoint::serve(const std::string& stream_id, Rendition renditio
   } else {
     auto segment = service_.segment(stream_id, rendition, file);
     if (auto* miss = std::get_if<HlsMiss>(&segment)) return miss_response(*miss, stream_id, file);
-    r.content_type = "video/mp2t";
+    // fMP4 (RFC 8216 §3.3): the init section and the segments are MP4.
+    const bool mp4 = file.ends_with(".m4s") || file.ends_with(".mp4");
+    r.content_type = mp4 ? "video/mp4" : "video/mp2t";
     // A segment never changes once listed; players and CDNs may keep it.
     r.headers.emplace_back("Cache-Control", "public, max-age=60");
     r.body = std::move(std::get<std::shared_ptr<const std::string>>(segment));

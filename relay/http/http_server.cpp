@@ -168,7 +168,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto bytes = std::make_shared<ResponseBytes>(response_bytes(r, keep_alive_, head_));
     std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes->head), asio::const_buffer()};
     if (bytes->body) buffers[1] = asio::buffer(*bytes->body);
-    bool hls = r.content_type == "video/mp2t" || r.content_type == "application/vnd.apple.mpegurl";
+    bool hls = r.content_type == "video/mp2t" || r.content_type == "video/mp4" ||
+               r.content_type == "application/vnd.apple.mpegurl";
     if (hls && bytes->body) server_.egress_hls_bytes.add(bytes->body->size());
     asio::async_write(stream_, buffers, [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->finish();

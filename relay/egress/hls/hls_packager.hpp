@@ -1,6 +1,9 @@
-// Live HLS for one stream (RFC 8216): MPEG-TS segments cut on video keyframes (by time
-// for audio-only streams) and a sliding-window media playlist. Fed by one thread from a
-// hub subscription; playlist() and segment() may be called from any thread.
+// Live HLS for one stream (RFC 8216): segments cut on video keyframes (by time for
+// audio-only streams) and a sliding-window media playlist. H.264 streams get MPEG-TS
+// segments; an HEVC stream gets fragmented MP4 (an `hvc1` init section behind
+// EXT-X-MAP, `.m4s` segments), and so does everything after it on the same packager.
+// Fed by one thread from a hub subscription; playlist() and segment() may be called from
+// any thread.
 #pragma once
 
 #include <chrono>
@@ -27,11 +30,11 @@ class HlsPackager {
 
   void on_event(const MediaEvent& event);
 
-  // The media playlist (segments named "seg-<sequence>.ts", relative to it); nullopt
-  // until the first segment is complete.
+  // The media playlist (segments named "seg-<sequence>.ts", or "seg-<sequence>.m4s" and
+  // "init-<id>.mp4" for fMP4, relative to it); nullopt until the first segment is complete.
   std::optional<std::string> playlist() const;
-  // A segment by name: those listed, and for a while those just slid out (RFC 8216
-  // §6.2.2: a client may still fetch them). nullptr when unknown or gone.
+  // A segment or init section by name: those listed, and for a while those just slid out
+  // (RFC 8216 §6.2.2: a client may still fetch them). nullptr when unknown or gone.
   std::shared_ptr<const std::string> segment(std::string_view name) const;
   // True once a segment exists: the playlist can be served.
   bool has_media() const;

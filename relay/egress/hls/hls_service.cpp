@@ -22,8 +22,14 @@ std::string with_query_on_segments(const std::string& playlist, std::string_view
     size_t end = playlist.find('\n', pos);
     if (end == std::string::npos) end = playlist.size();
     std::string_view line(playlist.data() + pos, end - pos);
-    out.append(line);
-    if (!line.empty() && line[0] != '#') out.append("?").append(query);
+    constexpr std::string_view map = "#EXT-X-MAP:URI=\"";
+    if (line.starts_with(map) && line.ends_with("\"")) {
+      // An fMP4 init section is fetched like a segment: its URI needs the query too.
+      out.append(line.substr(0, line.size() - 1)).append("?").append(query).append("\"");
+    } else {
+      out.append(line);
+      if (!line.empty() && line[0] != '#') out.append("?").append(query);
+    }
     if (end < playlist.size()) out.push_back('\n');
     pos = end + 1;
   }
