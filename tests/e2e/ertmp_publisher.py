@@ -519,7 +519,7 @@ def adts_frames(data: bytes) -> Iterator[tuple[bytes, bytes, int]]:
 def encoder_cmd(args) -> list[str]:
     x265 = f"bframes={args.bframes}:keyint={args.keyint}:min-keyint={args.keyint}:scenecut=0:log-level=error:info=0"
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
-           "-f", "lavfi", "-i", f"testsrc2=size={args.size}:rate={args.fps}"]
+           "-f", "lavfi", "-i", f"{args.picture}=size={args.size}:rate={args.fps}"]
     if args.audio:
         cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]
     cmd += ["-t", str(args.seconds), "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
@@ -676,6 +676,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=6)
     p.add_argument("--size", default="640x360")
     p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--picture", default="testsrc2", help="lavfi source (smptebars: a still picture)")
     p.add_argument("--bframes", type=int, default=0)
     p.add_argument("--keyint", type=int, default=60)
     p.add_argument("--length-size", type=int, choices=(2, 4), default=4,

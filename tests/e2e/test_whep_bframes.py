@@ -7,59 +7,15 @@ presented and the longest gap between two of them; the streams API and the metri
 the transcode, which stops 30 s after the last WebRTC viewer left. A source without
 B-frames is passed through, never transcoded."""
 
-import json
 import time
 
 import harness
 from harness import E2ETestCase, report, wait_for
 from test_whep_aiortc import metric
-from whep_page import PageServer, whep_player_page
+from whep_page import PLAY_S, play_smoothly
 
 FPS = 30
-PLAY_S = 10
 LINGER_S = 30
-
-# From one second after the first frame (a join replays the GOP fast) for PLAY_S: the
-# frames presented (rVFC's presentedFrames) and the longest gap between two callbacks;
-# then getStats, and the session ends (DELETE) so the server sees the viewer leave.
-PLAY_JS = """
-    let first = 0, start = null, last = null, gap = 0, callbacks = 0;
-    const finish = async () => {
-      try {
-        const codecs = {};
-        let inbound = {};
-        const stats = await pc.getStats();
-        stats.forEach((s) => { if (s.type === "codec") codecs[s.id] = s.mimeType; });
-        stats.forEach((s) => {
-          if (s.type === "inbound-rtp" && s.kind === "video") inbound = {
-            codec: codecs[s.codecId] || "", framesDecoded: s.framesDecoded, freezeCount: s.freezeCount,
-            totalFreezesDuration: s.totalFreezesDuration};
-        });
-        report("done", {played_ms: last.now - start.now, presented: last.presented - start.presented,
-                        callbacks, media_s: last.media - start.media, max_gap_ms: gap, inbound,
-                        width: video.videoWidth, height: video.videoHeight});
-        pc.close();
-        await fetch(new URL(location, WHEP), {method: "DELETE"});
-        report("left", {});
-      } catch (e) {
-        report("error", {message: "finish: " + e});
-      }
-    };
-    const onFrame = (now, meta) => {
-      if (!first) first = now;
-      if (now - first >= 1000) {
-        if (!start) start = {now, presented: meta.presentedFrames, media: meta.mediaTime};
-        else gap = Math.max(gap, now - last.now);
-        last = {now, presented: meta.presentedFrames, media: meta.mediaTime};
-        callbacks++;
-      }
-      if (!start || now - start.now < %(play_ms)d) video.requestVideoFrameCallback(onFrame);
-      else finish();
-    };
-    video.requestVideoFrameCallback(onFrame);
-    video.play().catch((e) => report("error", {message: "play: " + e}));
-"""
-
 
 def obs_default_anchor(url: str, seconds: float, b_frames: int = 3) -> list[str]:
     """OBS 29's default x264 output: preset veryfast, no tune, B-frames, 2 s keyframes."""
@@ -71,33 +27,6 @@ def obs_default_anchor(url: str, seconds: float, b_frames: int = 3) -> list[str]
 
 
 class WhepBFramesTest(E2ETestCase):
-    def play_in_chromium(self, server, path: str) -> dict:
-        page = PageServer(whep_player_page(server.url(path), PLAY_JS % {"play_ms": PLAY_S * 1000}))
-        self.addCleanup(page.close)
-        browser = self.open_chromium(f"http://{harness.HOST}:{page.port}/")
-
-        def finished():
-            if page.find("error"):
-                raise AssertionError(f"page error: {page.find('error')}; reports {page.reports}")
-            return page.find("left")
-
-        try:
-            wait_for(finished, PLAY_S + 45, "the page's report")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; the page reported {page.reports}") from None
-        browser.stop()
-        done = page.find("done")
-        report(f"chromium {path}: {json.dumps(done)}")
-        self.assertEqual(page.find("answer")["status"], 201)
-        self.assertEqual(done["inbound"].get("codec"), "video/H264", done)
-        expected = FPS * done["played_ms"] / 1000
-        # Acceptance: frames presented >= 95 % of the frames sent over the window, no
-        # freeze over 200 ms between two presented frames.
-        self.assertGreaterEqual(done["presented"], 0.95 * expected, done)
-        self.assertLessEqual(done["max_gap_ms"], 200, done)
-        self.assertEqual((done["width"], done["height"]), (640, 360))
-        return done
-
     @staticmethod
     def source_b_frames(server, stream_id: str) -> bool:
         video = (server.stream(stream_id).get("ingest") or {}).get("video") or {}
@@ -115,7 +44,7 @@ class WhepBFramesTest(E2ETestCase):
         self.assertEqual(self.webrtc_state(server, "demo", "main"),
                          {"video": "transcoded", "transcoder_running": False})
 
-        self.play_in_chromium(server, "/whep/demo")
+        play_smoothly(self, server, "/whep/demo")
         left = time.monotonic()
         metrics = server.get("/metrics").body.decode()
         self.assertEqual(metric(metrics, "anchorcast_webrtc_transcode_starts_total", stream="demo"), 1)
@@ -137,7 +66,7 @@ class WhepBFramesTest(E2ETestCase):
         self.spawn(obs_default_anchor(server.rtmp_publish_url(harness.key_of("shop2")), 90), "anchor")
         server.wait_live("shop2")
         wait_for(lambda: self.source_b_frames(server, "shop2"), 10, "the hub to see B-frames")
-        self.play_in_chromium(server, "/whep/shop2?rendition=source")
+        play_smoothly(self, server, "/whep/shop2?rendition=source")
         state = server.stream("shop2")["webrtc"]
         self.assertEqual(state["source"]["video"], "transcoded", state)
         # main is the compositor's output (no B-frames): never transcoded twice.
@@ -153,7 +82,7 @@ class WhepBFramesTest(E2ETestCase):
         self.spawn(obs_default_anchor(server.rtmp_publish_url(harness.key_of("demo")), 60, b_frames=0), "anchor")
         server.wait_live("demo")
         wait_for(lambda: (server.stream("demo").get("ingest") or {}).get("video"), 10, "the source's video track")
-        self.play_in_chromium(server, "/whep/demo")
+        play_smoothly(self, server, "/whep/demo")
         self.assertEqual(self.webrtc_state(server, "demo", "main")["video"], "passthrough")
         self.assertFalse(server.stream("demo")["ingest"]["video"]["b_frames"])
         metrics = server.get("/metrics").body.decode()
