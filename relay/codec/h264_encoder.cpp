@@ -83,6 +83,7 @@ Status H264Encoder::open(const EncoderSettings& settings) {
 
   AVDictionary* options = nullptr;
   av_dict_set(&options, "preset", settings.preset.c_str(), 0);
+  if (!settings.profile.empty()) av_dict_set(&options, "profile", settings.profile.c_str(), 0);
   av_dict_set(&options, "tune", "zerolatency", 0);
   av_dict_set(&options, "forced-idr", "1", 0);  // a forced keyframe is an IDR, not an open-GOP I
   // Keyframes exactly every keyframe_interval frames: segmenters and GOP caches cut there.
@@ -90,7 +91,9 @@ Status H264Encoder::open(const EncoderSettings& settings) {
   const int err = avcodec_open2(context.get(), codec, &options);
   const bool unused_options = av_dict_count(options) > 0;
   av_dict_free(&options);
-  if (err < 0) return av_failure("cannot open libx264 (preset \"" + settings.preset + "\")", err);
+  if (err < 0)
+    return av_failure("cannot open libx264 (preset \"" + settings.preset + "\", profile \"" + settings.profile + "\")",
+                      err);
   if (unused_options) return make_error("H.264 encoder: this libx264 does not know an option we set");
 
   auto config = avcc_from_extradata({context->extradata, static_cast<size_t>(context->extradata_size)});
@@ -150,6 +153,16 @@ Result<std::optional<Packet>> H264Encoder::receive() {
   h264::annexb_to_avcc({packet_->data, static_cast<size_t>(packet_->size)}, out.payload);
   av_packet_unref(packet_.get());
   return std::optional<Packet>(std::move(out));
+}
+
+void H264Encoder::set_bitrate(int kbps) {
+  if (!context_ || kbps <= 0) return;
+  // FFmpeg's libx264 wrapper compares these with x264's parameters before each frame and
+  // calls x264_encoder_reconfig when they differ.
+  context_->bit_rate = int64_t{kbps} * 1000;
+  context_->rc_max_rate = context_->bit_rate;
+  context_->rc_buffer_size = static_cast<int>(context_->bit_rate);
+  settings_.bitrate_kbps = kbps;
 }
 
 Status H264Encoder::drain() {

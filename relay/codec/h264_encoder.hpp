@@ -25,6 +25,10 @@ struct EncoderSettings {
   // 720p30 on one core (19 ms); at 1080p30 only ultrafast does (16 ms; veryfast 38 ms).
   // perf/RESULTS.md, "Compositor media kernels".
   std::string preset = "veryfast";
+  // x264 profile: "" leaves it to the preset (High from veryfast); "baseline" is
+  // Constrained Baseline (no B-frames, CAVLC, no 8x8 transform), the profile every WebRTC
+  // endpoint must decode (RFC 7742 §6.2) and the cheapest to decode.
+  std::string profile;
   int threads = 1;  // > 1: x264 sliced threads (zerolatency), no added delay
   YuvColor color;  // written to the VUI, so players convert as the source intended
 };
@@ -47,6 +51,10 @@ class H264Encoder {
   // The next access unit: AVCC with 4-byte lengths, dts == pts (no B-frames), in
   // settings().time_base; or nothing when the encoder needs more input.
   Result<std::optional<Packet>> receive();
+
+  // A new average bitrate (and the one-second VBV with it) from the next frame on:
+  // libx264 reconfigures in place, no new SPS/PPS, no keyframe. Ignored when not open.
+  void set_bitrate(int kbps);
 
   // End of stream: packets still inside the encoder come out of receive().
   Status drain();

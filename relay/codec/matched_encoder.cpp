@@ -17,7 +17,6 @@ int default_bitrate_kbps(int height) { return height >= 1000 ? 4500 : height >= 
 void MatchedEncoder::set_source(const VideoTrack& track) {
   fps_ = track.fps > 0 ? track.fps : kDefaultFps;
   bitrate_measured_ = false;
-  reopen_for_bitrate_ = false;
   measure_bytes_ = 0;
   measure_since_.reset();
 }
@@ -32,10 +31,13 @@ void MatchedEncoder::count_source_packet(const Packet& packet) {
   bitrate_measured_ = true;
   const int measured = static_cast<int>(static_cast<double>(measure_bytes_) * 8 / seconds / 1000);
   const int current = encoder_.is_open() ? encoder_.settings().bitrate_kbps : 0;
-  // Re-open (at this keyframe) only when the guess was far off: each re-open re-announces tracks.
+  // Only when the guess was far off; in place, so viewers see no new parameter sets.
   if (measured > 100 && (current == 0 || std::abs(measured - current) * 4 > current)) {
     bitrate_kbps_ = measured;
-    reopen_for_bitrate_ = encoder_.is_open();
+    if (encoder_.is_open()) {
+      encoder_.set_bitrate(measured);
+      log::info(label_, ": the source's bitrate is ", measured, " kbps; encoding at that from the next frame");
+    }
   }
 }
 
@@ -51,10 +53,12 @@ Status MatchedEncoder::open(int width, int height, TimeBase time_base, YuvColor 
   // veryfast keeps p99 under 25 ms per frame on one core at 720p30, not at 1080p30
   // (perf/RESULTS.md, compositor): there ultrafast does, and the bitrate pays for it.
   s.preset = s.height >= 1000 ? "ultrafast" : "veryfast";
+  s.profile = profile_;
   encoder_.close();
   if (auto st = encoder_.open(s); !st) return make_error(label_ + ": " + st.error().message);
   color_ = color;
-  log::info(label_, ": encoding ", s.width, "x", s.height, " at ", s.bitrate_kbps, " kbps, ", s.preset);
+  log::info(label_, ": encoding ", s.width, "x", s.height, " at ", s.bitrate_kbps, " kbps, ", s.preset,
+            s.profile.empty() ? "" : ", profile " + s.profile);
   return {};
 }
 
@@ -64,8 +68,7 @@ Result<bool> MatchedEncoder::encode(const AVFrame& decoded, const AVFrame& pictu
   bool reopened = false;
   const EncoderSettings& s = encoder_.settings();
   if (!encoder_.is_open() || s.width != (decoded.width & ~1) || s.height != (decoded.height & ~1) ||
-      !(color == color_) || !(s.time_base == time_base) || (reopen_for_bitrate_ && keyframe)) {
-    reopen_for_bitrate_ = false;
+      !(color == color_) || !(s.time_base == time_base)) {
     if (auto st = open(decoded.width, decoded.height, time_base, color); !st) return st.error();
     reopened = true;
   }
@@ -73,9 +76,6 @@ Result<bool> MatchedEncoder::encode(const AVFrame& decoded, const AVFrame& pictu
   return reopened;
 }
 
-void MatchedEncoder::close() {
-  encoder_.close();
-  reopen_for_bitrate_ = false;
-}
+void MatchedEncoder::close() { encoder_.close(); }
 
 }  // namespace anchorcast::codec

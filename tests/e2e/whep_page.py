@@ -97,7 +97,8 @@ class PageServer:
 
 PLAY_S = 10
 
-# From one second after the first frame (a join replays the GOP fast) for PLAY_S: the
+# From two seconds after the first frame (a join replays the GOP fast and the jitter
+# buffer settles) for PLAY_S: the
 # frames presented (rVFC's presentedFrames) and the longest gap between two callbacks;
 # then getStats, and the session ends (DELETE) so the server sees the viewer leave.
 PLAY_JS = """
@@ -125,7 +126,7 @@ PLAY_JS = """
     };
     const onFrame = (now, meta) => {
       if (!first) first = now;
-      if (now - first >= 1000) {
+      if (now - first >= 2000) {
         if (!start) start = {now, presented: meta.presentedFrames, media: meta.mediaTime};
         else gap = Math.max(gap, now - last.now);
         last = {now, presented: meta.presentedFrames, media: meta.mediaTime};
@@ -139,11 +140,12 @@ PLAY_JS = """
 """
 
 
-def play_smoothly(test, server, path: str, fps: int = 30, size=(640, 360)) -> dict:
-    """Plays `path` (a WHEP URL path) in headless Chromium for PLAY_S and asserts what
-    issue 14 asks of WebRTC playback: the inbound video is H.264, >= 95 % of the frames
-    sent over the window are presented, no gap over 200 ms between two presented frames.
-    Returns the page's report."""
+def play_smoothly(test, server, path: str, fps: int = 30, size=(640, 360), min_presented: float = 0.95,
+                  max_gap_ms: float = 200) -> dict:
+    """Plays `path` (a WHEP URL path) in headless Chromium for PLAY_S and asserts the
+    inbound video is H.264 and, by default, what issue 14 asks of B-frame sources: >= 95 %
+    of the frames sent over the window are presented, no gap over 200 ms between two
+    presented frames. Returns the page's report."""
     page = PageServer(whep_player_page(server.url(path), PLAY_JS % {"play_ms": PLAY_S * 1000}))
     test.addCleanup(page.close)
     browser = test.open_chromium(f"http://{harness.HOST}:{page.port}/")
@@ -163,9 +165,7 @@ def play_smoothly(test, server, path: str, fps: int = 30, size=(640, 360)) -> di
     test.assertEqual(page.find("answer")["status"], 201)
     test.assertEqual(done["inbound"].get("codec"), "video/H264", done)
     expected = fps * done["played_ms"] / 1000
-    # Acceptance: frames presented >= 95 % of the frames sent over the window, no
-    # freeze over 200 ms between two presented frames.
-    test.assertGreaterEqual(done["presented"], 0.95 * expected, done)
-    test.assertLessEqual(done["max_gap_ms"], 200, done)
+    test.assertGreaterEqual(done["presented"], min_presented * expected, done)
+    test.assertLessEqual(done["max_gap_ms"], max_gap_ms, done)
     test.assertEqual((done["width"], done["height"]), tuple(size))
     return done

@@ -1,9 +1,10 @@
 // The video a WebRTC feed packetizes. Browsers play H.264 without B-frames smoothly and
 // stutter on B-frames (they render in decode order over RTP); they do not take HEVC. So a
 // feed passes the source's H.264 through while it has no B-frames, and otherwise
-// transcodes it once, for all of the feed's viewers, to H.264 without B-frames (decode,
+// transcodes it once, for all of the feed's viewers, to H.264 Constrained Baseline (decode,
 // then libx264 zerolatency matched to the source's size, bitrate and keyframes: the
-// compositor's path, relay/codec/). Decided per publisher session: an HEVC source is
+// compositor's path, relay/codec/). Constrained Baseline is the profile every WebRTC
+// endpoint must decode (RFC 7742) and the cheapest for a phone to decode. Decided per publisher session: an HEVC source is
 // transcoded from its first packet, an H.264 one from its first packet with pts != dts.
 // Runs on the feed's worker thread, never on a loop.
 #pragma once
@@ -46,7 +47,7 @@ struct TranscodeMetrics {
 class WebRtcSafeVideo {
  public:
   WebRtcSafeVideo(std::string label, TranscodeMetrics metrics)
-      : label_(std::move(label)), metrics_(metrics), encoder_("webrtc transcode " + label_) {}
+      : label_(std::move(label)), metrics_(metrics), encoder_("webrtc transcode " + label_, "baseline") {}
 
   // The source's video track; `new_session`: a publisher (re)started, so the choice is
   // made again.

@@ -279,6 +279,38 @@ TEST(H264Encoder, KeyframesAtTheIntervalAndWhenForced) {
   EXPECT_FALSE(encoder.receive()->has_value());
 }
 
+// MatchedEncoder sets the measured source bitrate this way: no re-open, so viewers get no
+// new parameter sets and no extra keyframe, and the rate follows from the next frames.
+TEST(H264Encoder, SetBitrateTakesEffectInPlaceWithoutAKeyframe) {
+  codec::H264Encoder encoder;
+  codec::EncoderSettings s = settings_for(320, 240, 200);
+  s.bitrate_kbps = 100;
+  ASSERT_TRUE(encoder.open(s).ok());
+  const VideoTrack track = encoder.output_track();
+  AvFramePtr frame(av_frame_alloc());
+  frame->width = 320;
+  frame->height = 240;
+  frame->format = AV_PIX_FMT_YUV420P;
+  ASSERT_EQ(av_frame_get_buffer(frame.get(), 0), 0);
+  std::mt19937 rng(2);
+  size_t bytes[2] = {0, 0};
+  for (int i = 0; i < 100; ++i) {
+    if (i == 50) encoder.set_bitrate(2000);
+    for (int p = 0; p < 3; ++p)  // noise everywhere: every bit of rate gets used
+      for (int k = 0; k < 4000; ++k) frame->data[p][rng() % (frame->linesize[p] * (p ? 120 : 240))] = rng();
+    ASSERT_TRUE(encoder.encode(frame.get(), i * 40).ok());
+    auto packet = encoder.receive();
+    ASSERT_TRUE(packet.ok() && packet->has_value());
+    EXPECT_EQ((*packet)->keyframe, i == 0) << i;
+    // The second half skips the first 10 frames after the change (the VBV refills).
+    if (i >= 10 && i < 50) bytes[0] += (*packet)->bytes().size();
+    if (i >= 60) bytes[1] += (*packet)->bytes().size();
+  }
+  EXPECT_EQ(encoder.output_track(), track) << "no new parameter sets";
+  EXPECT_EQ(encoder.settings().bitrate_kbps, 2000);
+  EXPECT_GT(bytes[1], bytes[0] * 5) << bytes[0] << " bytes at 100 kbps, " << bytes[1] << " at 2000";
+}
+
 TEST(VideoDecoder, ColourComesFromTheSourceVui) {
   const H264Stream full601 =
       make_test_stream(320, 240, 25, 0.2, "-preset veryfast -bf 0 -pix_fmt yuvj420p -colorspace smpte170m");

@@ -115,7 +115,14 @@ TEST(WebRtcSafeVideo, BFrameSourceIsTranscodedWithoutBFramesKeyframesWhereTheSou
   EXPECT_EQ(track->height, 240);
   auto config = h264::parse_avc_decoder_config(track->decoder_config);
   ASSERT_TRUE(config.ok());
-  ASSERT_TRUE(h264::parse_sps(config->sps.at(0)).ok());
+  auto sps = h264::parse_sps(config->sps.at(0));
+  ASSERT_TRUE(sps.ok());
+  // Constrained Baseline (RFC 7742: what every WebRTC endpoint decodes): profile_idc 66
+  // with constraint_set1_flag.
+  EXPECT_EQ(sps->profile_idc, 66);
+  const std::string plid = sps->profile_level_id();
+  EXPECT_EQ(plid.substr(0, 2), "42") << plid;
+  EXPECT_TRUE(std::stoi(plid.substr(2, 2), nullptr, 16) & 0x40) << plid;
   EXPECT_EQ(decoded_frames(*track, out.packets), static_cast<int>(out.packets.size()));
 
   const auto labels = std::vector<std::pair<std::string, std::string>>{{"stream", "demo"}, {"rendition", "main"}};
