@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebRTC-safe transcode (issue 14) against the ffmpeg CLI doing the same transcode on
 # the same input, one core each: OBS's default x264 output (3 B-frames, 2 s GOP) ->
-# decode -> libx264 zerolatency without B-frames, same preset, bitrate and GOP. Prints CPU
+# decode -> libx264 zerolatency Constrained Baseline, same preset, bitrate and GOP. Prints CPU
 # seconds per run side by side, and our per-packet added latency (p50/p99).
 #
 #   perf/webrtc_transcode/run.sh [build-dir] [repeats]   (defaults: build 3)
@@ -31,7 +31,7 @@ for height in 720 1080; do
     -f flv "$in"
   for ((r = 0; r < repeats; r++)); do
     /usr/bin/time -f "%U %S %e" -o "$dir/ffmpeg.time" \
-      ffmpeg -v error -y -threads 1 -i "$in" -c:v libx264 -preset "$preset" -tune zerolatency -bf 0 -g 60 \
+      ffmpeg -v error -y -threads 1 -i "$in" -c:v libx264 -preset "$preset" -profile:v baseline -tune zerolatency -g 60 \
         -x264-params scenecut=0 -b:v ${kbps}k -maxrate ${kbps}k -bufsize ${kbps}k -threads 1 -an -f null -
     "$build/perf/bench_transcode" --benchmark_filter="BM_WebRtcSafe/${height}p30" \
       --benchmark_out="$dir/ours.json" --benchmark_out_format=json > /dev/null 2>&1
