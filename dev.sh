@@ -3,7 +3,7 @@
 #   ./dev.sh run     install missing Debian packages, build Release, start the server
 #   ./dev.sh test    install, build, run every test (unit, e2e, fuzz smoke) through ctest
 # Options for test: --sanitize (ASan+UBSan build in build-asan/), --label LABEL (ctest -L),
-# --no-fuzz. Other commands: deps, build [--sanitize], fuzz [SECONDS].
+# --skip-label LABEL (ctest -LE), --no-fuzz. Other commands: deps, build [--sanitize], fuzz [SECONDS].
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -129,7 +129,8 @@ INFO
     while (($#)); do
       case "$1" in
         --sanitize) sanitize=(--sanitize) ;;
-        --label) label=(-L "$2"); shift ;;
+        --label) label+=(-L "$2"); shift ;;
+        --skip-label) label+=(-LE "$2"); shift ;;
         --no-fuzz) fuzz_too=0 ;;
         *) echo "unknown test option $1" >&2; exit 2 ;;
       esac
