@@ -33,27 +33,28 @@ std::shared_ptr<RtpFeed> RtpFeedRegistry::get(const std::shared_ptr<Stream>& str
   if (!stream) return nullptr;
   std::shared_ptr<RtpFeed> ended;  // released after the lock
   std::lock_guard lock(mutex_);
-  auto& slot = feeds_[stream.get()];
-  if (slot && !slot->stats().ended) return slot;
-  ended = std::move(slot);
+  Entry& entry = feeds_[stream.get()];
+  entry.handed_out = std::chrono::steady_clock::now();
+  if (entry.feed && !entry.feed->stats().ended) return entry.feed;
+  ended = std::move(entry.feed);
   const std::string name = rendition_name(rendition);
-  slot = RtpFeed::create(stream, stream->id() + "/" + name,
-                         metrics_ ? TranscodeMetrics::in(*metrics_, stream->id(), name) : TranscodeMetrics{});
+  entry.feed = RtpFeed::create(stream, stream->id() + "/" + name,
+                               metrics_ ? TranscodeMetrics::in(*metrics_, stream->id(), name) : TranscodeMetrics{});
   wake_.notify_all();
-  return slot;
+  return entry.feed;
 }
 
 std::optional<FeedState> RtpFeedRegistry::state(const Stream* stream) {
   std::lock_guard lock(mutex_);
   auto it = feeds_.find(stream);
   if (it == feeds_.end()) return std::nullopt;
-  const RtpFeedStats s = it->second->stats();
+  const RtpFeedStats s = it->second.feed->stats();
   if (s.ended) return std::nullopt;
   return FeedState{s.video, s.transcoder_running, s.subscribers};
 }
 
-// Once a second while there are feeds: a feed idle for `linger_` (no session attached)
-// or whose stream ended is released. A session still holding it keeps it alive; the
+// Once a second while there are feeds: a feed idle for `linger_` (no session attached,
+// none handed out) or whose stream ended is released. A session still holding it keeps it alive; the
 // registry just stops handing it out (a next viewer gets a new one).
 void RtpFeedRegistry::release_idle() {
   std::unique_lock lock(mutex_);
@@ -64,10 +65,12 @@ void RtpFeedRegistry::release_idle() {
       wake_.wait_for(lock, std::min<std::chrono::milliseconds>(linger_, std::chrono::seconds(1)));
     if (stopping_) break;
     std::vector<std::shared_ptr<RtpFeed>> released;
+    const auto now = std::chrono::steady_clock::now();
     for (auto it = feeds_.begin(); it != feeds_.end();) {
-      const RtpFeedStats s = it->second->stats();
-      if (s.ended || (s.subscribers == 0 && s.idle >= linger_)) {
-        released.push_back(std::move(it->second));
+      const RtpFeedStats s = it->second.feed->stats();
+      const bool idle = s.subscribers == 0 && s.idle >= linger_ && now - it->second.handed_out >= linger_;
+      if (s.ended || idle) {
+        released.push_back(std::move(it->second.feed));
         it = feeds_.erase(it);
       } else {
         ++it;

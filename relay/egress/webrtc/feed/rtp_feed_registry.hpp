@@ -54,7 +54,13 @@ class RtpFeedRegistry {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::map<const Stream*, std::shared_ptr<RtpFeed>> feeds_;
+  struct Entry {
+    std::shared_ptr<RtpFeed> feed;
+    // The last get() that returned it: a feed just handed to a session that has not
+    // attached yet is not idle.
+    std::chrono::steady_clock::time_point handed_out;
+  };
+  std::map<const Stream*, Entry> feeds_;
   std::thread releaser_;
 };
 

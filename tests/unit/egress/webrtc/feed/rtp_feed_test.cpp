@@ -315,12 +315,27 @@ TEST_F(RtpFeedTest, RegistryKeepsAnIdleFeedForItsLingerThenReleasesIt) {
   }
   // The viewer left: the registry still holds the feed, and hands out that same one.
   ASSERT_FALSE(first.expired());
+  const auto handed_out = std::chrono::steady_clock::now();
   EXPECT_EQ(registry.get(stream_, Rendition::main).get(), first.lock().get());
-  const auto left = std::chrono::steady_clock::now();
   ASSERT_TRUE(wait_until([&] { return first.expired(); }, 5s)) << "released once idle for the linger";
-  EXPECT_GE(std::chrono::steady_clock::now() - left, 300ms);
+  EXPECT_GE(std::chrono::steady_clock::now() - handed_out, 300ms) << "idle counts from the last hand-out";
   EXPECT_FALSE(registry.state(stream_.get()));
   EXPECT_TRUE(registry.get(stream_, Rendition::main)) << "a new feed once the old one is gone";
+}
+
+// A WHEP session gets its feed before it attaches (after ICE and DTLS): a feed idle for
+// the whole linger that is handed out again must not be released under it, or the next
+// viewer would get a second feed (a second transcode).
+TEST_F(RtpFeedTest, RegistryKeepsAFeedItJustHandedOut) {
+  RtpFeedRegistry registry(nullptr, 200ms);
+  std::weak_ptr<RtpFeed> weak = registry.get(stream_, Rendition::main);
+  std::this_thread::sleep_for(150ms);  // idle most of the linger, never attached
+  const auto handed_out = std::chrono::steady_clock::now();
+  auto again = registry.get(stream_, Rendition::main);
+  ASSERT_EQ(again.get(), weak.lock().get());
+  again.reset();
+  ASSERT_TRUE(wait_until([&] { return weak.expired(); }, 5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - handed_out, 200ms);
 }
 
 TEST_F(RtpFeedTest, RegistryKeepsAFeedWithAViewerPastItsLinger) {
