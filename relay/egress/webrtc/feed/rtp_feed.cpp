@@ -191,7 +191,6 @@ struct RtpFeed::Worker {
   std::vector<RtpPacketPtr> audio_history = std::vector<RtpPacketPtr>(kHistoryPackets);
   std::atomic<uint64_t> video_packets{0}, audio_packets{0}, access_units{0}, opus_frames{0}, transcode_errors{0};
   std::atomic<uint64_t> cues{0}, bad_cues{0};
-  std::atomic<VideoDelivery> video_delivery{VideoDelivery::none};
   std::atomic<bool> transcoder_running{false};
   std::atomic<bool> stream_ended{false};
   std::chrono::steady_clock::time_point idle_since;  // under queues_mutex, while queues is empty
@@ -211,6 +210,7 @@ struct RtpFeed::Worker {
   int64_t origin_us = 0;       // stream pts that maps to ts_base
   int64_t origin_wall_us = 0;  // and to this Unix time
   WebRtcSafeVideo safe_video;
+  VideoDelivery described_video = VideoDelivery::none;  // description.video, read without its lock
   std::vector<Packet> transcoded;
   std::chrono::steady_clock::time_point popped_at;
   std::vector<RtpPacketPtr> gop;
@@ -232,10 +232,6 @@ struct RtpFeed::Worker {
   void on_cue(const Cue& cue);
   void emit(std::shared_ptr<RtpPacket> packet);
   void end_all();
-  VideoDelivery description_video() {
-    std::lock_guard lock(description_mutex);
-    return description.video;
-  }
   int64_t since_origin_us(int64_t pts_us) {
     if (!have_origin) {
       have_origin = true;
@@ -264,7 +260,6 @@ void RtpFeed::Worker::run() {
     batch.clear();
     for (const auto& e : events) handle(e);
     deliver();
-    video_delivery = safe_video.delivery();
     transcoder_running = safe_video.transcoder_running();
     lock.lock();
   }
@@ -324,6 +319,7 @@ void RtpFeed::Worker::on_tracks(const TrackSet& tracks, bool new_session) {
   if (tracks.video) safe_video.set_source(*tracks.video, new_session);
   d.has_video = tracks.video && safe_video.delivery() != VideoDelivery::none;
   d.video = tracks.video ? safe_video.delivery() : VideoDelivery::none;
+  described_video = d.video;
   use_video_track(d);
   if (tracks.audio && tracks.audio->codec == Codec::aac && tracks.audio->decoder_config != audio_config) {
     audio_config = tracks.audio->decoder_config;
@@ -388,9 +384,10 @@ void RtpFeed::Worker::on_video(const Packet& packet) {
   bool track_changed = false;
   transcoded.clear();
   const Packet* passthrough = safe_video.push(packet, popped_at, transcoded, track_changed);
-  if (track_changed || safe_video.delivery() != description_video()) {
+  if (track_changed || safe_video.delivery() != described_video) {
+    described_video = safe_video.delivery();
     std::lock_guard lock(description_mutex);
-    description.video = safe_video.delivery();
+    description.video = described_video;
     if (track_changed) use_video_track(description);
   }
   if (passthrough) packetize(*passthrough);
@@ -527,6 +524,7 @@ std::shared_ptr<RtpFeed> RtpFeed::create(std::shared_ptr<Stream> stream, std::st
         if (auto sps = h264::parse_sps(config->sps[0])) d.profile_level_id = sps->profile_level_id();
   }
 
+  w.described_video = d.video;
   Worker* worker = &w;
   // `internal`: the sessions count themselves as webrtc viewers (see NOTES.md).
   w.subscription = stream->subscribe({.protocol = ViewerProtocol::internal,
@@ -585,7 +583,10 @@ RtpFeedStats RtpFeed::stats() const {
   s.transcode_errors = worker_->transcode_errors;
   s.cues = worker_->cues;
   s.bad_cues = worker_->bad_cues;
-  s.video = worker_->video_delivery;
+  {
+    std::lock_guard lock(worker_->description_mutex);
+    s.video = worker_->description.video;
+  }
   s.transcoder_running = worker_->transcoder_running;
   s.ended = worker_->stream_ended;
   std::lock_guard lock(worker_->queues_mutex);
