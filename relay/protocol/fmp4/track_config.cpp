@@ -23,6 +23,28 @@ bool picture_size_fits(int width, int height) {
          height <= std::numeric_limits<uint16_t>::max();
 }
 
+// What the hvc1 and avc1 sample entries share: the size check and the fields, around the
+// record already rewritten for the hub's 4-byte NAL lengths (media/packet.hpp).
+Result<TrackConfig> visual_track(const std::string& what, Codec codec, uint32_t track_id, int width, int height,
+                                 Result<std::vector<uint8_t>> record, std::string codecs) {
+  if (!picture_size_fits(width, height))
+    return make_error(what + ": picture size " + std::to_string(width) + "x" + std::to_string(height) +
+                      " does not fit a visual sample entry");
+  if (!record) return make_error(what + ": " + record.error().message);
+  TrackConfig c;
+  c.track_id = track_id;
+  c.kind = MediaKind::video;
+  c.codec = codec;
+  c.timescale = kVideoTimescale;
+  c.width = static_cast<uint16_t>(width);
+  c.height = static_cast<uint16_t>(height);
+  c.decoder_config = std::move(*record);
+  c.parameter_sets_out_of_band = true;
+  c.default_sample_duration = kDefaultVideoDuration;
+  c.codecs = std::move(codecs);
+  return c;
+}
+
 Result<TrackConfig> make_hevc_track(const VideoTrack& track, uint32_t track_id) {
   auto record = hevc::parse_hevc_decoder_config(track.decoder_config);
   if (!record) return make_error("HEVC track: " + record.error().message);
@@ -45,24 +67,9 @@ Result<TrackConfig> make_hevc_track(const VideoTrack& track, uint32_t track_id) 
                       "; an hvc1 sample entry must carry every parameter set");
   auto parsed = hevc::parse_sps(*sps);
   if (!parsed) return make_error("HEVC track: " + parsed.error().message);
-  if (!picture_size_fits(parsed->width, parsed->height))
-    return make_error("HEVC track: picture size " + std::to_string(parsed->width) + "x" +
-                      std::to_string(parsed->height) + " does not fit a visual sample entry");
   record->length_size = 4;  // media/packet.hpp: the hub's NAL units have 4-byte lengths
-  auto serialized = hevc::serialize_hevc_decoder_config(*record);
-  if (!serialized) return make_error("HEVC track: " + serialized.error().message);
-  TrackConfig c;
-  c.track_id = track_id;
-  c.kind = MediaKind::video;
-  c.codec = Codec::hevc;
-  c.timescale = kVideoTimescale;
-  c.width = static_cast<uint16_t>(parsed->width);
-  c.height = static_cast<uint16_t>(parsed->height);
-  c.decoder_config = std::move(*serialized);
-  c.parameter_sets_out_of_band = true;
-  c.default_sample_duration = kDefaultVideoDuration;
-  c.codecs = hevc_codecs_string(record->general);
-  return c;
+  return visual_track("HEVC track", Codec::hevc, track_id, parsed->width, parsed->height,
+                      hevc::serialize_hevc_decoder_config(*record), hevc_codecs_string(record->general));
 }
 
 Result<TrackConfig> make_avc_track(const VideoTrack& track, uint32_t track_id) {
@@ -73,24 +80,10 @@ Result<TrackConfig> make_avc_track(const VideoTrack& track, uint32_t track_id) {
                       (record->sps.empty() ? "SPS" : "PPS") + "; an avc1 sample entry must carry every parameter set");
   auto parsed = h264::parse_sps(record->sps.front());
   if (!parsed) return make_error("H.264 track: " + parsed.error().message);
-  if (!picture_size_fits(parsed->width, parsed->height))
-    return make_error("H.264 track: picture size " + std::to_string(parsed->width) + "x" +
-                      std::to_string(parsed->height) + " does not fit a visual sample entry");
   record->length_size = 4;
-  auto serialized = h264::serialize_avc_decoder_config(*record);
-  if (!serialized) return make_error("H.264 track: " + serialized.error().message);
-  TrackConfig c;
-  c.track_id = track_id;
-  c.kind = MediaKind::video;
-  c.codec = Codec::h264;
-  c.timescale = kVideoTimescale;
-  c.width = static_cast<uint16_t>(parsed->width);
-  c.height = static_cast<uint16_t>(parsed->height);
-  c.decoder_config = std::move(*serialized);
-  c.parameter_sets_out_of_band = true;
-  c.default_sample_duration = kDefaultVideoDuration;
-  c.codecs = avc_codecs_string(record->profile_idc, record->profile_compatibility, record->level_idc);
-  return c;
+  return visual_track("H.264 track", Codec::h264, track_id, parsed->width, parsed->height,
+                      h264::serialize_avc_decoder_config(*record),
+                      avc_codecs_string(record->profile_idc, record->profile_compatibility, record->level_idc));
 }
 
 }  // namespace
